@@ -1,0 +1,299 @@
+//! Money: a `rust_decimal` amount with an ISO 4217 currency. Never a float.
+//!
+//! Arithmetic across currencies is an error value, not a panic. Rounding is
+//! explicit: amounts keep the precision they were given (prices may carry up to
+//! four decimals) until a caller rounds them to the currency's minor unit with a
+//! named rule.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// ISO 4217 codes Crossdock accepts, with their minor units (decimal places).
+const CURRENCIES: &[(&str, u32)] = &[
+    ("AED", 2), ("AUD", 2), ("BGN", 2), ("BHD", 3), ("BRL", 2), ("CAD", 2), ("CHF", 2),
+    ("CLP", 0), ("CNY", 2), ("COP", 2), ("CZK", 2), ("DKK", 2), ("EGP", 2), ("EUR", 2),
+    ("GBP", 2), ("HKD", 2), ("HUF", 2), ("IDR", 2), ("ILS", 2), ("INR", 2), ("ISK", 0),
+    ("JOD", 3), ("JPY", 0), ("KRW", 0), ("KWD", 3), ("MAD", 2), ("MXN", 2), ("MYR", 2),
+    ("NOK", 2), ("NZD", 2), ("OMR", 3), ("PEN", 2), ("PHP", 2), ("PLN", 2), ("QAR", 2),
+    ("RON", 2), ("SAR", 2), ("SEK", 2), ("SGD", 2), ("THB", 2), ("TND", 3), ("TRY", 2),
+    ("TWD", 2), ("UAH", 2), ("USD", 2), ("VND", 0), ("ZAR", 2),
+];
+
+/// Largest number of decimal places an amount may carry (matches NUMERIC(20,4)).
+pub const MAX_SCALE: u32 = 4;
+
+/// An ISO 4217 alphabetic currency code from the supported list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(try_from = "String", into = "String")]
+#[schema(value_type = String, example = "EUR")]
+pub struct Currency([u8; 3]);
+
+impl Currency {
+    pub fn code(&self) -> &str {
+        // Only ASCII upper-case letters are ever stored.
+        std::str::from_utf8(&self.0).expect("currency code is ASCII")
+    }
+
+    /// Decimal places of the currency's minor unit (2 for EUR, 0 for JPY, 3 for KWD).
+    pub fn minor_units(&self) -> u32 {
+        CURRENCIES
+            .iter()
+            .find(|(code, _)| *code == self.code())
+            .map(|(_, units)| *units)
+            .expect("currency is from the supported list")
+    }
+}
+
+impl FromStr for Currency {
+    type Err = MoneyError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match CURRENCIES.iter().find(|(code, _)| *code == s) {
+            Some((code, _)) => {
+                let bytes = code.as_bytes();
+                Ok(Currency([bytes[0], bytes[1], bytes[2]]))
+            }
+            None => Err(MoneyError::UnknownCurrency(s.to_string())),
+        }
+    }
+}
+
+impl TryFrom<String> for Currency {
+    type Error = MoneyError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        value.parse()
+    }
+}
+
+impl From<Currency> for String {
+    fn from(value: Currency) -> Self {
+        value.code().to_string()
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MoneyError {
+    #[error("unknown or unsupported ISO 4217 currency code '{0}'")]
+    UnknownCurrency(String),
+    #[error("currency mismatch: {left} vs {right}")]
+    CurrencyMismatch { left: Currency, right: Currency },
+    #[error("amount has more than {MAX_SCALE} decimal places")]
+    TooPrecise,
+    #[error("amount must not be negative")]
+    Negative,
+    #[error("amount is not a decimal number: {0}")]
+    NotADecimal(String),
+    #[error("amount overflows")]
+    Overflow,
+}
+
+/// How to round to a currency's minor unit. Named so every call site says which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rounding {
+    /// 0.125 → 0.13, -0.125 → -0.13: the commercial rule for prices and invoices.
+    HalfAwayFromZero,
+    /// 0.125 → 0.12, 0.135 → 0.14: banker's rounding, unbiased over many sums (tax totals).
+    HalfEven,
+    /// Toward zero: never rounds a refund or credit up.
+    Down,
+}
+
+impl From<Rounding> for RoundingStrategy {
+    fn from(value: Rounding) -> Self {
+        match value {
+            Rounding::HalfAwayFromZero => RoundingStrategy::MidpointAwayFromZero,
+            Rounding::HalfEven => RoundingStrategy::MidpointNearestEven,
+            Rounding::Down => RoundingStrategy::ToZero,
+        }
+    }
+}
+
+/// An amount in a currency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+pub struct Money {
+    /// Decimal amount as a string, e.g. "19.99"; at most 4 decimal places.
+    #[schema(value_type = String, example = "19.99")]
+    pub amount: Decimal,
+    #[schema(value_type = String, example = "EUR")]
+    pub currency: Currency,
+}
+
+impl Money {
+    /// A money value; rejects amounts with more than [`MAX_SCALE`] decimals.
+    pub fn new(amount: Decimal, currency: Currency) -> Result<Self, MoneyError> {
+        if amount.normalize().scale() > MAX_SCALE {
+            return Err(MoneyError::TooPrecise);
+        }
+        Ok(Self { amount, currency })
+    }
+
+    /// Parses `amount` (a decimal string) and `currency` (an ISO code).
+    pub fn parse(amount: &str, currency: &str) -> Result<Self, MoneyError> {
+        let amount = Decimal::from_str_exact(amount)
+            .map_err(|_| MoneyError::NotADecimal(amount.to_string()))?;
+        Self::new(amount, currency.parse()?)
+    }
+
+    /// A money value that must not be negative (prices, costs).
+    pub fn non_negative(self) -> Result<Self, MoneyError> {
+        if self.amount.is_sign_negative() && !self.amount.is_zero() {
+            Err(MoneyError::Negative)
+        } else {
+            Ok(self)
+        }
+    }
+
+    pub fn zero(currency: Currency) -> Self {
+        Self {
+            amount: Decimal::ZERO,
+            currency,
+        }
+    }
+
+    pub fn checked_add(self, other: Money) -> Result<Money, MoneyError> {
+        self.same_currency(&other)?;
+        let amount = self
+            .amount
+            .checked_add(other.amount)
+            .ok_or(MoneyError::Overflow)?;
+        Ok(Money { amount, ..self })
+    }
+
+    pub fn checked_sub(self, other: Money) -> Result<Money, MoneyError> {
+        self.same_currency(&other)?;
+        let amount = self
+            .amount
+            .checked_sub(other.amount)
+            .ok_or(MoneyError::Overflow)?;
+        Ok(Money { amount, ..self })
+    }
+
+    /// Multiplies by a whole quantity (unit price × units). Exact, no rounding.
+    pub fn times(self, quantity: i64) -> Result<Money, MoneyError> {
+        let amount = self
+            .amount
+            .checked_mul(Decimal::from(quantity))
+            .ok_or(MoneyError::Overflow)?;
+        Ok(Money { amount, ..self })
+    }
+
+    /// Rounds to the currency's minor unit with the named rule.
+    pub fn round(self, rule: Rounding) -> Money {
+        let amount = self
+            .amount
+            .round_dp_with_strategy(self.currency.minor_units(), rule.into());
+        Money { amount, ..self }
+    }
+
+    /// Sums amounts that must all share `currency`; an empty list is zero.
+    pub fn sum<I: IntoIterator<Item = Money>>(
+        currency: Currency,
+        items: I,
+    ) -> Result<Money, MoneyError> {
+        items
+            .into_iter()
+            .try_fold(Money::zero(currency), |acc, m| acc.checked_add(m))
+    }
+
+    fn same_currency(&self, other: &Money) -> Result<(), MoneyError> {
+        if self.currency == other.currency {
+            Ok(())
+        } else {
+            Err(MoneyError::CurrencyMismatch {
+                left: self.currency,
+                right: other.currency,
+            })
+        }
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.amount, self.currency)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eur(s: &str) -> Money {
+        Money::parse(s, "EUR").unwrap()
+    }
+
+    #[test]
+    fn adds_and_subtracts_same_currency_exactly() {
+        assert_eq!(eur("0.10").checked_add(eur("0.20")).unwrap(), eur("0.30"));
+        assert_eq!(eur("10").checked_sub(eur("0.01")).unwrap(), eur("9.99"));
+    }
+
+    #[test]
+    fn adding_different_currencies_is_an_error_not_a_panic() {
+        let usd = Money::parse("1", "USD").unwrap();
+        let err = eur("1").checked_add(usd).unwrap_err();
+        assert_eq!(
+            err,
+            MoneyError::CurrencyMismatch {
+                left: "EUR".parse().unwrap(),
+                right: "USD".parse().unwrap()
+            }
+        );
+        assert!(eur("1").checked_sub(usd).is_err());
+        assert!(Money::sum("EUR".parse().unwrap(), [eur("1"), usd]).is_err());
+    }
+
+    #[test]
+    fn rounding_rules_are_explicit() {
+        assert_eq!(eur("0.125").round(Rounding::HalfAwayFromZero), eur("0.13"));
+        assert_eq!(eur("-0.125").round(Rounding::HalfAwayFromZero), eur("-0.13"));
+        assert_eq!(eur("0.125").round(Rounding::HalfEven), eur("0.12"));
+        assert_eq!(eur("0.135").round(Rounding::HalfEven), eur("0.14"));
+        assert_eq!(eur("0.129").round(Rounding::Down), eur("0.12"));
+        let yen = Money::parse("100.5", "JPY").unwrap();
+        assert_eq!(yen.round(Rounding::HalfAwayFromZero).amount, Decimal::from(101));
+        let dinar = Money::parse("1.2345", "KWD").unwrap();
+        assert_eq!(dinar.round(Rounding::HalfEven).amount.to_string(), "1.234");
+    }
+
+    #[test]
+    fn rejects_unknown_currency_bad_amounts_and_excess_precision() {
+        assert_eq!(
+            Money::parse("1", "XYZ").unwrap_err(),
+            MoneyError::UnknownCurrency("XYZ".into())
+        );
+        assert_eq!(
+            Money::parse("1", "eur").unwrap_err(),
+            MoneyError::UnknownCurrency("eur".into())
+        );
+        assert!(matches!(Money::parse("1,5", "EUR"), Err(MoneyError::NotADecimal(_))));
+        assert_eq!(Money::parse("1.00001", "EUR").unwrap_err(), MoneyError::TooPrecise);
+        assert_eq!(eur("-1").non_negative().unwrap_err(), MoneyError::Negative);
+        assert!(eur("0").non_negative().is_ok());
+    }
+
+    #[test]
+    fn multiplies_by_quantity_and_sums() {
+        assert_eq!(eur("19.99").times(3).unwrap(), eur("59.97"));
+        let total = Money::sum("EUR".parse().unwrap(), [eur("1.10"), eur("2.20")]).unwrap();
+        assert_eq!(total, eur("3.30"));
+    }
+
+    #[test]
+    fn serializes_amount_as_string() {
+        let json = serde_json::to_value(eur("19.99")).unwrap();
+        assert_eq!(json, serde_json::json!({"amount": "19.99", "currency": "EUR"}));
+        let back: Money = serde_json::from_value(json).unwrap();
+        assert_eq!(back, eur("19.99"));
+        assert!(serde_json::from_value::<Money>(serde_json::json!({"amount": "1", "currency": "ABC"})).is_err());
+    }
+}

@@ -1,0 +1,80 @@
+//! Field-level validation errors that name the offending field, so an API can
+//! answer bad input with a problem+json listing exactly what to fix.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// One invalid field: a JSON-pointer-like path (`variants[0].barcode`) and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// Collects every field error of a request instead of stopping at the first,
+/// so a caller can fix all of them in one round trip.
+#[derive(Debug, Default)]
+pub struct Validator {
+    errors: Vec<FieldError>,
+}
+
+impl Validator {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn push(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.errors.push(FieldError::new(field, message));
+    }
+
+    /// Runs a parse and records its error under `field`; returns the value if valid.
+    pub fn check<T, E: std::fmt::Display>(
+        &mut self,
+        field: impl Into<String>,
+        result: Result<T, E>,
+    ) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(err) => {
+                self.push(field, err.to_string());
+                None
+            }
+        }
+    }
+
+    /// Records an error for a required text field that is empty or only whitespace.
+    pub fn require_text(&mut self, field: &str, value: &str, max_len: usize) {
+        if value.trim().is_empty() {
+            self.push(field, "must not be empty");
+        } else if value.chars().count() > max_len {
+            self.push(field, format!("must be at most {max_len} characters"));
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    pub fn finish(self) -> Result<(), Vec<FieldError>> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(self.errors)
+        }
+    }
+}

@@ -1,0 +1,323 @@
+//! Authentication and authorization.
+//!
+//! Callers present `Authorization: Bearer <JWT>`. Tokens are HS256 with a shared
+//! secret locally and RS256 from an identity provider in production (a PEM key or
+//! a JWKS document, chosen by `kid`). Claims carry staff roles, or for channel
+//! connectors the one channel the token acts for. Handlers state what they need in
+//! one line: `caller.require_any(&[Role::Admin, Role::Ops])?`.
+
+use std::collections::HashMap;
+use std::future::{Ready, ready};
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+use domain::ChannelId;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::config::AuthSettings;
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Ops,
+    Warehouse,
+    Buyer,
+    Finance,
+    Support,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [
+        Role::Admin,
+        Role::Ops,
+        Role::Warehouse,
+        Role::Buyer,
+        Role::Finance,
+        Role::Support,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Ops => "ops",
+            Role::Warehouse => "warehouse",
+            Role::Buyer => "buyer",
+            Role::Finance => "finance",
+            Role::Support => "support",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| format!("unknown role '{s}'"))
+    }
+}
+
+/// The JWT claims Crossdock reads.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    #[serde(default)]
+    pub roles: Vec<Role>,
+    /// Set on channel tokens: the one channel the caller acts for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<ChannelId>,
+    pub iss: String,
+    pub aud: String,
+    pub exp: u64,
+    pub iat: u64,
+}
+
+/// Who is calling: the authenticated subject with its roles or channel.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub subject: String,
+    pub roles: Vec<Role>,
+    pub channel: Option<ChannelId>,
+}
+
+impl Caller {
+    /// Passes when the caller holds at least one of `roles`; else 403.
+    pub fn require_any(&self, roles: &[Role]) -> Result<&Self, ApiError> {
+        if self.roles.iter().any(|r| roles.contains(r)) {
+            Ok(self)
+        } else {
+            let wanted: Vec<&str> = roles.iter().map(Role::as_str).collect();
+            Err(ApiError::Forbidden(format!(
+                "requires one of the roles: {}",
+                wanted.join(", ")
+            )))
+        }
+    }
+
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    /// How the caller is recorded in audit trails: `user:<sub>` or `channel:<id>`.
+    pub fn actor(&self) -> String {
+        match &self.channel {
+            Some(channel) => format!("channel:{channel}"),
+            None => format!("user:{}", self.subject),
+        }
+    }
+}
+
+/// Verifies tokens against the configured keys.
+pub struct Authenticator {
+    hs256: Option<DecodingKey>,
+    rs256: Option<DecodingKey>,
+    jwks: HashMap<String, DecodingKey>,
+    issuer: String,
+    audience: String,
+}
+
+impl Authenticator {
+    pub fn from_settings(settings: &AuthSettings) -> anyhow::Result<Self> {
+        let hs256 = settings
+            .hs256_secret
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(|s| DecodingKey::from_secret(s.as_bytes()));
+        let rs256 = settings
+            .rs256_public_key_pem
+            .as_deref()
+            .map(|pem| DecodingKey::from_rsa_pem(pem.as_bytes()))
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("auth.rs256_public_key_pem: {e}"))?;
+        let mut jwks = HashMap::new();
+        if let Some(doc) = &settings.jwks_json {
+            let set: jsonwebtoken::jwk::JwkSet = serde_json::from_str(doc)
+                .map_err(|e| anyhow::anyhow!("auth.jwks_json: {e}"))?;
+            for jwk in &set.keys {
+                if let Some(kid) = &jwk.common.key_id {
+                    let key = DecodingKey::from_jwk(jwk)
+                        .map_err(|e| anyhow::anyhow!("auth.jwks_json key {kid}: {e}"))?;
+                    jwks.insert(kid.clone(), key);
+                }
+            }
+        }
+        Ok(Self {
+            hs256,
+            rs256,
+            jwks,
+            issuer: settings.issuer.clone(),
+            audience: settings.audience.clone(),
+        })
+    }
+
+    /// Verifies a bearer token and returns the caller it names.
+    pub fn verify(&self, token: &str) -> Result<Caller, ApiError> {
+        let invalid = |why: &str| ApiError::Unauthorized(format!("invalid token: {why}"));
+        let header = jsonwebtoken::decode_header(token).map_err(|_| invalid("malformed"))?;
+        let key = match header.alg {
+            Algorithm::HS256 => self.hs256.as_ref(),
+            Algorithm::RS256 => match &header.kid {
+                Some(kid) if !self.jwks.is_empty() => self.jwks.get(kid),
+                _ => self.rs256.as_ref(),
+            },
+            _ => None,
+        }
+        .ok_or_else(|| invalid("unsupported algorithm or unknown key"))?;
+        let mut validation = Validation::new(header.alg);
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        let data = jsonwebtoken::decode::<Claims>(token, key, &validation).map_err(|e| {
+            match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => invalid("expired"),
+                jsonwebtoken::errors::ErrorKind::InvalidSignature => invalid("bad signature"),
+                _ => invalid("claims rejected"),
+            }
+        })?;
+        let claims = data.claims;
+        if claims.roles.is_empty() && claims.channel.is_none() {
+            return Err(invalid("carries neither roles nor a channel"));
+        }
+        Ok(Caller {
+            subject: claims.sub,
+            roles: claims.roles,
+            channel: claims.channel,
+        })
+    }
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authenticate(req))
+    }
+}
+
+fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
+    let auth = req
+        .app_data::<web::Data<Authenticator>>()
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no authenticator configured")))?;
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::Unauthorized("missing Authorization: Bearer token".into()))?
+        .to_str()
+        .map_err(|_| ApiError::Unauthorized("malformed Authorization header".into()))?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .ok_or_else(|| ApiError::Unauthorized("Authorization must use the Bearer scheme".into()))?;
+    let caller = auth.verify(token.trim())?;
+    tracing::Span::current().record("caller", caller.actor());
+    Ok(caller)
+}
+
+/// What a minted token is for.
+pub struct TokenRequest<'a> {
+    pub subject: &'a str,
+    pub roles: &'a [Role],
+    pub channel: Option<ChannelId>,
+    pub ttl: std::time::Duration,
+}
+
+/// Mints an HS256 token (local development and tests).
+pub fn mint_hs256(
+    secret: &str,
+    issuer: &str,
+    audience: &str,
+    request: TokenRequest<'_>,
+) -> anyhow::Result<String> {
+    let now = jsonwebtoken::get_current_timestamp();
+    let claims = Claims {
+        sub: request.subject.to_string(),
+        roles: request.roles.to_vec(),
+        channel: request.channel,
+        iss: issuer.to_string(),
+        aud: audience.to_string(),
+        iat: now,
+        exp: now + request.ttl.as_secs(),
+    };
+    Ok(jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    fn authenticator() -> Authenticator {
+        Authenticator::from_settings(&AuthSettings {
+            hs256_secret: Some(SECRET.into()),
+            rs256_public_key_pem: None,
+            jwks_json: None,
+            issuer: "crossdock".into(),
+            audience: "crossdock".into(),
+        })
+        .unwrap()
+    }
+
+    fn token(secret: &str, roles: &[Role], ttl: u64) -> String {
+        mint_hs256(
+            secret,
+            "crossdock",
+            "crossdock",
+            TokenRequest {
+                subject: "ada",
+                roles,
+                channel: None,
+                ttl: std::time::Duration::from_secs(ttl),
+            },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn verifies_roles_and_enforces_them() {
+        let caller = authenticator()
+            .verify(&token(SECRET, &[Role::Ops], 60))
+            .unwrap();
+        assert!(caller.require_any(&[Role::Admin, Role::Ops]).is_ok());
+        assert!(matches!(
+            caller.require_any(&[Role::Finance]),
+            Err(ApiError::Forbidden(_))
+        ));
+        assert_eq!(caller.actor(), "user:ada");
+    }
+
+    #[test]
+    fn rejects_wrong_secret_and_garbage() {
+        let auth = authenticator();
+        let forged = token("another-secret-another-secret-xx", &[Role::Admin], 60);
+        assert!(matches!(auth.verify(&forged), Err(ApiError::Unauthorized(_))));
+        assert!(matches!(auth.verify("not.a.jwt"), Err(ApiError::Unauthorized(_))));
+    }
+
+    #[test]
+    fn channel_tokens_carry_their_channel() {
+        let t = mint_hs256(
+            SECRET,
+            "crossdock",
+            "crossdock",
+            TokenRequest {
+                subject: "connector",
+                roles: &[],
+                channel: Some("amazon-de".parse().unwrap()),
+                ttl: std::time::Duration::from_secs(60),
+            },
+        )
+        .unwrap();
+        let caller = authenticator().verify(&t).unwrap();
+        assert_eq!(caller.channel.unwrap().as_str(), "amazon-de");
+        assert!(caller.roles.is_empty());
+    }
+}

@@ -1,0 +1,92 @@
+//! PostgreSQL: connection pool, embedded migrations and readiness checks.
+//!
+//! diesel-async over tokio-postgres (no libpq). Migrations are diesel's embedded
+//! ones: the platform's own (outbox, inbox, idempotency keys) first, then the
+//! service's, run at start-up when configured and by the `migrate` subcommand.
+
+use std::time::Duration;
+
+use diesel::migration::MigrationSource;
+use diesel::pg::Pg;
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::config::DatabaseSettings;
+
+pub type DbPool = diesel_async::pooled_connection::deadpool::Pool<AsyncPgConnection>;
+pub type PoolError = diesel_async::pooled_connection::deadpool::PoolError;
+pub type Conn = AsyncPgConnection;
+pub type PooledConn = diesel_async::pooled_connection::deadpool::Object<AsyncPgConnection>;
+
+/// The platform's own tables: outbox, inbox, idempotency keys.
+pub const PLATFORM_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+pub fn pool(settings: &DatabaseSettings) -> anyhow::Result<DbPool> {
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(&settings.url);
+    let timeout = Duration::from_secs(settings.acquire_timeout_secs);
+    Ok(DbPool::builder(manager)
+        .max_size(settings.max_connections)
+        .wait_timeout(Some(timeout))
+        .create_timeout(Some(timeout))
+        .recycle_timeout(Some(timeout))
+        .runtime(deadpool::Runtime::Tokio1)
+        .build()?)
+}
+
+/// Runs pending platform and service migrations on a blocking thread.
+pub async fn migrate(url: &str, service: EmbeddedMigrations) -> anyhow::Result<Vec<String>> {
+    let url = url.to_string();
+    tokio::task::spawn_blocking(move || {
+        use diesel::Connection;
+        use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+        let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url)?;
+        let mut applied = Vec::new();
+        for source in [PLATFORM_MIGRATIONS, service] {
+            let done = conn
+                .run_pending_migrations(source)
+                .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+            applied.extend(done.into_iter().map(|v| v.to_string()));
+        }
+        Ok(applied)
+    })
+    .await?
+}
+
+/// Versions every migration set defines: what "migrations applied" means.
+pub fn expected_versions(service: &EmbeddedMigrations) -> Vec<String> {
+    let mut versions = Vec::new();
+    for source in [&PLATFORM_MIGRATIONS, service] {
+        let migrations: Vec<_> =
+            MigrationSource::<Pg>::migrations(source).expect("embedded migrations load");
+        versions.extend(migrations.iter().map(|m| m.name().version().to_string()));
+    }
+    versions
+}
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// Readiness: the database answers and every expected migration is applied.
+pub async fn check(pool: &DbPool, expected: &[String]) -> Result<(), String> {
+    let mut conn = pool.get().await.map_err(|e| format!("unreachable: {e}"))?;
+    let applied: Count = diesel::sql_query(
+        "SELECT count(*) AS n FROM __diesel_schema_migrations WHERE version = ANY($1)",
+    )
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(expected)
+    .get_result(&mut conn)
+    .await
+    .map_err(|e| format!("query failed: {e}"))?;
+    if applied.n as usize == expected.len() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} of {} migrations applied",
+            applied.n,
+            expected.len()
+        ))
+    }
+}

@@ -1,0 +1,240 @@
+//! HTTP plumbing every service shares: a JSON extractor whose errors name the
+//! field, problem+json for framework errors, ETag/If-Match helpers, health and
+//! readiness endpoints, and the OpenAPI security scheme.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload, web};
+use serde::de::DeserializeOwned;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+
+use crate::error::ApiError;
+use crate::{Readiness, Runtime};
+
+/// A JSON body. Unlike `web::Json`, a type error names the field path
+/// (`variants[0].barcode`) and every failure is problem+json.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<Runtime>>()
+            .map(|rt| rt.settings.http.max_body_bytes)
+            .unwrap_or(262_144);
+        let content_type_ok = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.starts_with("application/json") || v.contains("+json"))
+            .unwrap_or(false);
+        let declared_len = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(ApiError::UnsupportedMediaType(
+                    "Content-Type must be application/json".into(),
+                ));
+            }
+            if declared_len.is_some_and(|n| n > limit) {
+                return Err(ApiError::PayloadTooLarge { limit });
+            }
+            let body = bytes.await.map_err(|err| {
+                if err
+                    .as_error::<actix_web::error::PayloadError>()
+                    .is_some_and(|e| matches!(e, actix_web::error::PayloadError::Overflow))
+                {
+                    ApiError::PayloadTooLarge { limit }
+                } else {
+                    ApiError::BadRequest(format!("could not read body: {err}"))
+                }
+            })?;
+            if body.len() > limit {
+                return Err(ApiError::PayloadTooLarge { limit });
+            }
+            parse_json(&body).map(Json)
+        })
+    }
+}
+
+/// Deserializes JSON, reporting the path of the first field that failed.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        let message = inner.to_string();
+        // serde_json appends " at line 1 column 9"; the field path says more.
+        let message = message
+            .rsplit_once(" at line ")
+            .map(|(m, _)| m.to_string())
+            .unwrap_or(message);
+        let field = match inner.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => None,
+            _ if path == "." => missing_field(&message),
+            _ => Some(path),
+        };
+        let field = field.map(|f| {
+            // A missing field is reported at its parent's path.
+            match (missing_field(&message), f.as_str()) {
+                (Some(name), parent) if parent != name && !parent.ends_with(&name) => {
+                    format!("{parent}.{name}")
+                }
+                _ => f,
+            }
+        });
+        let detail = match &field {
+            Some(f) => format!("{f}: {message}"),
+            None => format!("malformed JSON: {message}"),
+        };
+        ApiError::MalformedBody { detail, field }
+    })
+}
+
+fn missing_field(message: &str) -> Option<String> {
+    message
+        .strip_prefix("missing field `")
+        .and_then(|s| s.split('`').next())
+        .map(str::to_string)
+}
+
+/// The `ETag` of a versioned resource.
+pub fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
+/// The version named by `If-Match`, if the header is present.
+/// `Ok(None)`: no header. Malformed headers are 400.
+pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
+    let Some(value) = req.headers().get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = value
+        .to_str()
+        .map_err(|_| ApiError::BadRequest("malformed If-Match header".into()))?
+        .trim();
+    let text = text.strip_prefix("W/").unwrap_or(text);
+    text.trim_matches('"')
+        .parse::<i64>()
+        .map(Some)
+        .map_err(|_| ApiError::BadRequest("If-Match must be an ETag returned by this API".into()))
+}
+
+/// `If-Match` for updates: required, and must name the current version.
+pub fn require_if_match(req: &HttpRequest) -> Result<i64, ApiError> {
+    if_match(req)?.ok_or_else(|| {
+        ApiError::PreconditionRequired("updates need an If-Match header with the current ETag".into())
+    })
+}
+
+/// Problem+json for unknown routes.
+pub async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound("no such resource".into()))
+}
+
+/// Liveness: the process serves requests.
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
+}
+
+/// Readiness: database reachable with migrations applied, Kafka reachable,
+/// and not shutting down.
+pub async fn readyz(rt: web::Data<Runtime>, readiness: web::Data<Readiness>) -> HttpResponse {
+    let timeout = Duration::from_secs(3);
+    let db = tokio::time::timeout(timeout, crate::db::check(&rt.db, &readiness.migrations))
+        .await
+        .unwrap_or_else(|_| Err("timed out".into()));
+    let kafka = tokio::time::timeout(timeout, rt.producer.check())
+        .await
+        .unwrap_or_else(|_| Err("timed out".into()));
+    let stopping = readiness.is_stopping();
+    let status = |r: &Result<(), String>| match r {
+        Ok(()) => "ok".to_string(),
+        Err(e) => e.clone(),
+    };
+    let body = serde_json::json!({
+        "status": if db.is_ok() && kafka.is_ok() && !stopping { "ready" } else { "not_ready" },
+        "checks": {
+            "database": status(&db),
+            "kafka": status(&kafka),
+            "shutting_down": stopping,
+        }
+    });
+    if db.is_ok() && kafka.is_ok() && !stopping {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}
+
+/// Adds the bearer-token security scheme every Crossdock API uses.
+pub struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut scheme = Http::new(HttpAuthScheme::Bearer);
+        scheme.bearer_format = Some("JWT".into());
+        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+        openapi.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new(
+            "bearer",
+            Vec::<String>::new(),
+        )]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Line {
+        sku: domain::Sku,
+        qty: i64,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Body {
+        lines: Vec<Line>,
+    }
+
+    fn field_of(json: &str) -> (Option<String>, String) {
+        match parse_json::<Body>(json.as_bytes()).unwrap_err() {
+            ApiError::MalformedBody { field, detail } => (field, detail),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn names_the_path_of_a_bad_value() {
+        let (field, detail) = field_of(r#"{"lines":[{"sku":"A","qty":1},{"sku":"a b","qty":1}]}"#);
+        assert_eq!(field.as_deref(), Some("lines[1].sku"));
+        assert!(detail.contains("SKU may contain only"), "{detail}");
+    }
+
+    #[test]
+    fn names_a_missing_field() {
+        let (field, _) = field_of(r#"{"lines":[{"qty":1}]}"#);
+        assert_eq!(field.as_deref(), Some("lines[0].sku"));
+        let (field, _) = field_of(r#"{}"#);
+        assert_eq!(field.as_deref(), Some("lines"));
+    }
+
+    #[test]
+    fn malformed_json_has_no_field() {
+        let (field, detail) = field_of(r#"{"lines": ["#);
+        assert_eq!(field, None);
+        assert!(detail.starts_with("malformed JSON"), "{detail}");
+    }
+}

@@ -1,0 +1,404 @@
+//! Kafka: an idempotent producer, topic creation, and a consumer runner that
+//! applies each record through the idempotent inbox and stores the offset only
+//! after the database transaction committed.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use domain::events::{Envelope, headers};
+use futures_util::future::BoxFuture;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::{ClientContext, DefaultClientContext};
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{Consumer, ConsumerContext, StreamConsumer};
+use rdkafka::message::{BorrowedMessage, Header, Headers, Message, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::statistics::Statistics;
+use rdkafka::types::RDKafkaErrorCode;
+use tokio::sync::watch;
+use tracing::Instrument;
+
+use crate::config::KafkaSettings;
+use crate::db::{Conn, DbPool};
+use crate::metrics::Metrics;
+
+fn base_config(settings: &KafkaSettings) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config.set("bootstrap.servers", &settings.brokers);
+    for (key, value) in &settings.properties {
+        config.set(key, value);
+    }
+    config
+}
+
+/// The full topic name with the configured prefix.
+pub fn topic_name(settings: &KafkaSettings, logical: &str) -> String {
+    format!("{}{}", settings.topic_prefix, logical)
+}
+
+/// The dead-letter topic of a consumed topic.
+pub fn dlq_name(topic: &str) -> String {
+    format!("{topic}.dlq")
+}
+
+/// Publishes records with `enable.idempotence=true` and `acks=all`, awaiting the
+/// broker's acknowledgement of each.
+#[derive(Clone)]
+pub struct Producer {
+    inner: FutureProducer,
+    metrics: Metrics,
+}
+
+impl Producer {
+    pub fn new(settings: &KafkaSettings, client_id: &str, metrics: Metrics) -> anyhow::Result<Self> {
+        let inner: FutureProducer = base_config(settings)
+            .set("client.id", client_id)
+            .set("enable.idempotence", "true")
+            .set("acks", "all")
+            .set("linger.ms", "5")
+            .set("compression.type", "zstd")
+            .set("message.timeout.ms", "30000")
+            .create()?;
+        Ok(Self { inner, metrics })
+    }
+
+    /// Sends one record and waits until the broker acknowledged it.
+    pub async fn send(
+        &self,
+        topic: &str,
+        key: &str,
+        payload: &[u8],
+        record_headers: &[(String, String)],
+    ) -> anyhow::Result<()> {
+        let mut owned = OwnedHeaders::new_with_capacity(record_headers.len());
+        for (name, value) in record_headers {
+            owned = owned.insert(Header {
+                key: name,
+                value: Some(value.as_bytes()),
+            });
+        }
+        let record = FutureRecord::to(topic)
+            .key(key)
+            .payload(payload)
+            .headers(owned);
+        self.inner
+            .send(record, Duration::from_secs(10))
+            .await
+            .map_err(|(err, _)| anyhow::anyhow!("publish to {topic} failed: {err}"))?;
+        self.metrics
+            .events_published
+            .with_label_values(&[topic])
+            .inc();
+        Ok(())
+    }
+
+    /// Readiness: the cluster answers a metadata request.
+    pub async fn check(&self) -> Result<(), String> {
+        use rdkafka::producer::Producer as _;
+        let producer = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            producer
+                .client()
+                .fetch_metadata(None, Duration::from_secs(2))
+                .map(|_| ())
+                .map_err(|e| format!("unreachable: {e}"))
+        })
+        .await
+        .map_err(|e| e.to_string())?
+    }
+
+    pub fn flush(&self, timeout: Duration) {
+        use rdkafka::producer::Producer as _;
+        let _ = self.inner.flush(timeout);
+    }
+}
+
+/// Creates `topics` (full names) if they don't exist yet.
+pub async fn create_topics(settings: &KafkaSettings, topics: &[String]) -> anyhow::Result<()> {
+    let admin: AdminClient<DefaultClientContext> = base_config(settings).create()?;
+    let new_topics: Vec<NewTopic<'_>> = topics
+        .iter()
+        .map(|t| {
+            NewTopic::new(
+                t,
+                settings.topic_partitions,
+                TopicReplication::Fixed(settings.topic_replication),
+            )
+        })
+        .collect();
+    let results = admin
+        .create_topics(
+            &new_topics,
+            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(15))),
+        )
+        .await?;
+    for result in results {
+        match result {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((topic, code)) => anyhow::bail!("creating topic {topic} failed: {code}"),
+        }
+    }
+    Ok(())
+}
+
+/// One consumed record, decoded enough for a handler.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<String>,
+    pub payload: Vec<u8>,
+    pub envelope: Envelope,
+}
+
+impl Record {
+    /// Decodes the payload as protobuf message `E`.
+    pub fn decode<E: prost::Message + Default>(&self) -> anyhow::Result<E> {
+        Ok(E::decode(self.payload.as_slice())?)
+    }
+}
+
+/// A handler applies one record inside the consumer's database transaction.
+pub type HandlerFn =
+    Arc<dyn for<'a> Fn(&'a mut Conn, &'a Record) -> BoxFuture<'a, anyhow::Result<()>> + Send + Sync>;
+
+/// What a service consumes: a named consumer (the inbox key), its topics and handler.
+#[derive(Clone)]
+pub struct Subscription {
+    /// Stable name recorded in the inbox, e.g. "orders.catalog-projection".
+    pub consumer: String,
+    /// Logical topic names (the prefix is added at run time).
+    pub topics: Vec<String>,
+    pub handler: HandlerFn,
+}
+
+/// Publishes consumer lag from librdkafka's statistics.
+struct LagContext {
+    metrics: Metrics,
+}
+
+impl ClientContext for LagContext {
+    fn stats(&self, statistics: Statistics) {
+        for (topic, stats) in &statistics.topics {
+            for (partition, p) in &stats.partitions {
+                if *partition >= 0 && p.consumer_lag >= 0 {
+                    self.metrics
+                        .consumer_lag
+                        .with_label_values(&[topic.as_str(), &partition.to_string()])
+                        .set(p.consumer_lag);
+                }
+            }
+        }
+    }
+}
+
+impl ConsumerContext for LagContext {}
+
+/// Outcome of handling one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Applied,
+    Duplicate,
+    DeadLettered,
+}
+
+/// Runs `subscription` until `shutdown` turns true.
+pub async fn run_consumer(
+    settings: KafkaSettings,
+    group: String,
+    subscription: Subscription,
+    pool: DbPool,
+    producer: Producer,
+    metrics: Metrics,
+    mut shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let consumer: StreamConsumer<LagContext> = base_config(&settings)
+        .set("group.id", &group)
+        .set("enable.auto.commit", "true")
+        // Offsets are stored by hand after the database commit; auto-commit then
+        // commits only what was stored.
+        .set("enable.auto.offset.store", "false")
+        .set("auto.offset.reset", "earliest")
+        .set("statistics.interval.ms", "5000")
+        .create_with_context(LagContext {
+            metrics: metrics.clone(),
+        })?;
+    let topics: Vec<String> = subscription
+        .topics
+        .iter()
+        .map(|t| topic_name(&settings, t))
+        .collect();
+    let topic_refs: Vec<&str> = topics.iter().map(String::as_str).collect();
+    consumer.subscribe(&topic_refs)?;
+    tracing::info!(consumer = %subscription.consumer, ?topics, "consumer started");
+
+    loop {
+        let message = tokio::select! {
+            _ = shutdown.changed() => break,
+            message = consumer.recv() => message,
+        };
+        let message = match message {
+            Ok(m) => m,
+            Err(err) => {
+                tracing::warn!(error = %err, "kafka receive error");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
+        };
+        let outcome = process(&settings, &subscription, &pool, &producer, &message).await;
+        let topic = message.topic().to_string();
+        match outcome {
+            Ok(outcome) => {
+                let label = match outcome {
+                    Outcome::Applied => "applied",
+                    Outcome::Duplicate => "duplicate",
+                    Outcome::DeadLettered => "dead_lettered",
+                };
+                metrics
+                    .events_consumed
+                    .with_label_values(&[topic.as_str(), label])
+                    .inc();
+                consumer.store_offset_from_message(&message)?;
+            }
+            Err(err) => {
+                // Neither applied nor dead-lettered (the DLQ itself failed, or we
+                // are shutting down): leave the offset so the record comes again.
+                tracing::error!(error = %err, topic, "record not processed; will be redelivered");
+                break;
+            }
+        }
+    }
+    // Commit what was stored, then close on a side thread with a deadline: an
+    // rdkafka consumer close can hang (rust-rdkafka #509, #611).
+    let _ = consumer.commit_consumer_state(rdkafka::consumer::CommitMode::Sync);
+    let closer = std::thread::spawn(move || drop(consumer));
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !closer.is_finished() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tracing::info!(consumer = %subscription.consumer, "consumer stopped");
+    Ok(())
+}
+
+fn header_map(message: &BorrowedMessage<'_>) -> HashMap<String, String> {
+    let mut map = HashMap::new();
+    if let Some(hs) = message.headers() {
+        for h in hs.iter() {
+            if let Some(v) = h.value.and_then(|v| std::str::from_utf8(v).ok()) {
+                map.insert(h.key.to_string(), v.to_string());
+            }
+        }
+    }
+    map
+}
+
+/// Applies one record with bounded retries; after the last failure, dead-letters it.
+async fn process(
+    settings: &KafkaSettings,
+    subscription: &Subscription,
+    pool: &DbPool,
+    producer: &Producer,
+    message: &BorrowedMessage<'_>,
+) -> anyhow::Result<Outcome> {
+    let headers_map = header_map(message);
+    let envelope = match Envelope::from_headers(|k| headers_map.get(k).map(String::as_str)) {
+        Ok(e) => e,
+        Err(err) => {
+            return dead_letter(producer, message, &headers_map, &err.to_string(), 0).await;
+        }
+    };
+    let span = tracing::info_span!(
+        "consume",
+        otel.name = format!("{} receive", envelope.event_type),
+        event_id = %envelope.event_id,
+        event_type = %envelope.event_type,
+        topic = message.topic(),
+        partition = message.partition(),
+        offset = message.offset(),
+    );
+    crate::telemetry::set_parent_from_headers(&span, &headers_map);
+    let record = Record {
+        topic: message.topic().to_string(),
+        partition: message.partition(),
+        offset: message.offset(),
+        key: message
+            .key()
+            .and_then(|k| std::str::from_utf8(k).ok())
+            .map(str::to_string),
+        payload: message.payload().unwrap_or_default().to_vec(),
+        envelope,
+    };
+    let mut delay = Duration::from_millis(settings.retry_backoff_ms);
+    let mut last_error = String::new();
+    for attempt in 1..=settings.max_attempts {
+        match apply(subscription, pool, &record).instrument(span.clone()).await {
+            Ok(applied) => {
+                return Ok(if applied {
+                    Outcome::Applied
+                } else {
+                    Outcome::Duplicate
+                });
+            }
+            Err(err) => {
+                last_error = format!("{err:#}");
+                tracing::warn!(parent: &span, attempt, error = %last_error, "handler failed");
+                if attempt < settings.max_attempts {
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(30));
+                }
+            }
+        }
+    }
+    dead_letter(producer, message, &headers_map, &last_error, settings.max_attempts).await
+}
+
+/// Runs the handler and records the event id in one transaction. Returns false
+/// when the inbox already had the event (a redelivery): nothing is applied.
+async fn apply(subscription: &Subscription, pool: &DbPool, record: &Record) -> anyhow::Result<bool> {
+    use diesel_async::AsyncConnection;
+    let mut conn = pool.get().await?;
+    let handler = subscription.handler.clone();
+    let consumer = subscription.consumer.clone();
+    conn.transaction::<bool, anyhow::Error, _>(async move |tx| {
+        if !crate::inbox::claim(tx, &consumer, record).await? {
+            return Ok(false);
+        }
+        handler(tx, record).await?;
+        Ok(true)
+    })
+    .await
+}
+
+async fn dead_letter(
+    producer: &Producer,
+    message: &BorrowedMessage<'_>,
+    original: &HashMap<String, String>,
+    error: &str,
+    attempts: u32,
+) -> anyhow::Result<Outcome> {
+    let dlq = dlq_name(message.topic());
+    let mut record_headers: Vec<(String, String)> = original
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    record_headers.push((headers::DLQ_ERROR.into(), error.chars().take(2000).collect()));
+    record_headers.push((headers::DLQ_ORIGINAL_TOPIC.into(), message.topic().into()));
+    record_headers.push((headers::DLQ_ATTEMPTS.into(), attempts.to_string()));
+    let key = message
+        .key()
+        .and_then(|k| std::str::from_utf8(k).ok())
+        .unwrap_or_default()
+        .to_string();
+    producer
+        .send(&dlq, &key, message.payload().unwrap_or_default(), &record_headers)
+        .await?;
+    producer
+        .metrics
+        .events_dead_lettered
+        .with_label_values(&[message.topic()])
+        .inc();
+    tracing::error!(topic = message.topic(), offset = message.offset(), error, "record dead-lettered");
+    Ok(Outcome::DeadLettered)
+}

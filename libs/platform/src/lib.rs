@@ -1,0 +1,351 @@
+//! The runtime every Crossdock service shares, written once: configuration,
+//! telemetry, the HTTP server, problem+json errors, authentication, the database
+//! pool and migrations, Kafka, the transactional outbox and the idempotent inbox.
+//!
+//! A service describes itself with a [`ServiceDefinition`] and calls [`main`].
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod idempotency;
+pub mod inbox;
+pub mod kafka;
+pub mod metrics;
+pub mod outbox;
+pub mod telemetry;
+pub mod testing;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use actix_web::{App, HttpMessage, HttpServer, web};
+use clap::{Parser, Subcommand};
+use diesel_migrations::EmbeddedMigrations;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use auth::{Caller, Role};
+pub use error::ApiError;
+
+/// What a service is: everything the runtime needs to run it.
+#[derive(Clone)]
+pub struct ServiceDefinition {
+    /// Service name: env var prefix, consumer group, `source` header, metrics label.
+    pub name: &'static str,
+    /// Folder with `default.toml` and `<env>.toml` (usually `<crate>/config`).
+    pub config_dir: &'static str,
+    /// The service's embedded migrations (`|| MIGRATIONS`).
+    pub migrations: fn() -> EmbeddedMigrations,
+    pub openapi: fn() -> utoipa::openapi::OpenApi,
+    /// Registers the service's `/v1/...` routes.
+    pub routes: fn(&mut web::ServiceConfig),
+    /// Logical names of the topics the service publishes.
+    pub topics: &'static [&'static str],
+    /// What the service consumes.
+    pub subscriptions: fn(&Runtime) -> Vec<kafka::Subscription>,
+}
+
+/// Shared state handed to every handler as `web::Data<Runtime>`.
+#[derive(Clone)]
+pub struct Runtime {
+    pub name: &'static str,
+    pub settings: Arc<config::Settings>,
+    pub db: db::DbPool,
+    pub producer: kafka::Producer,
+    pub metrics: metrics::Metrics,
+    pub outbox: outbox::Outbox,
+}
+
+impl Runtime {
+    /// A pooled connection, or 503 when the database is unavailable.
+    pub async fn conn(&self) -> Result<db::PooledConn, ApiError> {
+        Ok(self.db.get().await?)
+    }
+}
+
+/// Readiness state beyond the dependency checks.
+pub struct Readiness {
+    pub migrations: Vec<String>,
+    stopping: AtomicBool,
+}
+
+impl Readiness {
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::Relaxed)
+    }
+}
+
+/// A started service: its bound address and what to stop.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub runtime: Runtime,
+    server: actix_web::dev::ServerHandle,
+    server_task: JoinHandle<std::io::Result<()>>,
+    background: Vec<JoinHandle<()>>,
+    shutdown: watch::Sender<bool>,
+    readiness: web::Data<Readiness>,
+}
+
+impl Running {
+    /// Graceful stop: report not-ready, finish in-flight requests, stop consumers
+    /// after their current record, publish what the outbox holds, flush Kafka.
+    pub async fn stop(self) {
+        self.readiness.stopping.store(true, Ordering::Relaxed);
+        self.server.stop(true).await;
+        let _ = self.server_task.await;
+        let _ = self.shutdown.send(true);
+        for task in self.background {
+            let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+        }
+        let producer = self.runtime.producer.clone();
+        let _ = tokio::task::spawn_blocking(move || producer.flush(Duration::from_secs(5))).await;
+    }
+
+    /// Runs until SIGTERM or Ctrl-C, then stops gracefully.
+    pub async fn until_signal(self) {
+        wait_for_signal().await;
+        tracing::info!("shutdown signal received");
+        self.stop().await;
+    }
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Starts the service with `settings`: pool, migrations, topics, relay,
+/// consumers and the HTTP server. Returns once the server is bound.
+pub async fn start(def: &ServiceDefinition, settings: config::Settings) -> anyhow::Result<Running> {
+    let settings = Arc::new(settings);
+    let metrics = metrics::Metrics::new(def.name)?;
+    if settings.database.run_migrations {
+        let applied = db::migrate(&settings.database.url, (def.migrations)()).await?;
+        if !applied.is_empty() {
+            tracing::info!(?applied, "migrations applied");
+        }
+    }
+    let pool = db::pool(&settings.database)?;
+    let producer = kafka::Producer::new(&settings.kafka, def.name, metrics.clone())?;
+    let runtime = Runtime {
+        name: def.name,
+        settings: settings.clone(),
+        db: pool.clone(),
+        producer: producer.clone(),
+        metrics: metrics.clone(),
+        outbox: outbox::Outbox::new(def.name, &settings.kafka.topic_prefix),
+    };
+    let subscriptions = (def.subscriptions)(&runtime);
+    if settings.kafka.create_topics {
+        let mut topics: Vec<String> = def
+            .topics
+            .iter()
+            .map(|t| kafka::topic_name(&settings.kafka, t))
+            .collect();
+        for sub in &subscriptions {
+            for t in &sub.topics {
+                let name = kafka::topic_name(&settings.kafka, t);
+                topics.push(kafka::dlq_name(&name));
+                topics.push(name);
+            }
+        }
+        topics.sort();
+        topics.dedup();
+        kafka::create_topics(&settings.kafka, &topics).await?;
+    }
+
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let mut background = Vec::new();
+    if settings.outbox.relay_enabled {
+        background.push(tokio::spawn(outbox::run_relay(
+            pool.clone(),
+            producer.clone(),
+            runtime.outbox.clone(),
+            settings.outbox.clone(),
+            metrics.clone(),
+            shutdown_rx.clone(),
+        )));
+    }
+    let group = settings
+        .kafka
+        .consumer_group
+        .clone()
+        .unwrap_or_else(|| def.name.to_string());
+    for sub in subscriptions {
+        let task = kafka::run_consumer(
+            settings.kafka.clone(),
+            group.clone(),
+            sub,
+            pool.clone(),
+            producer.clone(),
+            metrics.clone(),
+            shutdown_rx.clone(),
+        );
+        background.push(tokio::spawn(async move {
+            if let Err(err) = task.await {
+                tracing::error!(error = %err, "consumer failed");
+            }
+        }));
+    }
+
+    let readiness = web::Data::new(Readiness {
+        migrations: db::expected_versions(&(def.migrations)()),
+        stopping: AtomicBool::new(false),
+    });
+    let auth = web::Data::new(auth::Authenticator::from_settings(&settings.auth)?);
+    let prometheus = actix_web_prom::PrometheusMetricsBuilder::new("crossdock")
+        .registry(metrics.registry.clone())
+        .endpoint("/metrics")
+        .mask_unmatched_patterns("UNMATCHED")
+        .build()
+        .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
+    let openapi = (def.openapi)();
+    let routes = def.routes;
+    let data = web::Data::new(runtime.clone());
+    let readiness_data = readiness.clone();
+    let limit = settings.http.max_body_bytes;
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(readiness_data.clone())
+            .app_data(auth.clone())
+            .app_data(web::PayloadConfig::new(limit))
+            .app_data(web::QueryConfig::default().error_handler(|err, _| {
+                ApiError::BadRequest(format!("query string: {err}")).into()
+            }))
+            .app_data(web::PathConfig::default().error_handler(|err, _| {
+                ApiError::BadRequest(format!("path: {err}")).into()
+            }))
+            .wrap(actix_web::middleware::from_fn(request_id_header))
+            .wrap(prometheus.clone())
+            .wrap(tracing_actix_web::TracingLogger::default())
+            .route("/healthz", web::get().to(http::healthz))
+            .route("/readyz", web::get().to(http::readyz))
+            .service(
+                utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
+                    .url("/openapi.json", openapi.clone()),
+            )
+            .service(web::redirect("/docs", "/docs/"))
+            .configure(routes)
+            .default_service(web::to(http::not_found))
+    })
+    .disable_signals()
+    .shutdown_timeout(settings.http.shutdown_timeout_secs)
+    .bind((settings.http.host.as_str(), settings.http.port))?;
+    if settings.http.workers > 0 {
+        server = server.workers(settings.http.workers);
+    }
+    let addr = *server
+        .addrs()
+        .first()
+        .ok_or_else(|| anyhow::anyhow!("server bound no address"))?;
+    let server = server.run();
+    let handle = server.handle();
+    let server_task = tokio::spawn(server);
+    tracing::info!(%addr, service = def.name, "listening");
+    Ok(Running {
+        addr,
+        runtime,
+        server: handle,
+        server_task,
+        background,
+        shutdown: shutdown_tx,
+        readiness,
+    })
+}
+
+/// Echoes the request id tracing-actix-web assigned as `x-request-id`.
+async fn request_id_header(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let request_id = req
+        .extensions()
+        .get::<tracing_actix_web::RequestId>()
+        .map(|id| id.to_string());
+    let mut res = next.call(req).await?;
+    if let Some(id) = request_id
+        && let Ok(value) = actix_web::http::header::HeaderValue::from_str(&id)
+    {
+        res.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("x-request-id"),
+            value,
+        );
+    }
+    Ok(res)
+}
+
+#[derive(Parser)]
+#[command(about = "A Crossdock service")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve HTTP, relay the outbox and run consumers (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document and exit.
+    Openapi,
+}
+
+/// The entry point of every service binary.
+pub fn main(def: ServiceDefinition) -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    if let Some(Command::Openapi) = cli.command {
+        println!("{}", openapi_json(&def));
+        return Ok(());
+    }
+    let source = config::Source::from_process(def.name, &PathBuf::from(def.config_dir));
+    let settings = match config::load(&source) {
+        Ok(s) => s,
+        Err(err) => {
+            eprintln!("{}: {err}", def.name);
+            std::process::exit(2);
+        }
+    };
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(async move {
+            let _telemetry = telemetry::init(def.name, &settings.telemetry)?;
+            match cli.command {
+                Some(Command::Migrate) => {
+                    let applied = db::migrate(&settings.database.url, (def.migrations)()).await?;
+                    tracing::info!(?applied, "migrations applied");
+                    Ok(())
+                }
+                _ => {
+                    let started = std::time::Instant::now();
+                    let running = start(&def, settings).await?;
+                    tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "started");
+                    running.until_signal().await;
+                    Ok(())
+                }
+            }
+        })
+}
+
+/// The service's OpenAPI document as pretty JSON (what `docs/openapi/` holds).
+pub fn openapi_json(def: &ServiceDefinition) -> String {
+    (def.openapi)()
+        .to_pretty_json()
+        .expect("OpenAPI serializes")
+}

@@ -1,0 +1,63 @@
+//! Prometheus metrics beyond the HTTP ones actix-web-prom records: outbox backlog,
+//! events published and consumed, dead-lettered records and consumer lag.
+
+use prometheus::{IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
+
+#[derive(Clone)]
+pub struct Metrics {
+    pub registry: Registry,
+    pub outbox_pending: IntGauge,
+    pub outbox_oldest_age_seconds: IntGauge,
+    pub events_published: IntCounterVec,
+    pub events_consumed: IntCounterVec,
+    pub events_dead_lettered: IntCounterVec,
+    pub consumer_lag: IntGaugeVec,
+}
+
+impl Metrics {
+    pub fn new(service: &str) -> anyhow::Result<Self> {
+        let registry = Registry::new_custom(
+            Some("crossdock".into()),
+            Some([("service".to_string(), service.to_string())].into()),
+        )?;
+        let outbox_pending = IntGauge::new("outbox_pending", "Outbox rows not yet published")?;
+        let outbox_oldest_age_seconds = IntGauge::new(
+            "outbox_oldest_age_seconds",
+            "Age of the oldest unpublished outbox row",
+        )?;
+        let events_published = IntCounterVec::new(
+            Opts::new("events_published_total", "Events published to Kafka"),
+            &["topic"],
+        )?;
+        let events_consumed = IntCounterVec::new(
+            Opts::new(
+                "events_consumed_total",
+                "Events consumed, by outcome (applied, duplicate, dead_lettered)",
+            ),
+            &["topic", "outcome"],
+        )?;
+        let events_dead_lettered = IntCounterVec::new(
+            Opts::new("events_dead_lettered_total", "Records sent to a dead-letter topic"),
+            &["topic"],
+        )?;
+        let consumer_lag = IntGaugeVec::new(
+            Opts::new("consumer_lag", "Records behind the partition's high watermark"),
+            &["topic", "partition"],
+        )?;
+        registry.register(Box::new(outbox_pending.clone()))?;
+        registry.register(Box::new(outbox_oldest_age_seconds.clone()))?;
+        registry.register(Box::new(events_published.clone()))?;
+        registry.register(Box::new(events_consumed.clone()))?;
+        registry.register(Box::new(events_dead_lettered.clone()))?;
+        registry.register(Box::new(consumer_lag.clone()))?;
+        Ok(Self {
+            registry,
+            outbox_pending,
+            outbox_oldest_age_seconds,
+            events_published,
+            events_consumed,
+            events_dead_lettered,
+            consumer_lag,
+        })
+    }
+}

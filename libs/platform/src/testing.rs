@@ -1,0 +1,352 @@
+//! Test support: an isolated database per test, a service started in-process
+//! against the real PostgreSQL and Kafka of the local stack, tokens, a Kafka
+//! reader and a TCP proxy that can cut a dependency off.
+//!
+//! The stack's addresses come from `CROSSDOCK_TEST_DATABASE_URL` and
+//! `CROSSDOCK_TEST_KAFKA_BROKERS` (defaults: the ports `scripts/stack.sh` uses).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::message::{Headers, Message};
+
+use crate::auth::{Role, TokenRequest};
+use crate::config::*;
+use crate::{Running, ServiceDefinition};
+
+/// HS256 secret used by tests and the local stack (never in production).
+pub const TEST_SECRET: &str = "crossdock-local-development-secret-0123456789";
+
+pub fn admin_database_url() -> String {
+    std::env::var("CROSSDOCK_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres:postgres@127.0.0.1:55432/postgres".into())
+}
+
+pub fn kafka_brokers() -> String {
+    std::env::var("CROSSDOCK_TEST_KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:59092".into())
+}
+
+fn with_database(url: &str, name: &str) -> String {
+    let (base, _) = url.rsplit_once('/').expect("database url has a path");
+    format!("{base}/{name}")
+}
+
+/// A fresh database for one test, dropped when the value is dropped.
+pub struct TestDatabase {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDatabase {
+    pub async fn create(prefix: &str) -> Self {
+        let name = format!("test_{prefix}_{}", uuid::Uuid::new_v4().simple());
+        let admin = admin_database_url();
+        let mut conn = AsyncPgConnection::establish(&admin)
+            .await
+            .expect("connect to the test PostgreSQL (is the stack up? make test starts it)");
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .expect("create test database");
+        let url = with_database(&admin, &name);
+        Self { name, url }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop on a thread of its own: Drop can't await, and the test's runtime
+        // may already be shutting down.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async {
+                if let Ok(mut conn) = AsyncPgConnection::establish(&admin_database_url()).await {
+                    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut conn)
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// Settings for a service under test: its own database, a unique topic prefix
+/// (so tests running in parallel never read each other's events), port 0.
+pub fn test_settings(database_url: &str, topic_prefix: &str) -> Settings {
+    Settings {
+        http: HttpSettings {
+            host: "127.0.0.1".into(),
+            port: 0,
+            max_body_bytes: 64 * 1024,
+            workers: 2,
+            shutdown_timeout_secs: 5,
+        },
+        database: DatabaseSettings {
+            url: database_url.into(),
+            max_connections: 8,
+            acquire_timeout_secs: 2,
+            run_migrations: true,
+        },
+        kafka: KafkaSettings {
+            brokers: kafka_brokers(),
+            topic_prefix: topic_prefix.into(),
+            create_topics: true,
+            topic_partitions: 3,
+            topic_replication: 1,
+            consumer_group: None,
+            max_attempts: 3,
+            retry_backoff_ms: 20,
+            properties: HashMap::new(),
+        },
+        outbox: OutboxSettings {
+            relay_enabled: true,
+            batch_size: 100,
+            poll_interval_ms: 50,
+        },
+        auth: AuthSettings {
+            hs256_secret: Some(TEST_SECRET.into()),
+            rs256_public_key_pem: None,
+            jwks_json: None,
+            issuer: "crossdock".into(),
+            audience: "crossdock".into(),
+        },
+        telemetry: TelemetrySettings {
+            log_format: "text".into(),
+            log_level: "warn".into(),
+            otlp_endpoint: None,
+            otlp_protocol: "grpc".into(),
+        },
+    }
+}
+
+/// Mints a token for the test secret.
+pub fn token(roles: &[Role]) -> String {
+    crate::auth::mint_hs256(
+        TEST_SECRET,
+        "crossdock",
+        "crossdock",
+        TokenRequest {
+            subject: "test-user",
+            roles,
+            channel: None,
+            ttl: Duration::from_secs(3600),
+        },
+    )
+    .expect("mint token")
+}
+
+/// Mints a channel token for the test secret.
+pub fn channel_token(channel: &str) -> String {
+    crate::auth::mint_hs256(
+        TEST_SECRET,
+        "crossdock",
+        "crossdock",
+        TokenRequest {
+            subject: "test-connector",
+            roles: &[],
+            channel: Some(channel.parse().expect("channel id")),
+            ttl: Duration::from_secs(3600),
+        },
+    )
+    .expect("mint token")
+}
+
+/// A service running in-process against the real stack.
+pub struct TestApp {
+    pub base_url: String,
+    pub client: reqwest::Client,
+    pub settings: Settings,
+    pub topic_prefix: String,
+    pub running: Option<Running>,
+    pub db: TestDatabase,
+}
+
+impl TestApp {
+    pub async fn spawn(def: &ServiceDefinition) -> Self {
+        Self::spawn_with(def, |_| {}).await
+    }
+
+    /// Starts the service after `adjust` changed its settings.
+    pub async fn spawn_with(def: &ServiceDefinition, adjust: impl FnOnce(&mut Settings)) -> Self {
+        crate::telemetry::init_for_tests();
+        let db = TestDatabase::create(def.name).await;
+        let topic_prefix = format!("t{}.", uuid::Uuid::new_v4().simple());
+        let mut settings = test_settings(&db.url, &topic_prefix);
+        adjust(&mut settings);
+        let running = crate::start(def, settings.clone())
+            .await
+            .expect("service starts");
+        Self {
+            base_url: format!("http://{}", running.addr),
+            client: reqwest::Client::new(),
+            settings,
+            topic_prefix,
+            running: Some(running),
+            db,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+
+    /// The full name of a logical topic for this app.
+    pub fn topic(&self, logical: &str) -> String {
+        format!("{}{}", self.topic_prefix, logical)
+    }
+
+    pub fn runtime(&self) -> &crate::Runtime {
+        &self.running.as_ref().expect("running").runtime
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.stop().await;
+        }
+    }
+}
+
+/// One record read back from Kafka.
+#[derive(Debug, Clone)]
+pub struct ReadRecord {
+    pub key: Option<String>,
+    pub payload: Vec<u8>,
+    pub headers: HashMap<String, String>,
+    pub partition: i32,
+    pub offset: i64,
+}
+
+/// Reads `topic` from the beginning until `want` records arrived or `timeout`
+/// passed; then keeps reading for `settle` to catch unexpected extra records.
+pub async fn read_topic(
+    topic: &str,
+    want: usize,
+    timeout: Duration,
+    settle: Duration,
+) -> Vec<ReadRecord> {
+    let consumer: StreamConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", kafka_brokers())
+        .set("group.id", format!("test-reader-{}", uuid::Uuid::new_v4()))
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("test consumer");
+    consumer.subscribe(&[topic]).expect("subscribe");
+    let mut out = Vec::new();
+    let started = Instant::now();
+    let mut deadline = started + timeout;
+    let mut settled = false;
+    loop {
+        let now = Instant::now();
+        if now >= deadline {
+            break;
+        }
+        match tokio::time::timeout(deadline - now, consumer.recv()).await {
+            Ok(Ok(m)) => {
+                let mut headers = HashMap::new();
+                if let Some(hs) = m.headers() {
+                    for h in hs.iter() {
+                        if let Some(v) = h.value {
+                            headers.insert(h.key.to_string(), String::from_utf8_lossy(v).into());
+                        }
+                    }
+                }
+                out.push(ReadRecord {
+                    key: m.key().map(|k| String::from_utf8_lossy(k).into()),
+                    payload: m.payload().unwrap_or_default().to_vec(),
+                    headers,
+                    partition: m.partition(),
+                    offset: m.offset(),
+                });
+            }
+            Ok(Err(_)) => tokio::time::sleep(Duration::from_millis(50)).await,
+            Err(_) => break,
+        }
+        if out.len() >= want && !settled {
+            settled = true;
+            deadline = Instant::now() + settle;
+        }
+    }
+    let closer = std::thread::spawn(move || drop(consumer));
+    let _ = tokio::task::spawn_blocking(move || closer.join()).await;
+    out
+}
+
+/// A TCP proxy in front of a dependency; `cut()` drops every connection and
+/// refuses new ones until `restore()`, like a database outage.
+pub struct TcpProxy {
+    pub addr: std::net::SocketAddr,
+    up: Arc<AtomicBool>,
+    generation: Arc<tokio::sync::watch::Sender<u64>>,
+}
+
+impl TcpProxy {
+    pub async fn start(target: std::net::SocketAddr) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+        let addr = listener.local_addr().expect("proxy addr");
+        let up = Arc::new(AtomicBool::new(true));
+        let (generation, _) = tokio::sync::watch::channel(0u64);
+        let generation = Arc::new(generation);
+        let (up2, gen2) = (up.clone(), generation.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    continue;
+                };
+                if !AtomicBool::load(&up2, Ordering::SeqCst) {
+                    drop(inbound);
+                    continue;
+                }
+                let mut cut = gen2.subscribe();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = cut.changed() => {}
+                    }
+                });
+            }
+        });
+        Self {
+            addr,
+            up,
+            generation,
+        }
+    }
+
+    pub fn cut(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        self.generation.send_modify(|g| *g += 1);
+    }
+
+    pub fn restore(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Polls `check` until it returns true or `timeout` passes.
+pub async fn eventually<F, Fut>(timeout: Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}

@@ -1,0 +1,4 @@
+DROP TABLE price_changes;
+DROP TABLE listings;
+DROP TABLE variants;
+DROP TABLE products;

@@ -1,0 +1,266 @@
+//! Products: create, read, list, update, archive.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use diesel_async::AsyncConnection;
+use domain::contracts::Page;
+use domain::contracts::catalog::{
+    CreateProductRequest, ProductListQuery, ProductStatus, ProductView, UpdateProductRequest,
+};
+use domain::ids::ProductId;
+use domain::{ChannelId, Gtin, Sku};
+use platform::error::Problem;
+use platform::http::{Json, etag, if_match, require_if_match};
+use platform::idempotency::{self, IdempotencyKey};
+use platform::{ApiError, Caller, Runtime};
+use uuid::Uuid;
+
+use super::WRITERS;
+use crate::{domain as rules, events, store};
+
+fn not_found(id: Uuid) -> ApiError {
+    ApiError::NotFound(format!("product {id} does not exist"))
+}
+
+/// The response for one product: body, ETag, channel restriction.
+pub(crate) fn product_response(
+    mut builder: actix_web::HttpResponseBuilder,
+    mut view: ProductView,
+    caller: &Caller,
+) -> HttpResponse {
+    if let Some(channel) = &caller.channel {
+        rules::restrict_to_channel(&mut view.variants, channel);
+    }
+    builder
+        .insert_header((header::ETAG, etag(view.version)))
+        .json(view)
+}
+
+/// Create a product with its variants and initial channel listings.
+#[utoipa::path(
+    post, path = "/v1/products", tag = "products",
+    request_body = CreateProductRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body return the first response")),
+    responses(
+        (status = 201, description = "Created", body = ProductView, headers(("ETag" = String), ("Location" = String))),
+        (status = 400, description = "Malformed JSON or a value of the wrong type", body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "SKU or barcode already used", body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, or an Idempotency-Key reused with another body", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create(
+    rt: web::Data<Runtime>,
+    caller: Caller,
+    key: IdempotencyKey,
+    Json(req): Json<CreateProductRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_any(WRITERS)?;
+    rules::validate_create(&req)?;
+    let actor = caller.actor();
+    let scope = format!("catalog.create-product:{actor}");
+    let hash = idempotency::request_hash(&req);
+    let outbox = &rt.outbox;
+    let mut conn = rt.conn().await?;
+    let (view, replayed) = conn
+        .transaction::<_, ApiError, _>(async |tx| {
+            if let Some(key) = &key.0
+                && let Some(stored) = idempotency::claim::<ProductView>(tx, &scope, key, &hash).await?
+            {
+                return Ok((stored, true));
+            }
+            let id = ProductId::new().as_uuid();
+            let status = req.status.unwrap_or(ProductStatus::Draft);
+            store::insert_product(tx, id, &req.title, &req.description, status, &req.variants, &actor).await?;
+            let view = store::load_product(tx, id).await?.ok_or_else(|| not_found(id))?;
+            events::publish_product(outbox, tx, &view, &actor).await?;
+            if let Some(key) = &key.0 {
+                idempotency::record(tx, &scope, key, 201, &view).await?;
+            }
+            Ok((view, false))
+        })
+        .await?;
+    if !replayed {
+        rt.outbox.notify();
+    }
+    let mut builder = HttpResponse::Created();
+    builder
+        .insert_header((header::LOCATION, format!("/v1/products/{}", view.id)))
+        .insert_header(("Idempotent-Replayed", replayed.to_string()));
+    Ok(product_response(builder, view, &caller))
+}
+
+/// Get a product with its variants and listings.
+#[utoipa::path(
+    get, path = "/v1/products/{id}", tag = "products",
+    params(("id" = Uuid, Path, description = "Product id")),
+    responses(
+        (status = 200, body = ProductView, headers(("ETag" = String))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get(rt: web::Data<Runtime>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let mut conn = rt.conn().await?;
+    let view = store::load_product(&mut conn, id).await?.ok_or_else(|| not_found(id))?;
+    Ok(product_response(HttpResponse::Ok(), view, &caller))
+}
+
+pub const DEFAULT_PAGE: i64 = 50;
+pub const MAX_PAGE: i64 = 200;
+
+/// List products in creation order with cursor pagination and filters.
+#[utoipa::path(
+    get, path = "/v1/products", tag = "products",
+    params(ProductListQuery),
+    responses(
+        (status = 200, body = inline(Page<ProductView>)),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list(
+    rt: web::Data<Runtime>,
+    caller: Caller,
+    query: web::Query<ProductListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let mut v = domain::Validator::new();
+    let limit = q.limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        v.push("limit", format!("must be between 1 and {MAX_PAGE}"));
+    }
+    let channel = q.channel.map(|c| v.check("channel", c.parse::<ChannelId>())).flatten();
+    let sku_prefix = q.sku_prefix.map(|p| v.check("sku_prefix", p.parse::<Sku>())).flatten();
+    let barcode = q.barcode.map(|b| v.check("barcode", b.parse::<Gtin>())).flatten();
+    let after = q
+        .cursor
+        .map(|c| v.check("cursor", Uuid::parse_str(&c).map_err(|_| "not a cursor from this API")))
+        .flatten();
+    v.finish()?;
+    let filter = store::ListFilter {
+        status: q.status,
+        channel: channel.map(|c| c.as_str().to_string()),
+        sku_prefix: sku_prefix.map(|s| s.as_str().to_string()),
+        barcode: barcode.map(|b| b.as_gtin14().to_string()),
+        after,
+        limit,
+    };
+    let mut conn = rt.conn().await?;
+    let (mut items, more) = store::list_products(&mut conn, &filter).await?;
+    let next_cursor = if more { items.last().map(|p| p.id.to_string()) } else { None };
+    if let Some(channel) = &caller.channel {
+        for item in &mut items {
+            rules::restrict_to_channel(&mut item.variants, channel);
+        }
+    }
+    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+}
+
+/// Replace a product's fields and variant attributes. Needs `If-Match`.
+#[utoipa::path(
+    put, path = "/v1/products/{id}", tag = "products",
+    request_body = UpdateProductRequest,
+    params(
+        ("id" = Uuid, Path, description = "Product id"),
+        ("If-Match" = String, Header, description = "The ETag of the version being changed"),
+    ),
+    responses(
+        (status = 200, body = ProductView, headers(("ETag" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Archived, or SKU/barcode used elsewhere", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The ETag is stale", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn update(
+    rt: web::Data<Runtime>,
+    caller: Caller,
+    req_http: HttpRequest,
+    id: web::Path<Uuid>,
+    Json(req): Json<UpdateProductRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_any(WRITERS)?;
+    let expected = require_if_match(&req_http)?;
+    rules::validate_update(&req)?;
+    let id = id.into_inner();
+    let actor = caller.actor();
+    let outbox = &rt.outbox;
+    let mut conn = rt.conn().await?;
+    let view = conn
+        .transaction::<_, ApiError, _>(async |tx| {
+            let current = store::lock_product(tx, id).await?.ok_or_else(|| not_found(id))?;
+            check_version(current.version, Some(expected))?;
+            let from = ProductStatus::parse(&current.status).unwrap_or(ProductStatus::Archived);
+            rules::check_transition(from, req.status).map_err(ApiError::Conflict)?;
+            store::update_product(tx, &current, &req.title, &req.description, req.status, &req.variants, &actor)
+                .await?;
+            let view = store::load_product(tx, id).await?.ok_or_else(|| not_found(id))?;
+            events::publish_product(outbox, tx, &view, &actor).await?;
+            Ok(view)
+        })
+        .await?;
+    rt.outbox.notify();
+    Ok(product_response(HttpResponse::Ok(), view, &caller))
+}
+
+/// 412 when `If-Match` names another version.
+pub(crate) fn check_version(current: i64, expected: Option<i64>) -> Result<(), ApiError> {
+    match expected {
+        Some(v) if v != current => Err(ApiError::PreconditionFailed(format!(
+            "the product changed: If-Match is \"{v}\" but the current ETag is \"{current}\""
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Archive a product: it stops selling everywhere; its SKUs stay reserved.
+#[utoipa::path(
+    post, path = "/v1/products/{id}/archive", tag = "products",
+    params(
+        ("id" = Uuid, Path, description = "Product id"),
+        ("If-Match" = Option<String>, Header, description = "Optional: archive only this version"),
+    ),
+    responses(
+        (status = 200, body = ProductView, headers(("ETag" = String))),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn archive(
+    rt: web::Data<Runtime>,
+    caller: Caller,
+    req_http: HttpRequest,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_any(WRITERS)?;
+    let expected = if_match(&req_http)?;
+    let id = id.into_inner();
+    let actor = caller.actor();
+    let outbox = &rt.outbox;
+    let mut conn = rt.conn().await?;
+    let view = conn
+        .transaction::<_, ApiError, _>(async |tx| {
+            let current = store::lock_product(tx, id).await?.ok_or_else(|| not_found(id))?;
+            check_version(current.version, expected)?;
+            if current.status != ProductStatus::Archived.as_str() {
+                store::touch_product(tx, &current, Some(ProductStatus::Archived), &actor).await?;
+                let view = store::load_product(tx, id).await?.ok_or_else(|| not_found(id))?;
+                events::publish_product(outbox, tx, &view, &actor).await?;
+                return Ok(view);
+            }
+            // Archiving twice changes nothing and publishes nothing.
+            store::load_product(tx, id).await?.ok_or_else(|| not_found(id))
+        })
+        .await?;
+    rt.outbox.notify();
+    Ok(product_response(HttpResponse::Ok(), view, &caller))
+}
