@@ -10,6 +10,11 @@
 #                       from the Makefile)
 #   CROSSDOCK_STACK_DIR state dir (default <repo>/.stack; same as scripts/stack.sh)
 
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+  echo "scripts/lib.sh is sourced by the other scripts; run scripts/run.sh or make instead" >&2
+  exit 2
+fi
+
 # Resolve the repo from this file so any cwd works.
 LIB_DIR="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd -P)"
 REPO_ROOT="$(cd "$LIB_DIR/.." && pwd -P)"
@@ -71,7 +76,9 @@ profile() {
   [[ $p == debug || $p == release ]] || die "CROSSDOCK_PROFILE must be debug or release (got '$p')"
   echo "$p"
 }
-profile_flag() { [[ $(profile) == release ]] && echo --release || true; }
+profile_flag() {
+  if [[ $(profile) == release ]]; then echo --release; fi
+}
 bin_path() { echo "$CARGO_TARGET_DIR/$(profile)/$1"; }
 
 # A fresh Debian machine lacks what rdkafka (librdkafka built from source, with
@@ -221,7 +228,7 @@ service_start() {
   # background subshell of a script is not a process-group leader).
   (
     service_env "$svc"
-    cd "$REPO_ROOT"
+    cd "$REPO_ROOT" || exit 1
     exec setsid nohup "$bin" serve </dev/null >>"$log" 2>&1
   ) &
   STARTED_PID=$!

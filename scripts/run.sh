@@ -14,7 +14,7 @@
 # CROSSDOCK_SERVICES="catalog" runs a subset (see scripts/lib.sh for the rest).
 # Logs: .stack/services/<svc>.log (previous run: .log.1), pid files next to them.
 set -euo pipefail
-LOG_TAG=run
+LOG_TAG="run"
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib.sh"
 

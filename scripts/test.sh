@@ -3,13 +3,13 @@
 # formatting, clippy with warnings as errors, then every test of the workspace
 # against the real PostgreSQL and Kafka of scripts/stack.sh.
 #
-#   scripts/test.sh [ARGS]   ARGS go to `cargo test --workspace`, e.g.
-#                            scripts/test.sh -p catalog -- --nocapture
+#   scripts/test.sh [ARGS]   ARGS go to `cargo test --workspace`, e.g. a test-name
+#                            filter and test-binary flags: scripts/test.sh sku -- --nocapture
 #
 # The stack is started if needed and stopped at the end only if this script
 # started it (a developer's running `make run` stack is left alone).
 set -euo pipefail
-LOG_TAG=test
+LOG_TAG="test"
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib.sh"
 cd "$REPO_ROOT"

@@ -33,7 +33,8 @@ impl Address {
         v.require_text(&format!("{prefix}.line1"), &self.line1, 200);
         v.require_text(&format!("{prefix}.city"), &self.city, 100);
         v.require_text(&format!("{prefix}.postal_code"), &self.postal_code, 20);
-        let country_ok = self.country.len() == 2 && self.country.bytes().all(|b| b.is_ascii_uppercase());
+        let country_ok =
+            self.country.len() == 2 && self.country.bytes().all(|b| b.is_ascii_uppercase());
         if !country_ok {
             v.push(
                 format!("{prefix}.country"),
@@ -63,10 +64,19 @@ mod tests {
         };
         let mut v = Validator::new();
         address.validate("shipping_address", &mut v);
-        let fields: Vec<String> = v.finish().unwrap_err().into_iter().map(|e| e.field).collect();
+        let fields: Vec<String> = v
+            .finish()
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
         assert_eq!(
             fields,
-            ["shipping_address.line1", "shipping_address.postal_code", "shipping_address.country"]
+            [
+                "shipping_address.line1",
+                "shipping_address.postal_code",
+                "shipping_address.country"
+            ]
         );
     }
 }

@@ -104,7 +104,12 @@ mod tests {
 
     #[test]
     fn accepts_valid_gtins_of_every_length() {
-        for code in ["96385074", "036000291452", "4006381333931", "10614141000415"] {
+        for code in [
+            "96385074",
+            "036000291452",
+            "4006381333931",
+            "10614141000415",
+        ] {
             let gtin: Gtin = code.parse().unwrap_or_else(|e| panic!("{code}: {e}"));
             assert_eq!(gtin.as_gtin14().len(), 14);
             assert_eq!(gtin.display_form(), code);
@@ -122,7 +127,10 @@ mod tests {
     fn rejects_wrong_check_digit() {
         assert_eq!(
             "4006381333932".parse::<Gtin>().unwrap_err(),
-            GtinError::BadCheckDigit { expected: 1, actual: 2 }
+            GtinError::BadCheckDigit {
+                expected: 1,
+                actual: 2
+            }
         );
         assert!("036000291453".parse::<Gtin>().is_err());
         assert!("96385075".parse::<Gtin>().is_err());
@@ -130,10 +138,19 @@ mod tests {
 
     #[test]
     fn rejects_non_digits_and_bad_lengths() {
-        assert_eq!("40063813339a1".parse::<Gtin>().unwrap_err(), GtinError::NotDigits);
+        assert_eq!(
+            "40063813339a1".parse::<Gtin>().unwrap_err(),
+            GtinError::NotDigits
+        );
         assert_eq!("".parse::<Gtin>().unwrap_err(), GtinError::NotDigits);
-        assert_eq!("1234567".parse::<Gtin>().unwrap_err(), GtinError::BadLength(7));
-        assert_eq!("123456789012345".parse::<Gtin>().unwrap_err(), GtinError::BadLength(15));
+        assert_eq!(
+            "1234567".parse::<Gtin>().unwrap_err(),
+            GtinError::BadLength(7)
+        );
+        assert_eq!(
+            "123456789012345".parse::<Gtin>().unwrap_err(),
+            GtinError::BadLength(15)
+        );
     }
 
     #[test]

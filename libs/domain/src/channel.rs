@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("channel id must be 1-64 characters of lower-case letters, digits and '-', starting with a letter")]
+#[error(
+    "channel id must be 1-64 characters of lower-case letters, digits and '-', starting with a letter"
+)]
 pub struct ChannelIdError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
@@ -28,8 +30,7 @@ impl FromStr for ChannelId {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let valid = (1..=64).contains(&s.len())
             && s.as_bytes()[0].is_ascii_lowercase()
-            && s
-                .bytes()
+            && s.bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if valid {
             Ok(ChannelId(s.to_string()))

@@ -14,13 +14,53 @@ use utoipa::ToSchema;
 
 /// ISO 4217 codes Crossdock accepts, with their minor units (decimal places).
 const CURRENCIES: &[(&str, u32)] = &[
-    ("AED", 2), ("AUD", 2), ("BGN", 2), ("BHD", 3), ("BRL", 2), ("CAD", 2), ("CHF", 2),
-    ("CLP", 0), ("CNY", 2), ("COP", 2), ("CZK", 2), ("DKK", 2), ("EGP", 2), ("EUR", 2),
-    ("GBP", 2), ("HKD", 2), ("HUF", 2), ("IDR", 2), ("ILS", 2), ("INR", 2), ("ISK", 0),
-    ("JOD", 3), ("JPY", 0), ("KRW", 0), ("KWD", 3), ("MAD", 2), ("MXN", 2), ("MYR", 2),
-    ("NOK", 2), ("NZD", 2), ("OMR", 3), ("PEN", 2), ("PHP", 2), ("PLN", 2), ("QAR", 2),
-    ("RON", 2), ("SAR", 2), ("SEK", 2), ("SGD", 2), ("THB", 2), ("TND", 3), ("TRY", 2),
-    ("TWD", 2), ("UAH", 2), ("USD", 2), ("VND", 0), ("ZAR", 2),
+    ("AED", 2),
+    ("AUD", 2),
+    ("BGN", 2),
+    ("BHD", 3),
+    ("BRL", 2),
+    ("CAD", 2),
+    ("CHF", 2),
+    ("CLP", 0),
+    ("CNY", 2),
+    ("COP", 2),
+    ("CZK", 2),
+    ("DKK", 2),
+    ("EGP", 2),
+    ("EUR", 2),
+    ("GBP", 2),
+    ("HKD", 2),
+    ("HUF", 2),
+    ("IDR", 2),
+    ("ILS", 2),
+    ("INR", 2),
+    ("ISK", 0),
+    ("JOD", 3),
+    ("JPY", 0),
+    ("KRW", 0),
+    ("KWD", 3),
+    ("MAD", 2),
+    ("MXN", 2),
+    ("MYR", 2),
+    ("NOK", 2),
+    ("NZD", 2),
+    ("OMR", 3),
+    ("PEN", 2),
+    ("PHP", 2),
+    ("PLN", 2),
+    ("QAR", 2),
+    ("RON", 2),
+    ("SAR", 2),
+    ("SEK", 2),
+    ("SGD", 2),
+    ("THB", 2),
+    ("TND", 3),
+    ("TRY", 2),
+    ("TWD", 2),
+    ("UAH", 2),
+    ("USD", 2),
+    ("VND", 0),
+    ("ZAR", 2),
 ];
 
 /// Largest number of decimal places an amount may carry (matches NUMERIC(20,4)).
@@ -187,6 +227,18 @@ impl Money {
         Ok(Money { amount, ..self })
     }
 
+    /// The same value written with no trailing zeros beyond the currency's minor
+    /// unit: 7.5000 EUR → 7.50, 1.2345 EUR → 1.2345. Stored NUMERIC(20,4) values
+    /// come back padded to four places; this is how they are shown.
+    pub fn canonical(self) -> Money {
+        let mut amount = self.amount.normalize();
+        let minor = self.currency.minor_units();
+        if amount.scale() < minor {
+            amount.rescale(minor);
+        }
+        Money { amount, ..self }
+    }
+
     /// Rounds to the currency's minor unit with the named rule.
     pub fn round(self, rule: Rounding) -> Money {
         let amount = self
@@ -255,12 +307,18 @@ mod tests {
     #[test]
     fn rounding_rules_are_explicit() {
         assert_eq!(eur("0.125").round(Rounding::HalfAwayFromZero), eur("0.13"));
-        assert_eq!(eur("-0.125").round(Rounding::HalfAwayFromZero), eur("-0.13"));
+        assert_eq!(
+            eur("-0.125").round(Rounding::HalfAwayFromZero),
+            eur("-0.13")
+        );
         assert_eq!(eur("0.125").round(Rounding::HalfEven), eur("0.12"));
         assert_eq!(eur("0.135").round(Rounding::HalfEven), eur("0.14"));
         assert_eq!(eur("0.129").round(Rounding::Down), eur("0.12"));
         let yen = Money::parse("100.5", "JPY").unwrap();
-        assert_eq!(yen.round(Rounding::HalfAwayFromZero).amount, Decimal::from(101));
+        assert_eq!(
+            yen.round(Rounding::HalfAwayFromZero).amount,
+            Decimal::from(101)
+        );
         let dinar = Money::parse("1.2345", "KWD").unwrap();
         assert_eq!(dinar.round(Rounding::HalfEven).amount.to_string(), "1.234");
     }
@@ -275,10 +333,30 @@ mod tests {
             Money::parse("1", "eur").unwrap_err(),
             MoneyError::UnknownCurrency("eur".into())
         );
-        assert!(matches!(Money::parse("1,5", "EUR"), Err(MoneyError::NotADecimal(_))));
-        assert_eq!(Money::parse("1.00001", "EUR").unwrap_err(), MoneyError::TooPrecise);
+        assert!(matches!(
+            Money::parse("1,5", "EUR"),
+            Err(MoneyError::NotADecimal(_))
+        ));
+        assert_eq!(
+            Money::parse("1.00001", "EUR").unwrap_err(),
+            MoneyError::TooPrecise
+        );
         assert_eq!(eur("-1").non_negative().unwrap_err(), MoneyError::Negative);
         assert!(eur("0").non_negative().is_ok());
+    }
+
+    #[test]
+    fn canonical_form_trims_storage_padding_to_minor_units() {
+        assert_eq!(eur("7.5000").canonical().amount.to_string(), "7.50");
+        assert_eq!(eur("1.2345").canonical().amount.to_string(), "1.2345");
+        assert_eq!(
+            Money::parse("100.0000", "JPY")
+                .unwrap()
+                .canonical()
+                .amount
+                .to_string(),
+            "100"
+        );
     }
 
     #[test]
@@ -291,9 +369,15 @@ mod tests {
     #[test]
     fn serializes_amount_as_string() {
         let json = serde_json::to_value(eur("19.99")).unwrap();
-        assert_eq!(json, serde_json::json!({"amount": "19.99", "currency": "EUR"}));
+        assert_eq!(
+            json,
+            serde_json::json!({"amount": "19.99", "currency": "EUR"})
+        );
         let back: Money = serde_json::from_value(json).unwrap();
         assert_eq!(back, eur("19.99"));
-        assert!(serde_json::from_value::<Money>(serde_json::json!({"amount": "1", "currency": "ABC"})).is_err());
+        assert!(
+            serde_json::from_value::<Money>(serde_json::json!({"amount": "1", "currency": "ABC"}))
+                .is_err()
+        );
     }
 }

@@ -15,7 +15,18 @@ pub enum QuantityError {
 
 /// A non-negative whole number of units.
 #[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
 )]
 #[serde(try_from = "i64", into = "i64")]
 #[schema(value_type = i64, minimum = 0, example = 3)]
@@ -86,7 +97,10 @@ mod tests {
         assert_eq!(Quantity::positive(0).unwrap_err(), QuantityError::Zero);
         let five = Quantity::new(5).unwrap();
         let seven = Quantity::new(7).unwrap();
-        assert_eq!(five.checked_sub(seven).unwrap_err(), QuantityError::Negative);
+        assert_eq!(
+            five.checked_sub(seven).unwrap_err(),
+            QuantityError::Negative
+        );
         assert_eq!(five.saturating_sub(seven), Quantity::ZERO);
         assert_eq!(five.checked_add(seven).unwrap().units(), 12);
     }

@@ -77,13 +77,19 @@ mod tests {
 
     #[test]
     fn normalizes_case_and_whitespace() {
-        assert_eq!("  tshirt-red-m ".parse::<Sku>().unwrap().as_str(), "TSHIRT-RED-M");
+        assert_eq!(
+            "  tshirt-red-m ".parse::<Sku>().unwrap().as_str(),
+            "TSHIRT-RED-M"
+        );
     }
 
     #[test]
     fn rejects_bad_skus() {
         assert_eq!("".parse::<Sku>().unwrap_err(), SkuError::Empty);
         assert_eq!("a b".parse::<Sku>().unwrap_err(), SkuError::BadCharacter);
-        assert_eq!("x".repeat(65).parse::<Sku>().unwrap_err(), SkuError::TooLong);
+        assert_eq!(
+            "x".repeat(65).parse::<Sku>().unwrap_err(),
+            SkuError::TooLong
+        );
     }
 }

@@ -134,8 +134,8 @@ impl Authenticator {
             .map_err(|e| anyhow::anyhow!("auth.rs256_public_key_pem: {e}"))?;
         let mut jwks = HashMap::new();
         if let Some(doc) = &settings.jwks_json {
-            let set: jsonwebtoken::jwk::JwkSet = serde_json::from_str(doc)
-                .map_err(|e| anyhow::anyhow!("auth.jwks_json: {e}"))?;
+            let set: jsonwebtoken::jwk::JwkSet =
+                serde_json::from_str(doc).map_err(|e| anyhow::anyhow!("auth.jwks_json: {e}"))?;
             for jwk in &set.keys {
                 if let Some(kid) = &jwk.common.key_id {
                     let key = DecodingKey::from_jwk(jwk)
@@ -170,12 +170,12 @@ impl Authenticator {
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        let data = jsonwebtoken::decode::<Claims>(token, key, &validation).map_err(|e| {
-            match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => invalid("expired"),
-                jsonwebtoken::errors::ErrorKind::InvalidSignature => invalid("bad signature"),
-                _ => invalid("claims rejected"),
-            }
+        let data = jsonwebtoken::decode::<Claims>(token, key, &validation).map_err(|e| match e
+            .kind()
+        {
+            jsonwebtoken::errors::ErrorKind::ExpiredSignature => invalid("expired"),
+            jsonwebtoken::errors::ErrorKind::InvalidSignature => invalid("bad signature"),
+            _ => invalid("claims rejected"),
         })?;
         let claims = data.claims;
         if claims.roles.is_empty() && claims.channel.is_none() {
@@ -298,8 +298,14 @@ mod tests {
     fn rejects_wrong_secret_and_garbage() {
         let auth = authenticator();
         let forged = token("another-secret-another-secret-xx", &[Role::Admin], 60);
-        assert!(matches!(auth.verify(&forged), Err(ApiError::Unauthorized(_))));
-        assert!(matches!(auth.verify("not.a.jwt"), Err(ApiError::Unauthorized(_))));
+        assert!(matches!(
+            auth.verify(&forged),
+            Err(ApiError::Unauthorized(_))
+        ));
+        assert!(matches!(
+            auth.verify("not.a.jwt"),
+            Err(ApiError::Unauthorized(_))
+        ));
     }
 
     #[test]

@@ -166,9 +166,7 @@ pub fn load(source: &Source<'_>) -> Result<Settings, ConfigError> {
     let raw = builder
         .build()
         .map_err(|e| ConfigError::Read(e.to_string()))?;
-    let settings: Settings = raw
-        .try_deserialize()
-        .map_err(|e| classify(&prefix, e))?;
+    let settings: Settings = raw.try_deserialize().map_err(|e| classify(&prefix, e))?;
     validate(&prefix, &settings)?;
     Ok(settings)
 }
@@ -208,6 +206,17 @@ fn with_defaults(
 /// Turns serde's "missing field `url`" into the full key and its env var.
 fn classify(prefix: &str, err: config::ConfigError) -> ConfigError {
     let text = err.to_string();
+    // config's own wording: missing configuration field "database.url"
+    if let Some(key) = text
+        .split("missing configuration field \"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+    {
+        return ConfigError::Missing {
+            env_var: env_var(prefix, key),
+            key: key.to_string(),
+        };
+    }
     if let Some(rest) = text.split("missing field `").nth(1) {
         let field = rest.split('`').next().unwrap_or_default();
         // config reports the enclosing key as "for key `database`" when it knows it.
@@ -274,7 +283,11 @@ fn validate(prefix: &str, s: &Settings) -> Result<(), ConfigError> {
     if s.outbox.batch_size < 1 {
         return Err(invalid("outbox.batch_size", "must be at least 1"));
     }
-    let has_key = s.auth.hs256_secret.as_deref().is_some_and(|k| !k.is_empty())
+    let has_key = s
+        .auth
+        .hs256_secret
+        .as_deref()
+        .is_some_and(|k| !k.is_empty())
         || s.auth.rs256_public_key_pem.is_some()
         || s.auth.jwks_json.is_some();
     if !has_key {
@@ -293,7 +306,10 @@ fn validate(prefix: &str, s: &Settings) -> Result<(), ConfigError> {
         return Err(invalid("telemetry.log_format", "must be 'text' or 'json'"));
     }
     if !matches!(s.telemetry.otlp_protocol.as_str(), "grpc" | "http") {
-        return Err(invalid("telemetry.otlp_protocol", "must be 'grpc' or 'http'"));
+        return Err(invalid(
+            "telemetry.otlp_protocol",
+            "must be 'grpc' or 'http'",
+        ));
     }
     Ok(())
 }
@@ -393,17 +409,23 @@ mod tests {
         ];
         let mut vars = base.to_vec();
         vars.push(("CATALOG__HTTP__PORT", "not-a-port"));
-        let text = load(&source(dir.path(), "local", &vars)).unwrap_err().to_string();
+        let text = load(&source(dir.path(), "local", &vars))
+            .unwrap_err()
+            .to_string();
         assert!(text.contains("http.port"), "{text}");
 
         let mut vars = base.to_vec();
         vars.push(("CATALOG__AUTH__HS256_SECRET", "short"));
-        let text = load(&source(dir.path(), "local", &vars)).unwrap_err().to_string();
+        let text = load(&source(dir.path(), "local", &vars))
+            .unwrap_err()
+            .to_string();
         assert!(text.contains("auth.hs256_secret"), "{text}");
 
         let mut vars = base.to_vec();
         vars.push(("CATALOG__DATABASE__URL", "mysql://x"));
-        let text = load(&source(dir.path(), "local", &vars)).unwrap_err().to_string();
+        let text = load(&source(dir.path(), "local", &vars))
+            .unwrap_err()
+            .to_string();
         assert!(text.contains("database.url"), "{text}");
     }
 }

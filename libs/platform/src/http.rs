@@ -132,7 +132,9 @@ pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
 /// `If-Match` for updates: required, and must name the current version.
 pub fn require_if_match(req: &HttpRequest) -> Result<i64, ApiError> {
     if_match(req)?.ok_or_else(|| {
-        ApiError::PreconditionRequired("updates need an If-Match header with the current ETag".into())
+        ApiError::PreconditionRequired(
+            "updates need an If-Match header with the current ETag".into(),
+        )
     })
 }
 

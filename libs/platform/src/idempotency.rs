@@ -28,7 +28,9 @@ impl FromRequest for IdempotencyKey {
         let result = match req.headers().get(HEADER) {
             None => Ok(IdempotencyKey(None)),
             Some(value) => match value.to_str() {
-                Ok(v) if (1..=255).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_graphic()) => {
+                Ok(v)
+                    if (1..=255).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_graphic()) =>
+                {
                     Ok(IdempotencyKey(Some(v.to_string())))
                 }
                 _ => Err(ApiError::BadRequest(
@@ -42,7 +44,9 @@ impl FromRequest for IdempotencyKey {
 
 /// A stable hash of a request body.
 pub fn request_hash<T: Serialize>(request: &T) -> String {
-    hex::encode(Sha256::digest(serde_json::to_vec(request).unwrap_or_default()))
+    hex::encode(Sha256::digest(
+        serde_json::to_vec(request).unwrap_or_default(),
+    ))
 }
 
 #[derive(diesel::QueryableByName)]

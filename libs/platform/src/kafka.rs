@@ -51,7 +51,11 @@ pub struct Producer {
 }
 
 impl Producer {
-    pub fn new(settings: &KafkaSettings, client_id: &str, metrics: Metrics) -> anyhow::Result<Self> {
+    pub fn new(
+        settings: &KafkaSettings,
+        client_id: &str,
+        metrics: Metrics,
+    ) -> anyhow::Result<Self> {
         let inner: FutureProducer = base_config(settings)
             .set("client.id", client_id)
             .set("enable.idempotence", "true")
@@ -161,8 +165,9 @@ impl Record {
 }
 
 /// A handler applies one record inside the consumer's database transaction.
-pub type HandlerFn =
-    Arc<dyn for<'a> Fn(&'a mut Conn, &'a Record) -> BoxFuture<'a, anyhow::Result<()>> + Send + Sync>;
+pub type HandlerFn = Arc<
+    dyn for<'a> Fn(&'a mut Conn, &'a Record) -> BoxFuture<'a, anyhow::Result<()>> + Send + Sync,
+>;
 
 /// What a service consumes: a named consumer (the inbox key), its topics and handler.
 #[derive(Clone)]
@@ -333,7 +338,10 @@ async fn process(
     let mut delay = Duration::from_millis(settings.retry_backoff_ms);
     let mut last_error = String::new();
     for attempt in 1..=settings.max_attempts {
-        match apply(subscription, pool, &record).instrument(span.clone()).await {
+        match apply(subscription, pool, &record)
+            .instrument(span.clone())
+            .await
+        {
             Ok(applied) => {
                 return Ok(if applied {
                     Outcome::Applied
@@ -351,12 +359,23 @@ async fn process(
             }
         }
     }
-    dead_letter(producer, message, &headers_map, &last_error, settings.max_attempts).await
+    dead_letter(
+        producer,
+        message,
+        &headers_map,
+        &last_error,
+        settings.max_attempts,
+    )
+    .await
 }
 
 /// Runs the handler and records the event id in one transaction. Returns false
 /// when the inbox already had the event (a redelivery): nothing is applied.
-async fn apply(subscription: &Subscription, pool: &DbPool, record: &Record) -> anyhow::Result<bool> {
+async fn apply(
+    subscription: &Subscription,
+    pool: &DbPool,
+    record: &Record,
+) -> anyhow::Result<bool> {
     use diesel_async::AsyncConnection;
     let mut conn = pool.get().await?;
     let handler = subscription.handler.clone();
@@ -383,7 +402,10 @@ async fn dead_letter(
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    record_headers.push((headers::DLQ_ERROR.into(), error.chars().take(2000).collect()));
+    record_headers.push((
+        headers::DLQ_ERROR.into(),
+        error.chars().take(2000).collect(),
+    ));
     record_headers.push((headers::DLQ_ORIGINAL_TOPIC.into(), message.topic().into()));
     record_headers.push((headers::DLQ_ATTEMPTS.into(), attempts.to_string()));
     let key = message
@@ -392,13 +414,23 @@ async fn dead_letter(
         .unwrap_or_default()
         .to_string();
     producer
-        .send(&dlq, &key, message.payload().unwrap_or_default(), &record_headers)
+        .send(
+            &dlq,
+            &key,
+            message.payload().unwrap_or_default(),
+            &record_headers,
+        )
         .await?;
     producer
         .metrics
         .events_dead_lettered
         .with_label_values(&[message.topic()])
         .inc();
-    tracing::error!(topic = message.topic(), offset = message.offset(), error, "record dead-lettered");
+    tracing::error!(
+        topic = message.topic(),
+        offset = message.offset(),
+        error,
+        "record dead-lettered"
+    );
     Ok(Outcome::DeadLettered)
 }

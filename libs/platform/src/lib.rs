@@ -227,9 +227,10 @@ pub async fn start(def: &ServiceDefinition, settings: config::Settings) -> anyho
             .app_data(web::QueryConfig::default().error_handler(|err, _| {
                 ApiError::BadRequest(format!("query string: {err}")).into()
             }))
-            .app_data(web::PathConfig::default().error_handler(|err, _| {
-                ApiError::BadRequest(format!("path: {err}")).into()
-            }))
+            .app_data(
+                web::PathConfig::default()
+                    .error_handler(|err, _| ApiError::BadRequest(format!("path: {err}")).into()),
+            )
             .wrap(actix_web::middleware::from_fn(request_id_header))
             .wrap(prometheus.clone())
             .wrap(tracing_actix_web::TracingLogger::default())

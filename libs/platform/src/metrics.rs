@@ -17,31 +17,41 @@ pub struct Metrics {
 impl Metrics {
     pub fn new(service: &str) -> anyhow::Result<Self> {
         let registry = Registry::new_custom(
-            Some("crossdock".into()),
+            None,
             Some([("service".to_string(), service.to_string())].into()),
         )?;
-        let outbox_pending = IntGauge::new("outbox_pending", "Outbox rows not yet published")?;
+        let outbox_pending =
+            IntGauge::new("crossdock_outbox_pending", "Outbox rows not yet published")?;
         let outbox_oldest_age_seconds = IntGauge::new(
-            "outbox_oldest_age_seconds",
+            "crossdock_outbox_oldest_age_seconds",
             "Age of the oldest unpublished outbox row",
         )?;
         let events_published = IntCounterVec::new(
-            Opts::new("events_published_total", "Events published to Kafka"),
+            Opts::new(
+                "crossdock_events_published_total",
+                "Events published to Kafka",
+            ),
             &["topic"],
         )?;
         let events_consumed = IntCounterVec::new(
             Opts::new(
-                "events_consumed_total",
+                "crossdock_events_consumed_total",
                 "Events consumed, by outcome (applied, duplicate, dead_lettered)",
             ),
             &["topic", "outcome"],
         )?;
         let events_dead_lettered = IntCounterVec::new(
-            Opts::new("events_dead_lettered_total", "Records sent to a dead-letter topic"),
+            Opts::new(
+                "crossdock_events_dead_lettered_total",
+                "Records sent to a dead-letter topic",
+            ),
             &["topic"],
         )?;
         let consumer_lag = IntGaugeVec::new(
-            Opts::new("consumer_lag", "Records behind the partition's high watermark"),
+            Opts::new(
+                "crossdock_consumer_lag",
+                "Records behind the partition's high watermark",
+            ),
             &["topic", "partition"],
         )?;
         registry.register(Box::new(outbox_pending.clone()))?;

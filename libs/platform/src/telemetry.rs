@@ -15,6 +15,7 @@ use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
@@ -63,22 +64,27 @@ pub fn init(service: &str, settings: &TelemetrySettings) -> anyhow::Result<Telem
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     let provider = tracer_provider(service, settings)?;
     opentelemetry::global::set_tracer_provider(provider.clone());
-    let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer(service.to_string()));
+    // The log level filters only the logs: spans still reach OpenTelemetry at INFO,
+    // so trace context flows into events even when logs are set to `warn`.
+    let otel = tracing_opentelemetry::layer()
+        .with_tracer(provider.tracer(service.to_string()))
+        .with_filter(tracing_subscriber::filter::LevelFilter::INFO);
     let filter = EnvFilter::try_new(&settings.log_level)
         .map_err(|e| anyhow::anyhow!("telemetry.log_level: {e}"))?;
-    let registry = tracing_subscriber::registry().with(filter).with(otel);
-    if settings.log_format == "json" {
-        registry
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .json()
-                    .flatten_event(true)
-                    .with_current_span(true),
-            )
-            .try_init()?;
+    let logs = if settings.log_format == "json" {
+        tracing_subscriber::fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_filter(filter)
+            .boxed()
     } else {
-        registry.with(tracing_subscriber::fmt::layer()).try_init()?;
-    }
+        tracing_subscriber::fmt::layer().with_filter(filter).boxed()
+    };
+    tracing_subscriber::registry()
+        .with(otel)
+        .with(logs)
+        .try_init()?;
     Ok(TelemetryGuard { provider })
 }
 

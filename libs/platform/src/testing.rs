@@ -69,9 +69,10 @@ impl Drop for TestDatabase {
                 .expect("runtime");
             rt.block_on(async {
                 if let Ok(mut conn) = AsyncPgConnection::establish(&admin_database_url()).await {
-                    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .execute(&mut conn)
-                        .await;
+                    let _ =
+                        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .execute(&mut conn)
+                            .await;
                 }
             });
         })
@@ -291,7 +292,9 @@ pub struct TcpProxy {
 
 impl TcpProxy {
     pub async fn start(target: std::net::SocketAddr) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind proxy");
         let addr = listener.local_addr().expect("proxy addr");
         let up = Arc::new(AtomicBool::new(true));
         let (generation, _) = tokio::sync::watch::channel(0u64);

@@ -7,7 +7,7 @@ use chrono::Utc;
 use diesel_async::AsyncConnection;
 use domain::contracts::Page;
 use domain::contracts::catalog::{ListingView, PriceChangeView, ProductStatus, SetListingRequest};
-use domain::{ChannelId, Money, Sku, Validator};
+use domain::{ChannelId, Sku, Validator};
 use platform::error::Problem;
 use platform::http::{Json, etag, if_match};
 use platform::{ApiError, Caller, Runtime};
@@ -74,17 +74,24 @@ pub async fn set_listing(
             let old = store::find_listing(tx, variant.id, channel.as_str()).await?;
             let old_state = old
                 .as_ref()
-                .map(|l| -> Result<(Money, bool), ApiError> {
-                    let currency = l.price_currency.parse().map_err(ApiError::internal)?;
-                    Ok((Money { amount: l.price_amount, currency }, l.active))
+                .map(|l| {
+                    Ok::<_, ApiError>((store::money(l.price_amount, &l.price_currency)?, l.active))
                 })
                 .transpose()?;
             let change = rules::listing_change(old_state, req.price, req.active);
             if change.any {
-                store::upsert_listing(tx, variant.id, channel.as_str(), req.price, req.active).await?;
+                store::upsert_listing(tx, variant.id, channel.as_str(), req.price, req.active)
+                    .await?;
                 if change.price_changed {
-                    store::audit_price(tx, variant.id, channel.as_str(), old_state.map(|s| s.0), req.price, &actor)
-                        .await?;
+                    store::audit_price(
+                        tx,
+                        variant.id,
+                        channel.as_str(),
+                        old_state.map(|s| s.0),
+                        req.price,
+                        &actor,
+                    )
+                    .await?;
                 }
                 store::touch_product(tx, &product, None, &actor).await?;
                 events::publish_listing(
@@ -108,7 +115,11 @@ pub async fn set_listing(
             let row = store::find_listing(tx, variant.id, channel.as_str())
                 .await?
                 .ok_or_else(|| ApiError::internal(anyhow::anyhow!("listing vanished")))?;
-            let version = if change.any { product.version + 1 } else { product.version };
+            let version = if change.any {
+                product.version + 1
+            } else {
+                product.version
+            };
             Ok((row, version, change.any))
         })
         .await?;
@@ -119,10 +130,7 @@ pub async fn set_listing(
         .insert_header((header::ETAG, etag(version)))
         .json(ListingView {
             channel_id: channel,
-            price: Money {
-                amount: listing.price_amount,
-                currency: listing.price_currency.parse().map_err(ApiError::internal)?,
-            },
+            price: store::money(listing.price_amount, &listing.price_currency)?,
             active: listing.active,
             updated_at: listing.updated_at,
         }))
@@ -160,10 +168,12 @@ pub async fn price_history(
     if !(1..=super::products::MAX_PAGE).contains(&limit) {
         v.push("limit", "must be between 1 and 200");
     }
-    let before = query
-        .cursor
-        .as_deref()
-        .and_then(|c| v.check("cursor", c.parse::<i64>().map_err(|_| "not a cursor from this API")));
+    let before = query.cursor.as_deref().and_then(|c| {
+        v.check(
+            "cursor",
+            c.parse::<i64>().map_err(|_| "not a cursor from this API"),
+        )
+    });
     v.finish()?;
     let mut conn = rt.conn().await?;
     if store::product_exists(&mut conn, id).await? {

@@ -26,8 +26,14 @@ fn respond(mut view: SkuView, caller: &Caller) -> HttpResponse {
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn by_sku(rt: web::Data<Runtime>, caller: Caller, sku: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let sku: Sku = sku.parse().map_err(|e: domain::sku::SkuError| ApiError::field("sku", e.to_string()))?;
+pub async fn by_sku(
+    rt: web::Data<Runtime>,
+    caller: Caller,
+    sku: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let sku: Sku = sku
+        .parse()
+        .map_err(|e: domain::sku::SkuError| ApiError::field("sku", e.to_string()))?;
     let mut conn = rt.conn().await?;
     let view = store::find_sku_view(&mut conn, Some(&sku), None)
         .await?

@@ -21,7 +21,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/products/{id}", web::get().to(products::get))
             .route("/products/{id}", web::put().to(products::update))
             .route("/products/{id}/archive", web::post().to(products::archive))
-            .route("/products/{id}/price-history", web::get().to(listings::price_history))
+            .route(
+                "/products/{id}/price-history",
+                web::get().to(listings::price_history),
+            )
             .route(
                 "/products/{id}/variants/{sku}/listings/{channel_id}",
                 web::put().to(listings::set_listing),

@@ -67,14 +67,26 @@ pub async fn create(
     let (view, replayed) = conn
         .transaction::<_, ApiError, _>(async |tx| {
             if let Some(key) = &key.0
-                && let Some(stored) = idempotency::claim::<ProductView>(tx, &scope, key, &hash).await?
+                && let Some(stored) =
+                    idempotency::claim::<ProductView>(tx, &scope, key, &hash).await?
             {
                 return Ok((stored, true));
             }
             let id = ProductId::new().as_uuid();
             let status = req.status.unwrap_or(ProductStatus::Draft);
-            store::insert_product(tx, id, &req.title, &req.description, status, &req.variants, &actor).await?;
-            let view = store::load_product(tx, id).await?.ok_or_else(|| not_found(id))?;
+            store::insert_product(
+                tx,
+                id,
+                &req.title,
+                &req.description,
+                status,
+                &req.variants,
+                &actor,
+            )
+            .await?;
+            let view = store::load_product(tx, id)
+                .await?
+                .ok_or_else(|| not_found(id))?;
             events::publish_product(outbox, tx, &view, &actor).await?;
             if let Some(key) = &key.0 {
                 idempotency::record(tx, &scope, key, 201, &view).await?;
@@ -102,10 +114,16 @@ pub async fn create(
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn get(rt: web::Data<Runtime>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    rt: web::Data<Runtime>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let mut conn = rt.conn().await?;
-    let view = store::load_product(&mut conn, id).await?.ok_or_else(|| not_found(id))?;
+    let view = store::load_product(&mut conn, id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
     Ok(product_response(HttpResponse::Ok(), view, &caller))
 }
 
@@ -134,12 +152,26 @@ pub async fn list(
     if !(1..=MAX_PAGE).contains(&limit) {
         v.push("limit", format!("must be between 1 and {MAX_PAGE}"));
     }
-    let channel = q.channel.map(|c| v.check("channel", c.parse::<ChannelId>())).flatten();
-    let sku_prefix = q.sku_prefix.map(|p| v.check("sku_prefix", p.parse::<Sku>())).flatten();
-    let barcode = q.barcode.map(|b| v.check("barcode", b.parse::<Gtin>())).flatten();
+    let channel = q
+        .channel
+        .map(|c| v.check("channel", c.parse::<ChannelId>()))
+        .flatten();
+    let sku_prefix = q
+        .sku_prefix
+        .map(|p| v.check("sku_prefix", p.parse::<Sku>()))
+        .flatten();
+    let barcode = q
+        .barcode
+        .map(|b| v.check("barcode", b.parse::<Gtin>()))
+        .flatten();
     let after = q
         .cursor
-        .map(|c| v.check("cursor", Uuid::parse_str(&c).map_err(|_| "not a cursor from this API")))
+        .map(|c| {
+            v.check(
+                "cursor",
+                Uuid::parse_str(&c).map_err(|_| "not a cursor from this API"),
+            )
+        })
         .flatten();
     v.finish()?;
     let filter = store::ListFilter {
@@ -152,7 +184,11 @@ pub async fn list(
     };
     let mut conn = rt.conn().await?;
     let (mut items, more) = store::list_products(&mut conn, &filter).await?;
-    let next_cursor = if more { items.last().map(|p| p.id.to_string()) } else { None };
+    let next_cursor = if more {
+        items.last().map(|p| p.id.to_string())
+    } else {
+        None
+    };
     if let Some(channel) = &caller.channel {
         for item in &mut items {
             rules::restrict_to_channel(&mut item.variants, channel);
@@ -196,13 +232,25 @@ pub async fn update(
     let mut conn = rt.conn().await?;
     let view = conn
         .transaction::<_, ApiError, _>(async |tx| {
-            let current = store::lock_product(tx, id).await?.ok_or_else(|| not_found(id))?;
+            let current = store::lock_product(tx, id)
+                .await?
+                .ok_or_else(|| not_found(id))?;
             check_version(current.version, Some(expected))?;
             let from = ProductStatus::parse(&current.status).unwrap_or(ProductStatus::Archived);
             rules::check_transition(from, req.status).map_err(ApiError::Conflict)?;
-            store::update_product(tx, &current, &req.title, &req.description, req.status, &req.variants, &actor)
-                .await?;
-            let view = store::load_product(tx, id).await?.ok_or_else(|| not_found(id))?;
+            store::update_product(
+                tx,
+                &current,
+                &req.title,
+                &req.description,
+                req.status,
+                &req.variants,
+                &actor,
+            )
+            .await?;
+            let view = store::load_product(tx, id)
+                .await?
+                .ok_or_else(|| not_found(id))?;
             events::publish_product(outbox, tx, &view, &actor).await?;
             Ok(view)
         })
@@ -249,16 +297,22 @@ pub async fn archive(
     let mut conn = rt.conn().await?;
     let view = conn
         .transaction::<_, ApiError, _>(async |tx| {
-            let current = store::lock_product(tx, id).await?.ok_or_else(|| not_found(id))?;
+            let current = store::lock_product(tx, id)
+                .await?
+                .ok_or_else(|| not_found(id))?;
             check_version(current.version, expected)?;
             if current.status != ProductStatus::Archived.as_str() {
                 store::touch_product(tx, &current, Some(ProductStatus::Archived), &actor).await?;
-                let view = store::load_product(tx, id).await?.ok_or_else(|| not_found(id))?;
+                let view = store::load_product(tx, id)
+                    .await?
+                    .ok_or_else(|| not_found(id))?;
                 events::publish_product(outbox, tx, &view, &actor).await?;
                 return Ok(view);
             }
             // Archiving twice changes nothing and publishes nothing.
-            store::load_product(tx, id).await?.ok_or_else(|| not_found(id))
+            store::load_product(tx, id)
+                .await?
+                .ok_or_else(|| not_found(id))
         })
         .await?;
     rt.outbox.notify();

@@ -36,7 +36,10 @@ pub fn validate_update(req: &UpdateProductRequest) -> Result<(), Vec<FieldError>
 fn validate_product_fields(v: &mut Validator, title: &str, description: &str) {
     v.require_text("title", title, MAX_TITLE);
     if description.chars().count() > MAX_DESCRIPTION {
-        v.push("description", format!("must be at most {MAX_DESCRIPTION} characters"));
+        v.push(
+            "description",
+            format!("must be at most {MAX_DESCRIPTION} characters"),
+        );
     }
 }
 
@@ -83,9 +86,16 @@ fn validate_variants(v: &mut Validator, variants: &[VariantInput], listings_allo
             height_mm,
         }) = variant.dimensions
         {
-            for (name, value) in [("length_mm", length_mm), ("width_mm", width_mm), ("height_mm", height_mm)] {
+            for (name, value) in [
+                ("length_mm", length_mm),
+                ("width_mm", width_mm),
+                ("height_mm", height_mm),
+            ] {
                 if value <= 0 {
-                    v.push(at(&format!("dimensions.{name}")), "must be greater than zero");
+                    v.push(
+                        at(&format!("dimensions.{name}")),
+                        "must be greater than zero",
+                    );
                 }
             }
         }
@@ -99,7 +109,13 @@ fn validate_variants(v: &mut Validator, variants: &[VariantInput], listings_allo
             );
         }
         let mut channels = HashSet::new();
-        for (j, ListingInput { channel_id, price, .. }) in variant.listings.iter().enumerate() {
+        for (
+            j,
+            ListingInput {
+                channel_id, price, ..
+            },
+        ) in variant.listings.iter().enumerate()
+        {
             if !channels.insert(channel_id.clone()) {
                 v.push(
                     at(&format!("listings[{j}].channel_id")),
@@ -113,7 +129,10 @@ fn validate_variants(v: &mut Validator, variants: &[VariantInput], listings_allo
 
 /// A price or cost must be non-negative with at most 4 decimals.
 pub fn check_price(v: &mut Validator, field: &str, money: &Money) {
-    v.check(field, Money::new(money.amount, money.currency).and_then(Money::non_negative));
+    v.check(
+        field,
+        Money::new(money.amount, money.currency).and_then(Money::non_negative),
+    );
 }
 
 /// Which status changes are allowed. Archived is final: SKUs stay reserved for audit.
@@ -122,7 +141,9 @@ pub fn check_transition(from: ProductStatus, to: ProductStatus) -> Result<(), St
     match (from, to) {
         (Archived, _) => Err("archived products are read-only".into()),
         (Draft | Active, Draft | Active) => Ok(()),
-        (Draft | Active, Archived) => Err("archive a product with POST /v1/products/{id}/archive".into()),
+        (Draft | Active, Archived) => {
+            Err("archive a product with POST /v1/products/{id}/archive".into())
+        }
     }
 }
 
@@ -135,7 +156,11 @@ pub struct ListingChange {
     pub any: bool,
 }
 
-pub fn listing_change(old: Option<(Money, bool)>, new_price: Money, new_active: bool) -> ListingChange {
+pub fn listing_change(
+    old: Option<(Money, bool)>,
+    new_price: Money,
+    new_active: bool,
+) -> ListingChange {
     match old {
         None => ListingChange {
             price_changed: true,
@@ -207,8 +232,20 @@ mod tests {
         bad.weight_grams = Some(-1);
         bad.cost_price = Some(eur("-2"));
         bad.listings = vec![
-            ListingInput { channel_id: "web".parse().unwrap(), price: eur("1.00001"), active: true },
-            ListingInput { channel_id: "web".parse().unwrap(), price: eur("1"), active: true },
+            ListingInput {
+                channel_id: "web".parse().unwrap(),
+                // Built directly: Money::parse itself refuses five decimals.
+                price: Money {
+                    amount: "1.00001".parse().unwrap(),
+                    currency: "EUR".parse().unwrap(),
+                },
+                active: true,
+            },
+            ListingInput {
+                channel_id: "web".parse().unwrap(),
+                price: eur("1"),
+                active: true,
+            },
         ];
         let mut req = create(vec![bad, variant("A")]);
         req.title = " ".into();
@@ -231,20 +268,30 @@ mod tests {
     fn needs_a_variant_and_not_archived() {
         let mut req = create(vec![]);
         req.status = Some(ProductStatus::Archived);
-        assert_eq!(fields(validate_create(&req).unwrap_err()), ["status", "variants"]);
+        assert_eq!(
+            fields(validate_create(&req).unwrap_err()),
+            ["status", "variants"]
+        );
     }
 
     #[test]
     fn update_refuses_listings() {
         let mut v = variant("A");
-        v.listings = vec![ListingInput { channel_id: "web".parse().unwrap(), price: eur("1"), active: true }];
+        v.listings = vec![ListingInput {
+            channel_id: "web".parse().unwrap(),
+            price: eur("1"),
+            active: true,
+        }];
         let req = UpdateProductRequest {
             title: "T".into(),
             description: String::new(),
             status: ProductStatus::Active,
             variants: vec![v],
         };
-        assert_eq!(fields(validate_update(&req).unwrap_err()), ["variants[0].listings"]);
+        assert_eq!(
+            fields(validate_update(&req).unwrap_err()),
+            ["variants[0].listings"]
+        );
     }
 
     #[test]
@@ -260,12 +307,34 @@ mod tests {
     #[test]
     fn listing_changes() {
         let first = listing_change(None, eur("10"), true);
-        assert_eq!(first, ListingChange { price_changed: true, any: true });
+        assert_eq!(
+            first,
+            ListingChange {
+                price_changed: true,
+                any: true
+            }
+        );
         let same = listing_change(Some((eur("19.9"), true)), eur("19.90"), true);
-        assert_eq!(same, ListingChange { price_changed: false, any: false });
+        assert_eq!(
+            same,
+            ListingChange {
+                price_changed: false,
+                any: false
+            }
+        );
         let toggled = listing_change(Some((eur("10"), true)), eur("10"), false);
-        assert_eq!(toggled, ListingChange { price_changed: false, any: true });
-        let usd = listing_change(Some((eur("10"), true)), Money::parse("10", "USD").unwrap(), true);
+        assert_eq!(
+            toggled,
+            ListingChange {
+                price_changed: false,
+                any: true
+            }
+        );
+        let usd = listing_change(
+            Some((eur("10"), true)),
+            Money::parse("10", "USD").unwrap(),
+            true,
+        );
         assert!(usd.price_changed);
     }
 }

@@ -86,7 +86,11 @@ pub struct ListingEvent<'a> {
 }
 
 /// Enqueues ListingChanged, and PriceChanged when the price moved.
-pub async fn publish_listing(outbox: &Outbox, conn: &mut Conn, e: ListingEvent<'_>) -> Result<(), ApiError> {
+pub async fn publish_listing(
+    outbox: &Outbox,
+    conn: &mut Conn,
+    e: ListingEvent<'_>,
+) -> Result<(), ApiError> {
     let key = e.product_id.clone();
     if e.price_changed {
         outbox

@@ -95,18 +95,25 @@ fn corrupt(what: &str, value: &str) -> ApiError {
     ApiError::internal(anyhow::anyhow!("stored {what} '{value}' is invalid"))
 }
 
-fn money(amount: Decimal, currency: &str) -> Result<Money, ApiError> {
-    Ok(Money {
+pub fn money(amount: Decimal, currency: &str) -> Result<Money, ApiError> {
+    let money = Money {
         amount,
-        currency: currency.parse().map_err(|_| corrupt("currency", currency))?,
-    })
+        currency: currency
+            .parse()
+            .map_err(|_| corrupt("currency", currency))?,
+    };
+    Ok(money.canonical())
 }
 
 fn status(s: &str) -> Result<ProductStatus, ApiError> {
     ProductStatus::parse(s).ok_or_else(|| corrupt("status", s))
 }
 
-fn variant_view(row: &VariantRow, product_title: &str, listings: Vec<ListingView>) -> Result<VariantView, ApiError> {
+fn variant_view(
+    row: &VariantRow,
+    product_title: &str,
+    listings: Vec<ListingView>,
+) -> Result<VariantView, ApiError> {
     let dimensions = match (row.length_mm, row.width_mm, row.height_mm) {
         (Some(length_mm), Some(width_mm), Some(height_mm)) => Some(Dimensions {
             length_mm,
@@ -119,10 +126,17 @@ fn variant_view(row: &VariantRow, product_title: &str, listings: Vec<ListingView
         (Some(amount), Some(currency)) => Some(money(*amount, currency)?),
         _ => None,
     };
-    let title = if row.title.is_empty() { product_title.to_string() } else { row.title.clone() };
+    let title = if row.title.is_empty() {
+        product_title.to_string()
+    } else {
+        row.title.clone()
+    };
     Ok(VariantView {
         id: VariantId(row.id),
-        sku: row.sku.parse::<Sku>().map_err(|_| corrupt("sku", &row.sku))?,
+        sku: row
+            .sku
+            .parse::<Sku>()
+            .map_err(|_| corrupt("sku", &row.sku))?,
         title,
         barcode: row
             .barcode
@@ -174,7 +188,10 @@ async fn assemble(conn: &mut Conn, rows: Vec<ProductRow>) -> Result<Vec<ProductV
     }
     let mut variants_by_product: HashMap<Uuid, Vec<&VariantRow>> = HashMap::new();
     for row in &variant_rows {
-        variants_by_product.entry(row.product_id).or_default().push(row);
+        variants_by_product
+            .entry(row.product_id)
+            .or_default()
+            .push(row);
     }
     rows.into_iter()
         .map(|p| {
@@ -182,7 +199,13 @@ async fn assemble(conn: &mut Conn, rows: Vec<ProductRow>) -> Result<Vec<ProductV
                 .remove(&p.id)
                 .unwrap_or_default()
                 .into_iter()
-                .map(|v| variant_view(v, &p.title, listings_by_variant.remove(&v.id).unwrap_or_default()))
+                .map(|v| {
+                    variant_view(
+                        v,
+                        &p.title,
+                        listings_by_variant.remove(&v.id).unwrap_or_default(),
+                    )
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(ProductView {
                 id: ProductId(p.id),
@@ -213,9 +236,11 @@ pub async fn load_product(conn: &mut Conn, id: Uuid) -> Result<Option<ProductVie
 
 /// Whether the product exists (a plain read, no lock).
 pub async fn product_exists(conn: &mut Conn, id: Uuid) -> Result<bool, ApiError> {
-    Ok(diesel::select(diesel::dsl::exists(products::table.find(id)))
-        .get_result(conn)
-        .await?)
+    Ok(
+        diesel::select(diesel::dsl::exists(products::table.find(id)))
+            .get_result(conn)
+            .await?,
+    )
 }
 
 /// Locks the product row for the rest of the transaction.
@@ -250,11 +275,18 @@ fn variant_row(product_id: Uuid, position: usize, id: Uuid, input: &VariantInput
 /// Maps unique violations on SKU and barcode to a 409 naming the value.
 fn variant_conflict(err: diesel::result::Error, input: &VariantInput) -> ApiError {
     if platform::error::is_unique_violation(&err, "variants_sku_key") {
-        ApiError::Conflict(format!("SKU {} already belongs to another product", input.sku))
+        ApiError::Conflict(format!(
+            "SKU {} already belongs to another product",
+            input.sku
+        ))
     } else if platform::error::is_unique_violation(&err, "variants_barcode_key") {
         ApiError::Conflict(format!(
             "barcode {} already belongs to another variant",
-            input.barcode.as_ref().map(ToString::to_string).unwrap_or_default()
+            input
+                .barcode
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default()
         ))
     } else {
         err.into()
@@ -294,8 +326,23 @@ pub async fn insert_product(
             .await
             .map_err(|e| variant_conflict(e, input))?;
         for listing in &input.listings {
-            upsert_listing(conn, variant_id, listing.channel_id.as_str(), listing.price, listing.active).await?;
-            audit_price(conn, variant_id, listing.channel_id.as_str(), None, listing.price, actor).await?;
+            upsert_listing(
+                conn,
+                variant_id,
+                listing.channel_id.as_str(),
+                listing.price,
+                listing.active,
+            )
+            .await?;
+            audit_price(
+                conn,
+                variant_id,
+                listing.channel_id.as_str(),
+                None,
+                listing.price,
+                actor,
+            )
+            .await?;
         }
     }
     Ok(())
@@ -343,7 +390,12 @@ pub async fn update_product(
             }
             None => {
                 diesel::insert_into(variants::table)
-                    .values(variant_row(current.id, position, VariantId::new().as_uuid(), input))
+                    .values(variant_row(
+                        current.id,
+                        position,
+                        VariantId::new().as_uuid(),
+                        input,
+                    ))
                     .execute(conn)
                     .await
                     .map_err(|e| variant_conflict(e, input))?;
@@ -383,7 +435,11 @@ pub async fn touch_product(
     Ok(())
 }
 
-pub async fn find_variant(conn: &mut Conn, product_id: Uuid, sku: &Sku) -> Result<Option<VariantRow>, ApiError> {
+pub async fn find_variant(
+    conn: &mut Conn,
+    product_id: Uuid,
+    sku: &Sku,
+) -> Result<Option<VariantRow>, ApiError> {
     Ok(variants::table
         .filter(variants::product_id.eq(product_id))
         .filter(variants::sku.eq(sku.as_str()))
@@ -393,7 +449,11 @@ pub async fn find_variant(conn: &mut Conn, product_id: Uuid, sku: &Sku) -> Resul
         .optional()?)
 }
 
-pub async fn find_listing(conn: &mut Conn, variant_id: Uuid, channel: &str) -> Result<Option<ListingRow>, ApiError> {
+pub async fn find_listing(
+    conn: &mut Conn,
+    variant_id: Uuid,
+    channel: &str,
+) -> Result<Option<ListingRow>, ApiError> {
     Ok(listings::table
         .find((variant_id, channel))
         .select(ListingRow::as_select())
@@ -467,7 +527,10 @@ pub struct ListFilter {
 }
 
 /// One page of products in id (creation) order, and whether more follow.
-pub async fn list_products(conn: &mut Conn, filter: &ListFilter) -> Result<(Vec<ProductView>, bool), ApiError> {
+pub async fn list_products(
+    conn: &mut Conn,
+    filter: &ListFilter,
+) -> Result<(Vec<ProductView>, bool), ApiError> {
     let mut query = products::table.select(ProductRow::as_select()).into_boxed();
     if let Some(status) = filter.status {
         query = query.filter(products::status.eq(status.as_str()));
@@ -535,7 +598,10 @@ pub async fn find_sku_view(
         .select(ListingRow::as_select())
         .load(conn)
         .await?;
-    let listings = listing_rows.iter().map(listing_view).collect::<Result<Vec<_>, _>>()?;
+    let listings = listing_rows
+        .iter()
+        .map(listing_view)
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Some(SkuView {
         product_id: ProductId(product.id),
         product_title: product.title.clone(),
@@ -570,13 +636,20 @@ pub async fn price_history(
         .await?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
-    let next = if more { rows.last().map(|(r, _)| r.id) } else { None };
+    let next = if more {
+        rows.last().map(|(r, _)| r.id)
+    } else {
+        None
+    };
     let items = rows
         .iter()
         .map(|(r, sku)| {
             Ok(PriceChangeView {
                 sku: sku.parse().map_err(|_| corrupt("sku", sku))?,
-                channel_id: r.channel_id.parse().map_err(|_| corrupt("channel", &r.channel_id))?,
+                channel_id: r
+                    .channel_id
+                    .parse()
+                    .map_err(|_| corrupt("channel", &r.channel_id))?,
                 old_price: match (&r.old_amount, &r.old_currency) {
                     (Some(a), Some(c)) => Some(money(*a, c)?),
                     _ => None,

@@ -1,0 +1,70 @@
+# Crossdock developer commands. `make` lists them.
+# The scripts do the work (scripts/*.sh); this file only names the entry points.
+
+# The services, in one place (scripts/lib.sh reads this line too).
+SERVICES := catalog
+
+# Build cache outside the clone, so CI's fresh clone (and every worktree)
+# reuses the compiled dependencies.
+CARGO_TARGET_DIR ?= $(HOME)/.cache/crossdock/target
+export CARGO_TARGET_DIR
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+.PHONY: help run down test token fmt lint openapi bench load stack-up stack-down clean-stack
+
+help: ## List the targets
+	@echo "Usage: make <target>"
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+run: ## Start PostgreSQL, Kafka and every service; print URLs and an ops token
+	scripts/run.sh up
+
+down: ## Stop the services and the stack
+	scripts/run.sh down
+
+test: ## fmt check, clippy, every test against the real stack (what CI runs)
+	scripts/test.sh
+
+# Prints only the token on stdout, so TOKEN=$(make -s token ROLE=ops) works.
+# The secret is the one the local services verify with (.stack/dev-secret).
+token: ## Print a dev JWT: make token ROLE=ops[,buyer] | make token CHANNEL=amazon-de
+	@if [[ -z "$(ROLE)$(CHANNEL)" ]]; then \
+	  echo "usage: make token ROLE=ops[,buyer,...]  |  make token CHANNEL=amazon-de" >&2; exit 2; fi
+	@. scripts/lib.sh && CROSSDOCK_DEV_SECRET="$$(dev_secret)" \
+	  cargo run -q -p platform --bin mint-token -- --role "$(ROLE)" --channel "$(CHANNEL)"
+
+fmt: ## Format all Rust code
+	cargo fmt --all
+
+lint: ## Check formatting and run clippy (warnings are errors)
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+# Written through a temp file so a failing binary never leaves a truncated
+# document behind (a test compares these files with the code).
+openapi: ## Regenerate docs/openapi/<service>.json from the service binaries
+	cargo build $(addprefix -p ,$(SERVICES))
+	@mkdir -p docs/openapi
+	@for svc in $(SERVICES); do \
+	  "$(CARGO_TARGET_DIR)/debug/$$svc" openapi >"docs/openapi/$$svc.json.tmp"; \
+	  mv "docs/openapi/$$svc.json.tmp" "docs/openapi/$$svc.json"; \
+	  echo "docs/openapi/$$svc.json"; \
+	done
+
+bench: ## Catalog start-up, idle RSS and load figures for docs/benchmarks.md (release build)
+	scripts/bench.sh
+
+load: bench ## Same as bench (the peak-season load harness comes with its own issue)
+
+stack-up: ## Start only PostgreSQL and Kafka
+	scripts/stack.sh up
+
+stack-down: ## Stop only PostgreSQL and Kafka
+	scripts/stack.sh down
+
+clean-stack: ## Stop everything and delete the stack's data (keeps the build and download caches)
+	scripts/run.sh down
+	scripts/stack.sh clean

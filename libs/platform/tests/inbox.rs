@@ -1,0 +1,164 @@
+//! The consumer runner and idempotent inbox against real Kafka and PostgreSQL:
+//! a redelivered event applies once; a record that keeps failing is
+//! dead-lettered after bounded retries and the consumer moves on.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::sql_types::Uuid as SqlUuid;
+use diesel_async::RunQueryDsl;
+use diesel_migrations::{EmbeddedMigrations, embed_migrations};
+use domain::events::Envelope;
+use domain::events::proto::catalog::v1::ProductUpserted;
+use futures_util::future::BoxFuture;
+use platform::db::Conn;
+use platform::kafka::{self, HandlerFn, Record, Subscription};
+use platform::metrics::Metrics;
+use platform::testing::{TestDatabase, eventually, read_topic, test_settings};
+use tokio::sync::watch;
+
+const MIGRATIONS: EmbeddedMigrations = embed_migrations!("tests/migrations");
+
+fn apply<'a>(conn: &'a mut Conn, record: &'a Record) -> BoxFuture<'a, anyhow::Result<()>> {
+    Box::pin(async move {
+        if record.payload == b"poison" {
+            anyhow::bail!("this record can never be applied");
+        }
+        diesel::sql_query("INSERT INTO applied_effects (event_id) VALUES ($1)")
+            .bind::<SqlUuid, _>(record.envelope.event_id.as_uuid())
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
+}
+
+async fn scalar(pool: &platform::db::DbPool, sql: &str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = pool.get().await.unwrap();
+    diesel::sql_query(sql)
+        .get_result::<N>(&mut conn)
+        .await
+        .unwrap()
+        .n
+}
+
+#[tokio::test]
+async fn redelivered_event_applies_once_and_poison_is_dead_lettered() {
+    platform::telemetry::init_for_tests();
+    let db = TestDatabase::create("platform").await;
+    platform::db::migrate(&db.url, MIGRATIONS).await.unwrap();
+    let prefix = format!("t{}.", uuid::Uuid::new_v4().simple());
+    let settings = test_settings(&db.url, &prefix);
+    let topic = kafka::topic_name(&settings.kafka, "test.events.v1");
+    kafka::create_topics(&settings.kafka, &[topic.clone(), kafka::dlq_name(&topic)])
+        .await
+        .unwrap();
+    let metrics = Metrics::new("test").unwrap();
+    let producer = kafka::Producer::new(&settings.kafka, "test", metrics.clone()).unwrap();
+    let pool = platform::db::pool(&settings.database).unwrap();
+
+    // The same event (same event-id) delivered twice, a poison record, then a fresh event.
+    let duplicate = Envelope::new::<ProductUpserted>("test");
+    let poison = Envelope::new::<ProductUpserted>("test");
+    let fresh = Envelope::new::<ProductUpserted>("test");
+    let send = |env: &Envelope, payload: &'static [u8]| {
+        let headers: Vec<(String, String)> = env
+            .to_headers()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        let producer = producer.clone();
+        let topic = topic.clone();
+        async move {
+            producer
+                .send(&topic, "same-key", payload, &headers)
+                .await
+                .unwrap()
+        }
+    };
+    send(&duplicate, b"first").await;
+    send(&duplicate, b"first").await;
+    send(&poison, b"poison").await;
+    send(&fresh, b"second").await;
+
+    let handler: HandlerFn = Arc::new(apply);
+    let (stop, stopped) = watch::channel(false);
+    let consumer = tokio::spawn(kafka::run_consumer(
+        settings.kafka.clone(),
+        format!("{prefix}group"),
+        Subscription {
+            consumer: "test.projection".into(),
+            topics: vec!["test.events.v1".into()],
+            handler,
+        },
+        pool.clone(),
+        producer.clone(),
+        metrics.clone(),
+        stopped,
+    ));
+
+    let caught_up = eventually(Duration::from_secs(30), || async {
+        scalar(&pool, "SELECT count(*) AS n FROM inbox").await == 2
+            && metrics
+                .events_consumed
+                .with_label_values(&[topic.as_str(), "dead_lettered"])
+                .get()
+                == 1
+    })
+    .await;
+    assert!(caught_up, "consumer processed all four records");
+    // Give a wrongly-applied redelivery time to show up before counting.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        scalar(&pool, "SELECT count(*) AS n FROM applied_effects").await,
+        2
+    );
+    let dup_id = duplicate.event_id.to_string();
+    assert_eq!(
+        scalar(
+            &pool,
+            &format!("SELECT count(*) AS n FROM applied_effects WHERE event_id = '{dup_id}'")
+        )
+        .await,
+        1,
+        "the redelivered event applied once"
+    );
+    assert_eq!(
+        metrics
+            .events_consumed
+            .with_label_values(&[topic.as_str(), "duplicate"])
+            .get(),
+        1
+    );
+    assert_eq!(
+        metrics
+            .events_consumed
+            .with_label_values(&[topic.as_str(), "applied"])
+            .get(),
+        2
+    );
+
+    let dead = read_topic(
+        &kafka::dlq_name(&topic),
+        1,
+        Duration::from_secs(20),
+        Duration::from_secs(1),
+    )
+    .await;
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].payload, b"poison");
+    assert_eq!(dead[0].headers["event-id"], poison.event_id.to_string());
+    assert!(dead[0].headers["dlq-error"].contains("can never be applied"));
+    assert_eq!(
+        dead[0].headers["dlq-attempts"],
+        settings.kafka.max_attempts.to_string()
+    );
+    assert_eq!(dead[0].headers["dlq-original-topic"], topic);
+
+    stop.send(true).unwrap();
+    consumer.await.unwrap().unwrap();
+}

@@ -1,0 +1,113 @@
+#![allow(dead_code)]
+//! Helpers shared by the catalog's integration tests.
+
+use platform::Role;
+use platform::testing::{TestApp, token};
+use reqwest::{Response, StatusCode};
+use serde_json::{Value, json};
+
+pub async fn app() -> TestApp {
+    TestApp::spawn(&catalog::service()).await
+}
+
+pub fn ops() -> String {
+    token(&[Role::Ops])
+}
+
+/// A valid create body: one variant with a barcode, a cost and a web listing.
+pub fn product_body(sku: &str) -> Value {
+    json!({
+        "title": "Merino T-shirt",
+        "description": "Soft and warm",
+        "status": "active",
+        "variants": [{
+            "sku": sku,
+            "title": "Red / M",
+            "barcode": "4006381333931",
+            "unit_of_measure": "each",
+            "weight_grams": 180,
+            "dimensions": {"length_mm": 300, "width_mm": 200, "height_mm": 20},
+            "cost_price": {"amount": "7.50", "currency": "EUR"},
+            "listings": [
+                {"channel_id": "web-eu", "price": {"amount": "29.90", "currency": "EUR"}},
+                {"channel_id": "amazon-de", "price": {"amount": "31.90", "currency": "EUR"}}
+            ]
+        }]
+    })
+}
+
+pub async fn create(app: &TestApp, body: &Value) -> Response {
+    app.client
+        .post(app.url("/v1/products"))
+        .bearer_auth(ops())
+        .json(body)
+        .send()
+        .await
+        .expect("request")
+}
+
+pub async fn create_ok(app: &TestApp, body: &Value) -> Value {
+    let res = create(app, body).await;
+    assert_eq!(res.status(), StatusCode::CREATED, "{:?}", res.text().await);
+    res.json().await.expect("json")
+}
+
+pub async fn get_json(app: &TestApp, path: &str, bearer: &str) -> (StatusCode, Value) {
+    let res = app
+        .client
+        .get(app.url(path))
+        .bearer_auth(bearer)
+        .send()
+        .await
+        .expect("request");
+    let status = res.status();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+/// Asserts a problem+json response and returns its body.
+pub async fn problem(res: Response, status: StatusCode) -> Value {
+    assert_eq!(res.status(), status);
+    assert_eq!(
+        res.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/problem+json")
+    );
+    let body: Value = res.json().await.expect("problem body");
+    assert_eq!(body["status"], status.as_u16());
+    assert!(
+        body["type"]
+            .as_str()
+            .unwrap()
+            .starts_with("urn:crossdock:problem:")
+    );
+    body
+}
+
+/// The fields named by a problem's `errors`.
+pub fn fields(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|e| e["field"].as_str().unwrap().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Counts rows of a table in the app's database.
+pub async fn count(app: &TestApp, table: &str) -> i64 {
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = app.runtime().db.get().await.expect("conn");
+    let row: N = diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
+        .get_result(&mut conn)
+        .await
+        .expect("count");
+    row.n
+}
