@@ -154,25 +154,19 @@ pub async fn list(
     }
     let channel = q
         .channel
-        .map(|c| v.check("channel", c.parse::<ChannelId>()))
-        .flatten();
+        .and_then(|c| v.check("channel", c.parse::<ChannelId>()));
     let sku_prefix = q
         .sku_prefix
-        .map(|p| v.check("sku_prefix", p.parse::<Sku>()))
-        .flatten();
+        .and_then(|p| v.check("sku_prefix", p.parse::<Sku>()));
     let barcode = q
         .barcode
-        .map(|b| v.check("barcode", b.parse::<Gtin>()))
-        .flatten();
-    let after = q
-        .cursor
-        .map(|c| {
-            v.check(
-                "cursor",
-                Uuid::parse_str(&c).map_err(|_| "not a cursor from this API"),
-            )
-        })
-        .flatten();
+        .and_then(|b| v.check("barcode", b.parse::<Gtin>()));
+    let after = q.cursor.and_then(|c| {
+        v.check(
+            "cursor",
+            Uuid::parse_str(&c).map_err(|_| "not a cursor from this API"),
+        )
+    });
     v.finish()?;
     let filter = store::ListFilter {
         status: q.status,
