@@ -115,7 +115,11 @@ impl ApiError {
             ApiError::MalformedBody {
                 field: Some(field),
                 detail,
-            } => vec![FieldError::new(field.clone(), detail.clone())],
+            } => {
+                // The detail reads "<field>: <why>"; the entry names the field once.
+                let message = detail.strip_prefix(&format!("{field}: ")).unwrap_or(detail);
+                vec![FieldError::new(field.clone(), message)]
+            }
             _ => Vec::new(),
         };
         let detail = match self {

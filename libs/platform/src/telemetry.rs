@@ -115,6 +115,15 @@ pub fn current_trace_headers() -> HashMap<String, String> {
     carrier
 }
 
+/// Adds the current trace context to an outgoing HTTP request (webhooks, calls to
+/// other services), so the receiver's spans join this trace.
+pub fn traced(mut request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    for (name, value) in current_trace_headers() {
+        request = request.header(name, value);
+    }
+    request
+}
+
 /// Makes `span` a child of the trace context found in `headers`.
 pub fn set_parent_from_headers(span: &tracing::Span, headers: &HashMap<String, String>) {
     let cx = opentelemetry::global::get_text_map_propagator(|p| p.extract(&MapReader(headers)));

@@ -216,6 +216,50 @@ impl TestApp {
     }
 }
 
+impl Drop for TestApp {
+    /// Deletes the test's topics so a developer's broker doesn't collect them.
+    fn drop(&mut self) {
+        delete_topics_with_prefix(&self.topic_prefix);
+    }
+}
+
+/// Deletes every topic whose name starts with `prefix` (test clean-up). Runs on
+/// a thread of its own, so it works from async tests and from `Drop`.
+pub fn delete_topics_with_prefix(prefix: &str) {
+    let prefix = prefix.to_string();
+    let _ = std::thread::spawn(move || delete_topics_blocking(&prefix)).join();
+}
+
+fn delete_topics_blocking(prefix: &str) {
+    use rdkafka::admin::{AdminClient, AdminOptions};
+    use rdkafka::client::DefaultClientContext;
+    let Ok(admin) = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", kafka_brokers())
+        .create::<AdminClient<DefaultClientContext>>()
+    else {
+        return;
+    };
+    let Ok(metadata) = admin.inner().fetch_metadata(None, Duration::from_secs(5)) else {
+        return;
+    };
+    let names: Vec<String> = metadata
+        .topics()
+        .iter()
+        .map(|t| t.name().to_string())
+        .filter(|n| n.starts_with(prefix))
+        .collect();
+    if names.is_empty() {
+        return;
+    }
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        let _ = rt.block_on(admin.delete_topics(&refs, &AdminOptions::new()));
+    }
+}
+
 /// One record read back from Kafka.
 #[derive(Debug, Clone)]
 pub struct ReadRecord {

@@ -161,4 +161,5 @@ async fn redelivered_event_applies_once_and_poison_is_dead_lettered() {
 
     stop.send(true).unwrap();
     consumer.await.unwrap().unwrap();
+    platform::testing::delete_topics_with_prefix(&prefix);
 }
