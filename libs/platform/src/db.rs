@@ -73,6 +73,15 @@ struct Count {
 /// Readiness: the database answers and every expected migration is applied.
 pub async fn check(pool: &DbPool, expected: &[String]) -> Result<(), String> {
     let mut conn = pool.get().await.map_err(|e| format!("unreachable: {e}"))?;
+    let has_table: Count = diesel::sql_query(
+        "SELECT count(*) AS n FROM pg_tables WHERE tablename = '__diesel_schema_migrations'",
+    )
+    .get_result(&mut conn)
+    .await
+    .map_err(|e| format!("query failed: {e}"))?;
+    if has_table.n == 0 {
+        return Err(format!("0 of {} migrations applied", expected.len()));
+    }
     let applied: Count = diesel::sql_query(
         "SELECT count(*) AS n FROM __diesel_schema_migrations WHERE version = ANY($1)",
     )

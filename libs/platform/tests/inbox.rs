@@ -24,8 +24,12 @@ fn apply<'a>(conn: &'a mut Conn, record: &'a Record) -> BoxFuture<'a, anyhow::Re
         if record.payload == b"poison" {
             anyhow::bail!("this record can never be applied");
         }
-        diesel::sql_query("INSERT INTO applied_effects (event_id) VALUES ($1)")
+        let trace = platform::telemetry::current_trace_headers();
+        diesel::sql_query("INSERT INTO applied_effects (event_id, traceparent) VALUES ($1, $2)")
             .bind::<SqlUuid, _>(record.envelope.event_id.as_uuid())
+            .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(
+                trace.get("traceparent"),
+            )
             .execute(conn)
             .await?;
         Ok(())
@@ -62,7 +66,9 @@ async fn redelivered_event_applies_once_and_poison_is_dead_lettered() {
     let pool = platform::db::pool(&settings.database).unwrap();
 
     // The same event (same event-id) delivered twice, a poison record, then a fresh event.
-    let duplicate = Envelope::new::<ProductUpserted>("test");
+    let mut duplicate = Envelope::new::<ProductUpserted>("test");
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    duplicate.traceparent = Some(format!("00-{trace_id}-00f067aa0ba902b7-01"));
     let poison = Envelope::new::<ProductUpserted>("test");
     let fresh = Envelope::new::<ProductUpserted>("test");
     let send = |env: &Envelope, payload: &'static [u8]| {

@@ -586,6 +586,15 @@ async fn operational_endpoints() {
         docs.text().await.unwrap().contains("swagger"),
         "offline Swagger UI"
     );
+    // Its JavaScript is served by the binary itself, not a CDN.
+    let bundle = app
+        .client
+        .get(app.url("/docs/swagger-ui-bundle.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bundle.status(), StatusCode::OK);
+    assert!(bundle.bytes().await.unwrap().len() > 100_000);
     let res = app.client.get(app.url("/nowhere")).send().await.unwrap();
     problem(res, StatusCode::NOT_FOUND).await;
     assert!(res_has_request_id(&app).await);
