@@ -50,9 +50,12 @@ async fn missing_key_stops_start_up_with_its_name() {
     );
 }
 
+/// Requests an OTLP collector received: (path, body).
+type Posts = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
 /// Records what an OTLP/HTTP exporter posts (the collector's side of the wire).
-async fn otlp_receiver() -> (u16, Arc<Mutex<Vec<(String, Vec<u8>)>>>) {
-    let received: Arc<Mutex<Vec<(String, Vec<u8>)>>> = Arc::default();
+async fn otlp_receiver() -> (u16, Posts) {
+    let received: Posts = Arc::default();
     let store = received.clone();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
