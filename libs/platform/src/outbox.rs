@@ -2,10 +2,11 @@
 //!
 //! A state change and its event row commit in one transaction ([`Outbox::enqueue`]).
 //! The relay locks a batch of unpublished rows with `FOR UPDATE SKIP LOCKED` in
-//! the transaction it holds (so several replicas share the work without
-//! publishing a row twice), produces them with the idempotent producer, awaits
-//! every acknowledgement, then marks them sent. A failed publish is retried with
-//! backoff; no row is ever dropped.
+//! the transaction it holds, produces them with the idempotent producer, awaits
+//! every acknowledgement, then marks them sent. With several replicas, a
+//! transaction-scoped advisory lock lets one relay publish at a time, so no row
+//! is published twice and one key's events keep their order. A failed publish is
+//! retried with backoff; no row is ever dropped.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -95,6 +96,15 @@ struct PendingRow {
     attempts: i32,
 }
 
+/// Advisory lock key of the relay ("outbox" in ASCII); each service has its own database.
+const RELAY_LOCK: i64 = 0x6f7574626f78;
+
+#[derive(diesel::QueryableByName)]
+struct Locked {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    locked: bool,
+}
+
 #[derive(diesel::QueryableByName)]
 struct Backlog {
     #[diesel(sql_type = BigInt)]
@@ -111,6 +121,16 @@ pub async fn relay_batch(
 ) -> anyhow::Result<usize> {
     let mut conn = pool.get().await?;
     conn.transaction::<usize, anyhow::Error, _>(async |tx| {
+        // One relay publishes at a time (the others find the lock taken and wait
+        // for their next turn), so events of one key never overtake each other
+        // across replicas. The lock ends with the transaction.
+        let turn: Locked = diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS locked")
+            .bind::<BigInt, _>(RELAY_LOCK)
+            .get_result(tx)
+            .await?;
+        if !turn.locked {
+            return Ok(0);
+        }
         let rows: Vec<PendingRow> = diesel::sql_query(
             "SELECT id, topic, key, headers, payload, attempts FROM outbox \
              WHERE published_at IS NULL AND next_attempt_at <= now() \

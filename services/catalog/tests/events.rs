@@ -82,8 +82,23 @@ async fn product_created_while_relay_is_stopped_is_published_once_after_it_start
     assert!(early.is_empty(), "nothing is published without the relay");
     assert_eq!(count(&app, "outbox WHERE published_at IS NULL").await, 1);
 
-    // Start the relay as a second process would (and a second one beside it, to
-    // show two relays don't publish a row twice).
+    // Five price changes pile up behind it: 1 + 5 × (PriceChanged, ListingChanged).
+    let id = created["id"].as_str().unwrap();
+    for cents in 1..=5 {
+        let res = app
+            .client
+            .put(app.url(&format!("/v1/products/{id}/variants/RELAY-1/listings/web-eu")))
+            .bearer_auth(ops())
+            .json(&serde_json::json!({"price": {"amount": format!("20.0{cents}"), "currency": "EUR"}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    assert_eq!(count(&app, "outbox WHERE published_at IS NULL").await, 11);
+
+    // Start the relay as a second process would, and a second one beside it:
+    // two relays publish no row twice and keep the product's events in order.
     let rt = app.runtime().clone();
     let (stop, stopped) = watch::channel(false);
     let relays: Vec<_> = (0..2)
@@ -98,10 +113,31 @@ async fn product_created_while_relay_is_stopped_is_published_once_after_it_start
             ))
         })
         .collect();
-    let records = read_topic(&topic, 1, Duration::from_secs(30), Duration::from_secs(3)).await;
-    assert_eq!(records.len(), 1, "published exactly once");
+    let records = read_topic(&topic, 11, Duration::from_secs(30), Duration::from_secs(3)).await;
+    assert_eq!(records.len(), 11, "each row published exactly once");
+    let ids: std::collections::HashSet<&str> = records
+        .iter()
+        .map(|r| r.headers["event-id"].as_str())
+        .collect();
+    assert_eq!(ids.len(), 11);
     let event = ProductUpserted::decode(records[0].payload.as_slice()).unwrap();
-    assert_eq!(event.product_id, created["id"].as_str().unwrap());
+    assert_eq!(event.product_id, id);
+    let prices: Vec<String> = records
+        .iter()
+        .filter(|r| r.headers["event-type"] == "crossdock.catalog.v1.PriceChanged")
+        .map(|r| {
+            domain::events::proto::catalog::v1::PriceChanged::decode(r.payload.as_slice())
+                .unwrap()
+                .new_price
+                .unwrap()
+                .amount
+        })
+        .collect();
+    assert_eq!(
+        prices,
+        ["20.01", "20.02", "20.03", "20.04", "20.05"],
+        "in order"
+    );
     assert_eq!(count(&app, "outbox WHERE published_at IS NULL").await, 0);
     stop.send(true).unwrap();
     for relay in relays {
