@@ -107,6 +107,47 @@ fn missing_field(message: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// Turns an error response that carries no JSON body (405 from the router,
+/// errors raised inside actix itself) into problem+json, so clients parse one
+/// error format everywhere. JSON bodies (problems, readiness reports) pass as they are.
+pub fn problem_for_bare_errors<B: actix_web::body::MessageBody + 'static>(
+    res: actix_web::dev::ServiceResponse<B>,
+) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
+    use actix_web::middleware::ErrorHandlerResponse;
+    let has_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
+    if has_json {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let reason = status.canonical_reason().unwrap_or("Error");
+    let slug = reason.to_ascii_lowercase().replace(' ', "-");
+    let problem = crate::error::Problem {
+        kind: format!("urn:crossdock:problem:{slug}"),
+        title: reason.to_string(),
+        status: status.as_u16(),
+        detail: match status.as_u16() {
+            405 => format!(
+                "{} is not allowed on {}",
+                res.request().method(),
+                res.request().path()
+            ),
+            _ => reason.to_string(),
+        },
+        errors: Vec::new(),
+    };
+    let (req, _) = res.into_parts();
+    let response = HttpResponse::build(status)
+        .content_type(crate::error::PROBLEM_JSON)
+        .body(serde_json::to_vec(&problem).unwrap_or_default());
+    Ok(ErrorHandlerResponse::Response(
+        actix_web::dev::ServiceResponse::new(req, response).map_into_right_body(),
+    ))
+}
+
 /// The `ETag` of a versioned resource.
 pub fn etag(version: i64) -> String {
     format!("\"{version}\"")

@@ -231,6 +231,10 @@ pub async fn start(def: &ServiceDefinition, settings: config::Settings) -> anyho
                 web::PathConfig::default()
                     .error_handler(|err, _| ApiError::BadRequest(format!("path: {err}")).into()),
             )
+            .wrap(
+                actix_web::middleware::ErrorHandlers::new()
+                    .default_handler(http::problem_for_bare_errors),
+            )
             .wrap(actix_web::middleware::from_fn(request_id_header))
             .wrap(prometheus.clone())
             .wrap(tracing_actix_web::TracingLogger::default())

@@ -200,14 +200,19 @@ async fn record_backlog(pool: &DbPool, metrics: &Metrics) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// Published rows are kept a week for audit and replay, then deleted.
+/// Housekeeping of the platform tables, run by the relay every ten minutes:
+/// published outbox rows are kept 7 days (audit, replay); Idempotency-Key
+/// responses 24 hours (clients retry within minutes); inbox rows 30 days (far
+/// beyond Kafka's redelivery window, so dead-letter replays stay idempotent).
 async fn prune(pool: &DbPool) -> anyhow::Result<()> {
     let mut conn = pool.get().await?;
-    diesel::sql_query(
+    for statement in [
         "DELETE FROM outbox WHERE published_at IS NOT NULL AND published_at < now() - interval '7 days'",
-    )
-    .execute(&mut conn)
-    .await?;
+        "DELETE FROM idempotency_keys WHERE created_at < now() - interval '24 hours'",
+        "DELETE FROM inbox WHERE received_at < now() - interval '30 days'",
+    ] {
+        diesel::sql_query(statement).execute(&mut conn).await?;
+    }
     Ok(())
 }
 

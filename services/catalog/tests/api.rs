@@ -597,6 +597,15 @@ async fn operational_endpoints() {
     assert!(bundle.bytes().await.unwrap().len() > 100_000);
     let res = app.client.get(app.url("/nowhere")).send().await.unwrap();
     problem(res, StatusCode::NOT_FOUND).await;
+    let res = app
+        .client
+        .delete(app.url("/v1/products"))
+        .bearer_auth(ops())
+        .send()
+        .await
+        .unwrap();
+    let p = problem(res, StatusCode::METHOD_NOT_ALLOWED).await;
+    assert_eq!(p["type"], "urn:crossdock:problem:method-not-allowed");
     assert!(res_has_request_id(&app).await);
 }
 

@@ -37,3 +37,8 @@ CREATE TABLE idempotency_keys (
     created_at     TIMESTAMPTZ NOT NULL DEFAULT now(),
     PRIMARY KEY (scope, key)
 );
+
+-- Housekeeping deletes by age (see platform::outbox::prune).
+CREATE INDEX outbox_published_at ON outbox (published_at) WHERE published_at IS NOT NULL;
+CREATE INDEX inbox_received_at ON inbox (received_at);
+CREATE INDEX idempotency_keys_created_at ON idempotency_keys (created_at);

@@ -13,24 +13,33 @@ use utoipa::OpenApi;
 /// Roles allowed to change the catalog.
 pub const WRITERS: &[Role] = &[Role::Admin, Role::Ops];
 
+/// One `web::resource` per path, so a wrong method is 405 (not 404).
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/v1")
-            .route("/products", web::post().to(products::create))
-            .route("/products", web::get().to(products::list))
-            .route("/products/{id}", web::get().to(products::get))
-            .route("/products/{id}", web::put().to(products::update))
-            .route("/products/{id}/archive", web::post().to(products::archive))
-            .route(
-                "/products/{id}/price-history",
-                web::get().to(listings::price_history),
+            .service(
+                web::resource("/products")
+                    .route(web::post().to(products::create))
+                    .route(web::get().to(products::list)),
             )
-            .route(
-                "/products/{id}/variants/{sku}/listings/{channel_id}",
-                web::put().to(listings::set_listing),
+            .service(
+                web::resource("/products/{id}")
+                    .route(web::get().to(products::get))
+                    .route(web::put().to(products::update)),
             )
-            .route("/skus/{sku}", web::get().to(lookup::by_sku))
-            .route("/barcodes/{barcode}", web::get().to(lookup::by_barcode)),
+            .service(
+                web::resource("/products/{id}/archive").route(web::post().to(products::archive)),
+            )
+            .service(
+                web::resource("/products/{id}/price-history")
+                    .route(web::get().to(listings::price_history)),
+            )
+            .service(
+                web::resource("/products/{id}/variants/{sku}/listings/{channel_id}")
+                    .route(web::put().to(listings::set_listing)),
+            )
+            .service(web::resource("/skus/{sku}").route(web::get().to(lookup::by_sku)))
+            .service(web::resource("/barcodes/{barcode}").route(web::get().to(lookup::by_barcode))),
     );
 }
 
