@@ -204,7 +204,7 @@ async fn record_backlog(pool: &DbPool, metrics: &Metrics) -> anyhow::Result<()> 
 /// published outbox rows are kept 7 days (audit, replay); Idempotency-Key
 /// responses 24 hours (clients retry within minutes); inbox rows 30 days (far
 /// beyond Kafka's redelivery window, so dead-letter replays stay idempotent).
-async fn prune(pool: &DbPool) -> anyhow::Result<()> {
+pub async fn prune(pool: &DbPool) -> anyhow::Result<()> {
     let mut conn = pool.get().await?;
     for statement in [
         "DELETE FROM outbox WHERE published_at IS NOT NULL AND published_at < now() - interval '7 days'",
