@@ -252,28 +252,38 @@ pub async fn run_consumer(
                 continue;
             }
         };
-        let outcome = process(&settings, &subscription, &pool, &producer, &message).await;
-        let topic = message.topic().to_string();
-        match outcome {
-            Ok(outcome) => {
-                let label = match outcome {
-                    Outcome::Applied => "applied",
-                    Outcome::Duplicate => "duplicate",
-                    Outcome::DeadLettered => "dead_lettered",
-                };
-                metrics
-                    .events_consumed
-                    .with_label_values(&[topic.as_str(), label])
-                    .inc();
-                consumer.store_offset_from_message(&message)?;
+        // A record is either applied, a duplicate, or dead-lettered before the
+        // consumer moves on. If even the dead-letter publish fails (Kafka or the
+        // database down), hold this partition and try again: skipping would lose it.
+        let mut pause = Duration::from_millis(settings.retry_backoff_ms.max(100));
+        let outcome = loop {
+            match process(&settings, &subscription, &pool, &producer, &message).await {
+                Ok(outcome) => break Some(outcome),
+                Err(err) => {
+                    tracing::error!(error = %err, topic = message.topic(), offset = message.offset(),
+                        "record neither applied nor dead-lettered; retrying");
+                    tokio::select! {
+                        _ = shutdown.changed() => break None,
+                        _ = tokio::time::sleep(pause) => {}
+                    }
+                    pause = (pause * 2).min(Duration::from_secs(30));
+                }
             }
-            Err(err) => {
-                // Neither applied nor dead-lettered (the DLQ itself failed, or we
-                // are shutting down): leave the offset so the record comes again.
-                tracing::error!(error = %err, topic, "record not processed; will be redelivered");
-                break;
-            }
-        }
+        };
+        let Some(outcome) = outcome else {
+            // Shutting down: the offset stays, so the record comes again.
+            break;
+        };
+        let label = match outcome {
+            Outcome::Applied => "applied",
+            Outcome::Duplicate => "duplicate",
+            Outcome::DeadLettered => "dead_lettered",
+        };
+        metrics
+            .events_consumed
+            .with_label_values(&[message.topic(), label])
+            .inc();
+        consumer.store_offset_from_message(&message)?;
     }
     // Commit what was stored, then close on a side thread with a deadline: an
     // rdkafka consumer close can hang (rust-rdkafka #509, #611).
@@ -349,6 +359,9 @@ async fn process(
                     Outcome::Duplicate
                 });
             }
+            // The database is unreachable: not this record's fault. Don't spend
+            // its attempts; the caller holds the partition and retries.
+            Err(err) if is_transient(&err) => return Err(err),
             Err(err) => {
                 last_error = format!("{err:#}");
                 tracing::warn!(parent: &span, attempt, error = %last_error, "handler failed");
@@ -367,6 +380,24 @@ async fn process(
         settings.max_attempts,
     )
     .await
+}
+
+/// Infrastructure failures (no connection, connection lost, serialization
+/// conflict) as opposed to a record the handler cannot apply.
+pub fn is_transient(err: &anyhow::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind as Kind, Error as DbError};
+    if err.downcast_ref::<crate::db::PoolError>().is_some() {
+        return true;
+    }
+    matches!(
+        err.downcast_ref::<DbError>(),
+        Some(
+            DbError::DatabaseError(
+                Kind::UnableToSendCommand | Kind::ClosedConnection | Kind::SerializationFailure,
+                _
+            ) | DbError::BrokenTransactionManager
+        )
+    )
 }
 
 /// Runs the handler and records the event id in one transaction. Returns false

@@ -169,3 +169,95 @@ async fn redelivered_event_applies_once_and_poison_is_dead_lettered() {
     consumer.await.unwrap().unwrap();
     platform::testing::delete_topics_with_prefix(&prefix);
 }
+
+#[tokio::test]
+async fn database_outage_holds_the_record_instead_of_dead_lettering_it() {
+    platform::telemetry::init_for_tests();
+    let db = TestDatabase::create("platform").await;
+    platform::db::migrate(&db.url, MIGRATIONS).await.unwrap();
+    let admin = platform::testing::admin_database_url();
+    let host_port = admin
+        .split('@')
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let proxy = platform::testing::TcpProxy::start(host_port.parse().unwrap()).await;
+    let prefix = format!("t{}.", uuid::Uuid::new_v4().simple());
+    let mut settings = test_settings(
+        &db.url.replace(&host_port, &proxy.addr.to_string()),
+        &prefix,
+    );
+    settings.database.acquire_timeout_secs = 1;
+    let topic = kafka::topic_name(&settings.kafka, "test.events.v1");
+    kafka::create_topics(&settings.kafka, &[topic.clone(), kafka::dlq_name(&topic)])
+        .await
+        .unwrap();
+    let metrics = Metrics::new("test").unwrap();
+    let producer = kafka::Producer::new(&settings.kafka, "test", metrics.clone()).unwrap();
+    let pool = platform::db::pool(&settings.database).unwrap();
+    let direct = platform::db::pool(&test_settings(&db.url, &prefix).database).unwrap();
+
+    let (stop, stopped) = watch::channel(false);
+    let consumer = tokio::spawn(kafka::run_consumer(
+        settings.kafka.clone(),
+        format!("{prefix}group"),
+        Subscription {
+            consumer: "test.projection".into(),
+            topics: vec!["test.events.v1".into()],
+            handler: Arc::new(apply),
+        },
+        pool.clone(),
+        producer.clone(),
+        metrics.clone(),
+        stopped,
+    ));
+
+    // The database goes away, then an event arrives.
+    proxy.cut();
+    let event = Envelope::new::<ProductUpserted>("test");
+    let headers: Vec<(String, String)> = event
+        .to_headers()
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    producer
+        .send(&topic, "k", b"during outage", &headers)
+        .await
+        .unwrap();
+    // Far longer than max_attempts × backoff (3 × 20 ms): a counted failure would
+    // have dead-lettered it by now.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        scalar(&direct, "SELECT count(*) AS n FROM applied_effects").await,
+        0
+    );
+
+    proxy.restore();
+    let applied = eventually(Duration::from_secs(30), || async {
+        scalar(&direct, "SELECT count(*) AS n FROM applied_effects").await == 1
+    })
+    .await;
+    assert!(applied, "applied once the database is back");
+    assert_eq!(
+        metrics
+            .events_dead_lettered
+            .with_label_values(&[topic.as_str()])
+            .get(),
+        0
+    );
+    let dead = read_topic(
+        &kafka::dlq_name(&topic),
+        1,
+        Duration::from_secs(3),
+        Duration::ZERO,
+    )
+    .await;
+    assert!(dead.is_empty(), "nothing dead-lettered");
+
+    stop.send(true).unwrap();
+    consumer.await.unwrap().unwrap();
+    platform::testing::delete_topics_with_prefix(&prefix);
+}
