@@ -170,6 +170,20 @@ pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
         .map_err(|_| ApiError::BadRequest("If-Match must be an ETag returned by this API".into()))
 }
 
+/// True when `If-None-Match` names `version` (or is `*`): the client's copy is current.
+pub fn if_none_match(req: &HttpRequest, version: i64) -> bool {
+    let Some(value) = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    value.split(',').map(str::trim).any(|tag| {
+        tag == "*" || tag.strip_prefix("W/").unwrap_or(tag).trim_matches('"') == version.to_string()
+    })
+}
+
 /// `If-Match` for updates: required, and must name the current version.
 pub fn require_if_match(req: &HttpRequest) -> Result<i64, ApiError> {
     if_match(req)?.ok_or_else(|| {

@@ -36,6 +36,15 @@ async fn create_get_list_update_archive() {
     assert_eq!(res.headers()["etag"], "\"1\"");
     let fetched: Value = res.json().await.unwrap();
     assert_eq!(fetched, created);
+    let res = app
+        .client
+        .get(app.url(&format!("/v1/products/{id}")))
+        .bearer_auth(ops())
+        .header("If-None-Match", "\"1\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_MODIFIED, "unchanged: 304");
 
     // Two more products, then page through with a cursor.
     for sku in ["TEE-BLUE-M", "MUG-1"] {

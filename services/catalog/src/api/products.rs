@@ -10,7 +10,7 @@ use domain::contracts::catalog::{
 use domain::ids::ProductId;
 use domain::{ChannelId, Gtin, Sku};
 use platform::error::Problem;
-use platform::http::{Json, etag, if_match, require_if_match};
+use platform::http::{Json, etag, if_match, if_none_match, require_if_match};
 use platform::idempotency::{self, IdempotencyKey};
 use platform::{ApiError, Caller, Runtime};
 use uuid::Uuid;
@@ -107,9 +107,13 @@ pub async fn create(
 /// Get a product with its variants and listings.
 #[utoipa::path(
     get, path = "/v1/products/{id}", tag = "products",
-    params(("id" = Uuid, Path, description = "Product id")),
+    params(
+        ("id" = Uuid, Path, description = "Product id"),
+        ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier read"),
+    ),
     responses(
         (status = 200, body = ProductView, headers(("ETag" = String))),
+        (status = 304, description = "Unchanged since the ETag in If-None-Match"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
@@ -117,6 +121,7 @@ pub async fn create(
 pub async fn get(
     rt: web::Data<Runtime>,
     caller: Caller,
+    req_http: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
@@ -124,6 +129,12 @@ pub async fn get(
     let view = store::load_product(&mut conn, id)
         .await?
         .ok_or_else(|| not_found(id))?;
+    // Connectors polling a product get 304 while it is unchanged.
+    if if_none_match(&req_http, view.version) {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag(view.version)))
+            .finish());
+    }
     Ok(product_response(HttpResponse::Ok(), view, &caller))
 }
 
