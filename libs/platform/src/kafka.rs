@@ -465,3 +465,77 @@ async fn dead_letter(
     );
     Ok(Outcome::DeadLettered)
 }
+
+/// Replays what `<topic>.dlq` holds back onto the topic it came from, once the
+/// cause is fixed. Records keep their event ids, so an event that was in fact
+/// applied meanwhile is skipped by the consumers' inboxes. Only records present
+/// when the replay starts are replayed (one that fails again lands in the DLQ
+/// anew and waits for the next replay). Returns how many were replayed.
+pub async fn replay_dead_letters(
+    settings: &KafkaSettings,
+    group: &str,
+    logical_topic: &str,
+    producer: &Producer,
+) -> anyhow::Result<usize> {
+    let dlq = dlq_name(&topic_name(settings, logical_topic));
+    let consumer: StreamConsumer = base_config(settings)
+        .set("group.id", format!("{group}.dlq-replay"))
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", "earliest")
+        .create()?;
+    // The end of each partition now: the replay stops there.
+    let metadata = consumer.fetch_metadata(Some(&dlq), Duration::from_secs(10))?;
+    let mut ends = HashMap::new();
+    for topic in metadata.topics() {
+        for p in topic.partitions() {
+            let (_, high) = consumer.fetch_watermarks(&dlq, p.id(), Duration::from_secs(10))?;
+            ends.insert(p.id(), high);
+        }
+    }
+    consumer.subscribe(&[&dlq])?;
+    let mut done: HashMap<i32, bool> = ends.iter().map(|(p, end)| (*p, *end == 0)).collect();
+    let mut replayed = 0;
+    while done.values().any(|d| !d) {
+        let message = match tokio::time::timeout(Duration::from_secs(10), consumer.recv()).await {
+            Ok(m) => m?,
+            // Nothing more arrives although watermarks said so (e.g. compacted): stop.
+            Err(_) => break,
+        };
+        let partition = message.partition();
+        let end = ends.get(&partition).copied().unwrap_or(0);
+        if message.offset() >= end {
+            done.insert(partition, true);
+            continue;
+        }
+        let headers = header_map(&message);
+        let original = headers
+            .get(headers::DLQ_ORIGINAL_TOPIC)
+            .cloned()
+            .unwrap_or_else(|| topic_name(settings, logical_topic));
+        let forwarded: Vec<(String, String)> = headers
+            .into_iter()
+            .filter(|(k, _)| !k.starts_with("dlq-"))
+            .collect();
+        let key = message
+            .key()
+            .and_then(|k| std::str::from_utf8(k).ok())
+            .unwrap_or_default()
+            .to_string();
+        producer
+            .send(
+                &original,
+                &key,
+                message.payload().unwrap_or_default(),
+                &forwarded,
+            )
+            .await?;
+        consumer.commit_message(&message, rdkafka::consumer::CommitMode::Sync)?;
+        replayed += 1;
+        if message.offset() + 1 >= end {
+            done.insert(partition, true);
+        }
+    }
+    let closer = std::thread::spawn(move || drop(consumer));
+    let _ = tokio::task::spawn_blocking(move || closer.join()).await;
+    Ok(replayed)
+}

@@ -309,6 +309,12 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document and exit.
     Openapi,
+    /// Republish the records of a consumed topic's dead-letter topic, once the
+    /// cause is fixed (e.g. `replay-dlq catalog.product-events.v1`).
+    ReplayDlq {
+        /// The consumed topic (logical name, without prefix or `.dlq`).
+        topic: String,
+    },
 }
 
 /// The entry point of every service binary.
@@ -332,6 +338,21 @@ pub fn main(def: ServiceDefinition) -> anyhow::Result<()> {
         .block_on(async move {
             let _telemetry = telemetry::init(def.name, &settings.telemetry)?;
             match cli.command {
+                Some(Command::ReplayDlq { topic }) => {
+                    let metrics = metrics::Metrics::new(def.name)?;
+                    let producer = kafka::Producer::new(&settings.kafka, def.name, metrics)?;
+                    let group = settings
+                        .kafka
+                        .consumer_group
+                        .clone()
+                        .unwrap_or_else(|| def.name.to_string());
+                    let n = kafka::replay_dead_letters(&settings.kafka, &group, &topic, &producer)
+                        .await?;
+                    producer.flush(Duration::from_secs(10));
+                    tracing::info!(replayed = n, topic, "dead letters replayed");
+                    println!("replayed {n} record(s) from {topic}.dlq");
+                    Ok(())
+                }
                 Some(Command::Migrate) => {
                     let applied = db::migrate(&settings.database.url, (def.migrations)()).await?;
                     tracing::info!(?applied, "migrations applied");

@@ -165,6 +165,43 @@ async fn redelivered_event_applies_once_and_poison_is_dead_lettered() {
     );
     assert_eq!(dead[0].headers["dlq-original-topic"], topic);
 
+    // Replaying the dead letter puts it back on its topic with its event id; it
+    // still can't be applied, so it is dead-lettered again (and nothing else is).
+    let replayed = kafka::replay_dead_letters(
+        &settings.kafka,
+        &format!("{prefix}group"),
+        "test.events.v1",
+        &producer,
+    )
+    .await
+    .unwrap();
+    assert_eq!(replayed, 1);
+    let again = eventually(Duration::from_secs(30), || async {
+        metrics
+            .events_dead_lettered
+            .with_label_values(&[topic.as_str()])
+            .get()
+            == 2
+    })
+    .await;
+    assert!(again, "the replayed record went through the consumer again");
+    assert_eq!(
+        scalar(&pool, "SELECT count(*) AS n FROM applied_effects").await,
+        2
+    );
+    let replay_again = kafka::replay_dead_letters(
+        &settings.kafka,
+        &format!("{prefix}group"),
+        "test.events.v1",
+        &producer,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        replay_again, 1,
+        "only the newest dead letter; the replayed one is done"
+    );
+
     stop.send(true).unwrap();
     consumer.await.unwrap().unwrap();
     platform::testing::delete_topics_with_prefix(&prefix);
