@@ -15,6 +15,7 @@ pub mod kafka;
 pub mod metrics;
 pub mod outbox;
 pub mod telemetry;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
 use std::net::SocketAddr;

@@ -51,7 +51,7 @@ async fn scalar(pool: &platform::db::DbPool, sql: &str) -> i64 {
 }
 
 #[tokio::test]
-async fn redelivered_event_applies_once_and_poison_is_dead_lettered() {
+async fn redelivered_event_applies_once_and_poison_is_dead_lettered_and_replayable() {
     platform::telemetry::init_for_tests();
     let db = TestDatabase::create("platform").await;
     platform::db::migrate(&db.url, MIGRATIONS).await.unwrap();
