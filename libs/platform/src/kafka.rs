@@ -283,7 +283,11 @@ pub async fn run_consumer(
             .events_consumed
             .with_label_values(&[message.topic(), label])
             .inc();
-        consumer.store_offset_from_message(&message)?;
+        if let Err(err) = consumer.store_offset_from_message(&message) {
+            // The partition moved to another consumer in a rebalance: it will
+            // deliver the record again and its inbox will skip it.
+            tracing::warn!(error = %err, "offset not stored; the record will be redelivered");
+        }
     }
     // Commit what was stored, then close on a side thread with a deadline: an
     // rdkafka consumer close can hang (rust-rdkafka #509, #611).

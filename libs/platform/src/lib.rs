@@ -187,18 +187,35 @@ pub async fn start(def: &ServiceDefinition, settings: config::Settings) -> anyho
         .clone()
         .unwrap_or_else(|| def.name.to_string());
     for sub in subscriptions {
-        let task = kafka::run_consumer(
+        let (settings, group, pool, producer, metrics, shutdown) = (
             settings.kafka.clone(),
             group.clone(),
-            sub,
             pool.clone(),
             producer.clone(),
             metrics.clone(),
             shutdown_rx.clone(),
         );
+        // A consumer that fails (a broker error at start, say) starts again
+        // after a pause; it returns Ok only when shutting down.
         background.push(tokio::spawn(async move {
-            if let Err(err) = task.await {
-                tracing::error!(error = %err, "consumer failed");
+            loop {
+                let run = kafka::run_consumer(
+                    settings.clone(),
+                    group.clone(),
+                    sub.clone(),
+                    pool.clone(),
+                    producer.clone(),
+                    metrics.clone(),
+                    shutdown.clone(),
+                );
+                match run.await {
+                    Ok(()) => break,
+                    Err(err) => tracing::error!(error = %err, consumer = %sub.consumer, "consumer failed; restarting"),
+                }
+                if *shutdown.borrow() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
             }
         }));
     }
