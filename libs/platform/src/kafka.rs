@@ -301,6 +301,15 @@ pub async fn run_consumer(
     Ok(())
 }
 
+/// A record's key as text (keys are aggregate ids); empty when absent.
+fn record_key(message: &BorrowedMessage<'_>) -> String {
+    message
+        .key()
+        .and_then(|k| std::str::from_utf8(k).ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
 fn header_map(message: &BorrowedMessage<'_>) -> HashMap<String, String> {
     let mut map = HashMap::new();
     if let Some(hs) = message.headers() {
@@ -342,10 +351,7 @@ async fn process(
         topic: message.topic().to_string(),
         partition: message.partition(),
         offset: message.offset(),
-        key: message
-            .key()
-            .and_then(|k| std::str::from_utf8(k).ok())
-            .map(str::to_string),
+        key: Some(record_key(message)).filter(|k| !k.is_empty()),
         payload: message.payload().unwrap_or_default().to_vec(),
         envelope,
     };
@@ -443,11 +449,7 @@ async fn dead_letter(
     ));
     record_headers.push((headers::DLQ_ORIGINAL_TOPIC.into(), message.topic().into()));
     record_headers.push((headers::DLQ_ATTEMPTS.into(), attempts.to_string()));
-    let key = message
-        .key()
-        .and_then(|k| std::str::from_utf8(k).ok())
-        .unwrap_or_default()
-        .to_string();
+    let key = record_key(message);
     producer
         .send(
             &dlq,
@@ -520,11 +522,7 @@ pub async fn replay_dead_letters(
             .into_iter()
             .filter(|(k, _)| !k.starts_with("dlq-"))
             .collect();
-        let key = message
-            .key()
-            .and_then(|k| std::str::from_utf8(k).ok())
-            .unwrap_or_default()
-            .to_string();
+        let key = record_key(&message);
         producer
             .send(
                 &original,

@@ -30,6 +30,31 @@ pub fn kafka_brokers() -> String {
     std::env::var("CROSSDOCK_TEST_KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:59092".into())
 }
 
+/// `host:port` of the test PostgreSQL (what a [`TcpProxy`] stands in front of).
+pub fn database_host_port() -> String {
+    let admin = admin_database_url();
+    let after_at = admin
+        .rsplit_once('@')
+        .map(|(_, rest)| rest)
+        .unwrap_or(&admin);
+    after_at.split('/').next().unwrap_or_default().to_string()
+}
+
+/// The first value of a `SELECT … AS n` query returning one BIGINT.
+pub async fn scalar(pool: &crate::db::DbPool, sql: &str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = pool.get().await.expect("test connection");
+    diesel::sql_query(sql)
+        .get_result::<N>(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .n
+}
+
 fn with_database(url: &str, name: &str) -> String {
     let (base, _) = url.rsplit_once('/').expect("database url has a path");
     format!("{base}/{name}")

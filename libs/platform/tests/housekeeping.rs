@@ -3,15 +3,9 @@
 
 use diesel_async::RunQueryDsl;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
-use platform::testing::{TestDatabase, test_settings};
+use platform::testing::{TestDatabase, scalar, test_settings};
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("tests/migrations");
-
-#[derive(diesel::QueryableByName)]
-struct N {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
-}
 
 #[tokio::test]
 async fn prune_removes_aged_rows_and_keeps_pending_events() {
@@ -33,27 +27,34 @@ async fn prune_removes_aged_rows_and_keeps_pending_events() {
         diesel::sql_query(sql).execute(&mut conn).await.unwrap();
     }
     platform::outbox::prune(&pool).await.unwrap();
-    let count = async |sql: &str| -> i64 {
-        let mut conn = pool.get().await.unwrap();
-        diesel::sql_query(sql)
-            .get_result::<N>(&mut conn)
-            .await
-            .unwrap()
-            .n
-    };
     assert_eq!(
-        count("SELECT count(*) AS n FROM outbox WHERE published_at IS NOT NULL").await,
+        scalar(
+            &pool,
+            "SELECT count(*) AS n FROM outbox WHERE published_at IS NOT NULL"
+        )
+        .await,
         1
     );
     assert_eq!(
-        count("SELECT count(*) AS n FROM outbox WHERE published_at IS NULL").await,
+        scalar(
+            &pool,
+            "SELECT count(*) AS n FROM outbox WHERE published_at IS NULL"
+        )
+        .await,
         1,
         "pending rows are never pruned"
     );
     assert_eq!(
-        count("SELECT count(*) AS n FROM idempotency_keys WHERE key = 'new'").await,
+        scalar(
+            &pool,
+            "SELECT count(*) AS n FROM idempotency_keys WHERE key = 'new'"
+        )
+        .await,
         1
     );
-    assert_eq!(count("SELECT count(*) AS n FROM idempotency_keys").await, 1);
-    assert_eq!(count("SELECT count(*) AS n FROM inbox").await, 1);
+    assert_eq!(
+        scalar(&pool, "SELECT count(*) AS n FROM idempotency_keys").await,
+        1
+    );
+    assert_eq!(scalar(&pool, "SELECT count(*) AS n FROM inbox").await, 1);
 }

@@ -14,7 +14,7 @@ use futures_util::future::BoxFuture;
 use platform::db::Conn;
 use platform::kafka::{self, HandlerFn, Record, Subscription};
 use platform::metrics::Metrics;
-use platform::testing::{TestDatabase, eventually, read_topic, test_settings};
+use platform::testing::{TestDatabase, eventually, read_topic, scalar, test_settings};
 use tokio::sync::watch;
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("tests/migrations");
@@ -34,20 +34,6 @@ fn apply<'a>(conn: &'a mut Conn, record: &'a Record) -> BoxFuture<'a, anyhow::Re
             .await?;
         Ok(())
     })
-}
-
-async fn scalar(pool: &platform::db::DbPool, sql: &str) -> i64 {
-    #[derive(diesel::QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let mut conn = pool.get().await.unwrap();
-    diesel::sql_query(sql)
-        .get_result::<N>(&mut conn)
-        .await
-        .unwrap()
-        .n
 }
 
 #[tokio::test]
@@ -212,15 +198,7 @@ async fn database_outage_holds_the_record_instead_of_dead_lettering_it() {
     platform::telemetry::init_for_tests();
     let db = TestDatabase::create("platform").await;
     platform::db::migrate(&db.url, MIGRATIONS).await.unwrap();
-    let admin = platform::testing::admin_database_url();
-    let host_port = admin
-        .split('@')
-        .nth(1)
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap()
-        .to_string();
+    let host_port = platform::testing::database_host_port();
     let proxy = platform::testing::TcpProxy::start(host_port.parse().unwrap()).await;
     let prefix = format!("t{}.", uuid::Uuid::new_v4().simple());
     let mut settings = test_settings(

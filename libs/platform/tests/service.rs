@@ -14,7 +14,7 @@ use futures_util::future::BoxFuture;
 use platform::ServiceDefinition;
 use platform::db::Conn;
 use platform::kafka::{Record, Subscription};
-use platform::testing::{TestApp, eventually};
+use platform::testing::{TestApp, eventually, scalar};
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("tests/migrations");
 
@@ -44,12 +44,6 @@ fn definition() -> ServiceDefinition {
             }]
         },
     }
-}
-
-#[derive(diesel::QueryableByName)]
-struct N {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
 }
 
 #[tokio::test]
@@ -86,13 +80,7 @@ async fn subscriptions_run_beside_the_server_and_stop_gracefully() {
         .await
         .unwrap();
     let applied = eventually(Duration::from_secs(30), || async {
-        let mut conn = rt.db.get().await.unwrap();
-        diesel::sql_query("SELECT count(*) AS n FROM applied_effects")
-            .get_result::<N>(&mut conn)
-            .await
-            .unwrap()
-            .n
-            == 1
+        scalar(&rt.db, "SELECT count(*) AS n FROM applied_effects").await == 1
     })
     .await;
     assert!(applied, "the service's consumer applied the event");

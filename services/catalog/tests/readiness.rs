@@ -10,15 +10,7 @@ use reqwest::StatusCode;
 
 #[tokio::test]
 async fn not_ready_while_the_database_is_unreachable() {
-    let admin = platform::testing::admin_database_url();
-    let host_port = admin
-        .split('@')
-        .nth(1)
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap()
-        .to_string();
+    let host_port = platform::testing::database_host_port();
     let target: std::net::SocketAddr = host_port
         .parse()
         .expect("the test database URL uses an IP:port");

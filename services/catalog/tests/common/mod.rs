@@ -98,16 +98,9 @@ pub fn fields(problem: &Value) -> Vec<String> {
 
 /// Counts rows of a table in the app's database.
 pub async fn count(app: &TestApp, table: &str) -> i64 {
-    use diesel_async::RunQueryDsl;
-    #[derive(diesel::QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let mut conn = app.runtime().db.get().await.expect("conn");
-    let row: N = diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
-        .get_result(&mut conn)
-        .await
-        .expect("count");
-    row.n
+    platform::testing::scalar(
+        &app.runtime().db,
+        &format!("SELECT count(*) AS n FROM {table}"),
+    )
+    .await
 }
