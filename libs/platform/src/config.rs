@@ -375,11 +375,13 @@ mod tests {
                 ("CATALOG__AUTH__HS256_SECRET", SECRET),
                 ("CATALOG__HTTP__PORT", "8181"),
                 ("CATALOG__OUTBOX__RELAY_ENABLED", "false"),
+                ("CATALOG__KAFKA__PROPERTIES__SECURITY_PROTOCOL", "SASL_SSL"),
             ],
         ))
         .unwrap();
         assert_eq!(s.http.port, 8181);
         assert!(!s.outbox.relay_enabled);
+        assert_eq!(s.kafka.properties["security_protocol"], "SASL_SSL");
     }
 
     #[test]

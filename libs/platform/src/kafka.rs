@@ -27,9 +27,17 @@ fn base_config(settings: &KafkaSettings) -> ClientConfig {
     let mut config = ClientConfig::new();
     config.set("bootstrap.servers", &settings.brokers);
     for (key, value) in &settings.properties {
-        config.set(key, value);
+        config.set(librdkafka_key(key), value);
     }
     config
+}
+
+/// librdkafka property names use dots, which environment variable names can't
+/// carry: `CATALOG__KAFKA__PROPERTIES__SASL_MECHANISMS` arrives as
+/// `sasl_mechanisms` and means `sasl.mechanisms` (no librdkafka property has an
+/// underscore in its name).
+fn librdkafka_key(key: &str) -> String {
+    key.to_ascii_lowercase().replace('_', ".")
 }
 
 /// The full topic name with the configured prefix.
@@ -540,4 +548,16 @@ pub async fn replay_dead_letters(
     let closer = std::thread::spawn(move || drop(consumer));
     let _ = tokio::task::spawn_blocking(move || closer.join()).await;
     Ok(replayed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn property_keys_from_env_vars_become_librdkafka_names() {
+        assert_eq!(librdkafka_key("security_protocol"), "security.protocol");
+        assert_eq!(librdkafka_key("SASL_MECHANISMS"), "sasl.mechanisms");
+        assert_eq!(librdkafka_key("ssl.ca.location"), "ssl.ca.location");
+    }
 }
