@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use platform::Role;
 use platform::testing::{channel_token, token};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -25,10 +25,7 @@ async fn create_get_list_update_archive() {
     assert_eq!(variant["listings"].as_array().unwrap().len(), 2);
 
     // Get: same body, ETag = version.
-    let res = app
-        .client
-        .get(app.url(&format!("/v1/products/{id}")))
-        .bearer_auth(ops())
+    let res = as_ops(&app, Method::GET, &format!("/v1/products/{id}"))
         .send()
         .await
         .unwrap();
@@ -36,10 +33,7 @@ async fn create_get_list_update_archive() {
     assert_eq!(res.headers()["etag"], "\"1\"");
     let fetched: Value = res.json().await.unwrap();
     assert_eq!(fetched, created);
-    let res = app
-        .client
-        .get(app.url(&format!("/v1/products/{id}")))
-        .bearer_auth(ops())
+    let res = as_ops(&app, Method::GET, &format!("/v1/products/{id}"))
         .header("If-None-Match", "\"1\"")
         .send()
         .await
@@ -90,10 +84,7 @@ async fn create_get_list_update_archive() {
     assert_eq!(on_web["items"].as_array().unwrap().len(), 3);
     let (_, on_ebay) = get_json(&app, "/v1/products?channel=ebay", &ops()).await;
     assert!(on_ebay["items"].as_array().unwrap().is_empty());
-    let res = app
-        .client
-        .get(app.url("/v1/products?barcode=123"))
-        .bearer_auth(ops())
+    let res = as_ops(&app, Method::GET, "/v1/products?barcode=123")
         .send()
         .await
         .unwrap();
@@ -109,10 +100,7 @@ async fn create_get_list_update_archive() {
         "status": "active",
         "variants": [{"sku": "TEE-RED-M", "barcode": "4006381333931", "unit_of_measure": "each", "weight_grams": 175}]
     });
-    let res = app
-        .client
-        .put(app.url(&format!("/v1/products/{id}")))
-        .bearer_auth(ops())
+    let res = as_ops(&app, Method::PUT, &format!("/v1/products/{id}"))
         .header("If-Match", "\"7\"")
         .json(&update)
         .send()
@@ -125,10 +113,7 @@ async fn create_get_list_update_archive() {
     let outbox_before = count(&app, "outbox").await;
 
     // Without If-Match: 428.
-    let res = app
-        .client
-        .put(app.url(&format!("/v1/products/{id}")))
-        .bearer_auth(ops())
+    let res = as_ops(&app, Method::PUT, &format!("/v1/products/{id}"))
         .json(&update)
         .send()
         .await
@@ -140,10 +125,7 @@ async fn create_get_list_update_archive() {
         .as_array_mut()
         .unwrap()
         .push(json!({"sku": "TEE-RED-L", "unit_of_measure": "each"}));
-    let res = app
-        .client
-        .put(app.url(&format!("/v1/products/{id}")))
-        .bearer_auth(ops())
+    let res = as_ops(&app, Method::PUT, &format!("/v1/products/{id}"))
         .header("If-Match", "\"1\"")
         .json(&update)
         .send()
@@ -163,10 +145,7 @@ async fn create_get_list_update_archive() {
     assert_eq!(count(&app, "outbox").await, outbox_before + 1);
 
     // Removing a variant is refused.
-    let res = app
-        .client
-        .put(app.url(&format!("/v1/products/{id}")))
-        .bearer_auth(ops())
+    let res = as_ops(&app, Method::PUT, &format!("/v1/products/{id}"))
         .header("If-Match", "\"2\"")
         .json(&json!({"title": "x", "status": "active", "variants": [{"sku": "TEE-RED-M"}]}))
         .send()
@@ -178,10 +157,7 @@ async fn create_get_list_update_archive() {
     );
 
     // Archive: status archived, version 3; then read-only.
-    let res = app
-        .client
-        .post(app.url(&format!("/v1/products/{id}/archive")))
-        .bearer_auth(ops())
+    let res = as_ops(&app, Method::POST, &format!("/v1/products/{id}/archive"))
         .send()
         .await
         .unwrap();
@@ -189,10 +165,7 @@ async fn create_get_list_update_archive() {
     let archived: Value = res.json().await.unwrap();
     assert_eq!(archived["status"], "archived");
     assert_eq!(archived["version"], 3);
-    let res = app
-        .client
-        .put(app.url(&format!("/v1/products/{id}")))
-        .bearer_auth(ops())
+    let res = as_ops(&app, Method::PUT, &format!("/v1/products/{id}"))
         .header("If-Match", "\"3\"")
         .json(&update)
         .send()
@@ -211,9 +184,7 @@ async fn idempotency_key_creates_once() {
     let send = |body: Value| {
         let app = &app;
         async move {
-            app.client
-                .post(app.url("/v1/products"))
-                .bearer_auth(ops())
+            as_ops(app, Method::POST, "/v1/products")
                 .header("Idempotency-Key", "order-sync-42")
                 .json(&body)
                 .send()
@@ -328,10 +299,7 @@ async fn bad_input_is_named_and_writes_nothing() {
     }
 
     // Malformed JSON.
-    let res = app
-        .client
-        .post(app.url("/v1/products"))
-        .bearer_auth(ops())
+    let res = as_ops(&app, Method::POST, "/v1/products")
         .header("content-type", "application/json")
         .body("{\"title\": ")
         .send()
@@ -347,10 +315,7 @@ async fn bad_input_is_named_and_writes_nothing() {
     problem(res, StatusCode::PAYLOAD_TOO_LARGE).await;
 
     // Not JSON at all.
-    let res = app
-        .client
-        .post(app.url("/v1/products"))
-        .bearer_auth(ops())
+    let res = as_ops(&app, Method::POST, "/v1/products")
         .header("content-type", "text/plain")
         .body("hello")
         .send()
@@ -453,10 +418,7 @@ async fn lookups_and_audited_listing_prices() {
     assert_eq!(by_barcode, by_sku);
     let (status, _) = get_json(&app, "/v1/skus/NOPE", &ops()).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let res = app
-        .client
-        .get(app.url("/v1/barcodes/4006381333932"))
-        .bearer_auth(ops())
+    let res = as_ops(&app, Method::GET, "/v1/barcodes/4006381333932")
         .send()
         .await
         .unwrap();
@@ -467,10 +429,7 @@ async fn lookups_and_audited_listing_prices() {
 
     // Change the web price: audited with old and new, version bumped.
     let path = format!("/v1/products/{id}/variants/LOOK-1/listings/web-eu");
-    let res = app
-        .client
-        .put(app.url(&path))
-        .bearer_auth(ops())
+    let res = as_ops(&app, Method::PUT, &path)
         .json(&json!({"price": {"amount": "27.90", "currency": "EUR"}}))
         .send()
         .await
@@ -478,24 +437,22 @@ async fn lookups_and_audited_listing_prices() {
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["etag"], "\"2\"");
     // Same price again: no change, no audit, same version.
-    let res = app
-        .client
-        .put(app.url(&path))
-        .bearer_auth(ops())
+    let res = as_ops(&app, Method::PUT, &path)
         .json(&json!({"price": {"amount": "27.9", "currency": "EUR"}}))
         .send()
         .await
         .unwrap();
     assert_eq!(res.headers()["etag"], "\"2\"");
     // A new channel listing.
-    let res = app
-        .client
-        .put(app.url(&format!("/v1/products/{id}/variants/LOOK-1/listings/ebay")))
-        .bearer_auth(ops())
-        .json(&json!({"price": {"amount": "30", "currency": "EUR"}, "active": false}))
-        .send()
-        .await
-        .unwrap();
+    let res = as_ops(
+        &app,
+        Method::PUT,
+        &format!("/v1/products/{id}/variants/LOOK-1/listings/ebay"),
+    )
+    .json(&json!({"price": {"amount": "30", "currency": "EUR"}, "active": false}))
+    .send()
+    .await
+    .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let listing: Value = res.json().await.unwrap();
     assert_eq!(listing["active"], false);
@@ -521,10 +478,7 @@ async fn lookups_and_audited_listing_prices() {
     assert_eq!(items[1]["changed_by"], "user:test-user");
 
     // Bad listing input names the field; an unknown variant is 404; a stale If-Match is 412.
-    let res = app
-        .client
-        .put(app.url(&path))
-        .bearer_auth(ops())
+    let res = as_ops(&app, Method::PUT, &path)
         .json(&json!({"price": {"amount": "-3", "currency": "EUR"}}))
         .send()
         .await
@@ -533,19 +487,17 @@ async fn lookups_and_audited_listing_prices() {
         fields(&problem(res, StatusCode::UNPROCESSABLE_ENTITY).await),
         ["price.amount"]
     );
-    let res = app
-        .client
-        .put(app.url(&format!("/v1/products/{id}/variants/NOPE/listings/web-eu")))
-        .bearer_auth(ops())
-        .json(&json!({"price": {"amount": "3", "currency": "EUR"}}))
-        .send()
-        .await
-        .unwrap();
+    let res = as_ops(
+        &app,
+        Method::PUT,
+        &format!("/v1/products/{id}/variants/NOPE/listings/web-eu"),
+    )
+    .json(&json!({"price": {"amount": "3", "currency": "EUR"}}))
+    .send()
+    .await
+    .unwrap();
     problem(res, StatusCode::NOT_FOUND).await;
-    let res = app
-        .client
-        .put(app.url(&path))
-        .bearer_auth(ops())
+    let res = as_ops(&app, Method::PUT, &path)
         .header("If-Match", "\"1\"")
         .json(&json!({"price": {"amount": "3", "currency": "EUR"}}))
         .send()
@@ -606,10 +558,7 @@ async fn operational_endpoints() {
     assert!(bundle.bytes().await.unwrap().len() > 100_000);
     let res = app.client.get(app.url("/nowhere")).send().await.unwrap();
     problem(res, StatusCode::NOT_FOUND).await;
-    let res = app
-        .client
-        .delete(app.url("/v1/products"))
-        .bearer_auth(ops())
+    let res = as_ops(&app, Method::DELETE, "/v1/products")
         .send()
         .await
         .unwrap();

@@ -36,6 +36,11 @@ pub fn product_body(sku: &str) -> Value {
     })
 }
 
+/// A request to `path` with an ops token.
+pub fn as_ops(app: &TestApp, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+    app.client.request(method, app.url(path)).bearer_auth(ops())
+}
+
 pub async fn create(app: &TestApp, body: &Value) -> Response {
     app.client
         .post(app.url("/v1/products"))
