@@ -153,14 +153,13 @@ async fn redelivered_event_applies_once_and_poison_is_dead_lettered_and_replayab
 
     // Replaying the dead letter puts it back on its topic with its event id; it
     // still can't be applied, so it is dead-lettered again (and nothing else is).
-    let replayed = kafka::replay_dead_letters(
-        &settings.kafka,
-        &format!("{prefix}group"),
-        "test.events.v1",
-        &producer,
-    )
-    .await
-    .unwrap();
+    let group = format!("{prefix}group");
+    let replay = async || {
+        kafka::replay_dead_letters(&settings.kafka, &group, "test.events.v1", &producer)
+            .await
+            .unwrap()
+    };
+    let replayed = replay().await;
     assert_eq!(replayed, 1);
     let again = eventually(Duration::from_secs(30), || async {
         metrics
@@ -175,14 +174,7 @@ async fn redelivered_event_applies_once_and_poison_is_dead_lettered_and_replayab
         scalar(&pool, "SELECT count(*) AS n FROM applied_effects").await,
         2
     );
-    let replay_again = kafka::replay_dead_letters(
-        &settings.kafka,
-        &format!("{prefix}group"),
-        "test.events.v1",
-        &producer,
-    )
-    .await
-    .unwrap();
+    let replay_again = replay().await;
     assert_eq!(
         replay_again, 1,
         "only the newest dead letter; the replayed one is done"

@@ -22,6 +22,21 @@ fn not_found(id: Uuid) -> ApiError {
     ApiError::NotFound(format!("product {id} does not exist"))
 }
 
+/// Reads the product as just changed in `tx` and enqueues its ProductUpserted
+/// in the same transaction.
+async fn publish_current(
+    outbox: &platform::outbox::Outbox,
+    tx: &mut platform::db::Conn,
+    id: Uuid,
+    actor: &str,
+) -> Result<ProductView, ApiError> {
+    let view = store::load_product(tx, id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    events::publish_product(outbox, tx, &view, actor).await?;
+    Ok(view)
+}
+
 /// The response for one product: body, ETag, channel restriction.
 pub(crate) fn product_response(
     mut builder: actix_web::HttpResponseBuilder,
@@ -84,10 +99,7 @@ pub async fn create(
                 &actor,
             )
             .await?;
-            let view = store::load_product(tx, id)
-                .await?
-                .ok_or_else(|| not_found(id))?;
-            events::publish_product(outbox, tx, &view, &actor).await?;
+            let view = publish_current(outbox, tx, id, &actor).await?;
             if let Some(key) = &key.0 {
                 idempotency::record(tx, &scope, key, 201, &view).await?;
             }
@@ -253,10 +265,7 @@ pub async fn update(
                 &actor,
             )
             .await?;
-            let view = store::load_product(tx, id)
-                .await?
-                .ok_or_else(|| not_found(id))?;
-            events::publish_product(outbox, tx, &view, &actor).await?;
+            let view = publish_current(outbox, tx, id, &actor).await?;
             Ok(view)
         })
         .await?;
@@ -308,11 +317,7 @@ pub async fn archive(
             check_version(current.version, expected)?;
             if current.status != ProductStatus::Archived.as_str() {
                 store::touch_product(tx, &current, Some(ProductStatus::Archived), &actor).await?;
-                let view = store::load_product(tx, id)
-                    .await?
-                    .ok_or_else(|| not_found(id))?;
-                events::publish_product(outbox, tx, &view, &actor).await?;
-                return Ok(view);
+                return publish_current(outbox, tx, id, &actor).await;
             }
             // Archiving twice changes nothing and publishes nothing.
             store::load_product(tx, id)
