@@ -12,11 +12,31 @@ pub mod proto {
             include!(concat!(env!("OUT_DIR"), "/crossdock.catalog.v1.rs"));
         }
     }
+    pub mod orders {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/crossdock.orders.v1.rs"));
+        }
+    }
+    pub mod inventory {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/crossdock.inventory.v1.rs"));
+        }
+    }
 }
 
 pub mod topics {
     /// Product, price and listing events, keyed by product id.
     pub const CATALOG_PRODUCT_EVENTS: &str = "catalog.product-events.v1";
+    /// Order lifecycle events, keyed by order id.
+    pub const ORDERS_ORDER_EVENTS: &str = "orders.order-events.v1";
+    /// The channel registry, keyed by channel id.
+    pub const ORDERS_CHANNEL_EVENTS: &str = "orders.channel-events.v1";
+    /// Reservation outcomes, keyed by order id.
+    pub const INVENTORY_RESERVATION_EVENTS: &str = "inventory.reservation-events.v1";
+    /// Stock adjustments, keyed by SKU.
+    pub const INVENTORY_STOCK_EVENTS: &str = "inventory.stock-events.v1";
+    /// Coalesced available-to-sell per SKU and channel, keyed by SKU.
+    pub const INVENTORY_AVAILABILITY: &str = "inventory.availability.v1";
 }
 
 /// Header names carried by every Kafka record (see docs/architecture.md).
@@ -50,6 +70,29 @@ impl Event for proto::catalog::v1::PriceChanged {
 }
 impl Event for proto::catalog::v1::ListingChanged {
     const TYPE: &'static str = "crossdock.catalog.v1.ListingChanged";
+}
+
+/// Implements [`Event`] with the type name `crossdock.<package>.<Message>`.
+macro_rules! events {
+    ($package:ident: $($message:ident),+) => {
+        $(impl Event for proto::$package::v1::$message {
+            const TYPE: &'static str =
+                concat!("crossdock.", stringify!($package), ".v1.", stringify!($message));
+        })+
+    };
+}
+
+events!(orders: OrderPlaced, OrderCancelled, OrderConfirmed, OrderOnHold, ChannelUpserted);
+events!(inventory: StockReserved, ReservationFailed, StockReleased, StockAdjusted, AvailabilityChanged);
+
+/// Reads a protobuf timestamp back into chrono (None when unset or out of range).
+pub fn from_timestamp(ts: Option<&prost_types::Timestamp>) -> Option<chrono::DateTime<chrono::Utc>> {
+    ts.and_then(|t| chrono::DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32))
+}
+
+/// Reads wire money back into domain money.
+pub fn money_from_proto(m: &proto::common::v1::Money) -> Result<crate::Money, crate::MoneyError> {
+    crate::Money::parse(&m.amount, &m.currency)
 }
 
 /// The metadata of one record, read from or written to its Kafka headers.
@@ -165,6 +208,18 @@ mod tests {
     fn missing_header_is_named() {
         let err = Envelope::from_headers(|_| None).unwrap_err();
         assert_eq!(err, EnvelopeError::Missing(headers::EVENT_ID));
+    }
+
+    #[test]
+    fn type_names_follow_the_package() {
+        assert_eq!(
+            <proto::orders::v1::OrderPlaced as Event>::TYPE,
+            "crossdock.orders.v1.OrderPlaced"
+        );
+        assert_eq!(
+            <proto::inventory::v1::StockReserved as Event>::TYPE,
+            "crossdock.inventory.v1.StockReserved"
+        );
     }
 
     #[test]

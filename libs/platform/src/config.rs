@@ -61,6 +61,10 @@ pub struct KafkaSettings {
     pub max_attempts: u32,
     /// First retry delay in milliseconds; doubles per attempt.
     pub retry_backoff_ms: u64,
+    /// Consumers per subscription in this process. Kafka spreads the topic's
+    /// partitions over them, so records of different keys apply in parallel
+    /// while one key's records stay in order.
+    pub consumer_tasks: usize,
     /// Extra librdkafka properties (e.g. security.protocol, sasl.*).
     #[serde(default)]
     pub properties: HashMap<String, String>,
@@ -193,6 +197,7 @@ fn with_defaults(
         .set_default("kafka.topic_replication", 1)?
         .set_default("kafka.max_attempts", 5)?
         .set_default("kafka.retry_backoff_ms", 200)?
+        .set_default("kafka.consumer_tasks", 3)?
         .set_default("outbox.relay_enabled", true)?
         .set_default("outbox.batch_size", 256)?
         .set_default("outbox.poll_interval_ms", 250)?
@@ -279,6 +284,9 @@ fn validate(prefix: &str, s: &Settings) -> Result<(), ConfigError> {
     }
     if s.kafka.max_attempts == 0 {
         return Err(invalid("kafka.max_attempts", "must be at least 1"));
+    }
+    if s.kafka.consumer_tasks == 0 {
+        return Err(invalid("kafka.consumer_tasks", "must be at least 1"));
     }
     if s.outbox.batch_size < 1 {
         return Err(invalid("outbox.batch_size", "must be at least 1"));

@@ -225,6 +225,7 @@ pub async fn run_consumer(
     pool: DbPool,
     producer: Producer,
     metrics: Metrics,
+    outbox: crate::outbox::Outbox,
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let consumer: StreamConsumer<LagContext> = base_config(&settings)
@@ -282,6 +283,11 @@ pub async fn run_consumer(
             // Shutting down: the offset stays, so the record comes again.
             break;
         };
+        if outcome == Outcome::Applied {
+            // The handler's events are committed now: publish them at once
+            // rather than at the relay's next poll.
+            outbox.notify();
+        }
         let label = match outcome {
             Outcome::Applied => "applied",
             Outcome::Duplicate => "duplicate",

@@ -14,6 +14,7 @@ pub mod inbox;
 pub mod kafka;
 pub mod metrics;
 pub mod outbox;
+pub mod tasks;
 pub mod telemetry;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -49,6 +50,9 @@ pub struct ServiceDefinition {
     pub topics: &'static [&'static str],
     /// What the service consumes.
     pub subscriptions: fn(&Runtime) -> Vec<kafka::Subscription>,
+    /// The service's own background work (sweepers, dispatchers), started with
+    /// the server and stopped with it.
+    pub tasks: fn(&Runtime) -> Vec<tasks::Task>,
 }
 
 /// Shared state handed to every handler as `web::Data<Runtime>`.
@@ -186,13 +190,20 @@ pub async fn start(def: &ServiceDefinition, settings: config::Settings) -> anyho
         .consumer_group
         .clone()
         .unwrap_or_else(|| def.name.to_string());
-    for sub in subscriptions {
-        let (settings, group, pool, producer, metrics, shutdown) = (
+    for task in (def.tasks)(&runtime) {
+        background.push(tokio::spawn(task(shutdown_rx.clone())));
+    }
+    let consumers = subscriptions.into_iter().flat_map(|sub| {
+        std::iter::repeat_n(sub, settings.kafka.consumer_tasks)
+    });
+    for sub in consumers {
+        let (settings, group, pool, producer, metrics, outbox, shutdown) = (
             settings.kafka.clone(),
             group.clone(),
             pool.clone(),
             producer.clone(),
             metrics.clone(),
+            runtime.outbox.clone(),
             shutdown_rx.clone(),
         );
         // A consumer that fails (a broker error at start, say) starts again
@@ -206,6 +217,7 @@ pub async fn start(def: &ServiceDefinition, settings: config::Settings) -> anyho
                     pool.clone(),
                     producer.clone(),
                     metrics.clone(),
+                    outbox.clone(),
                     shutdown.clone(),
                 );
                 match run.await {

@@ -131,6 +131,7 @@ pub fn test_settings(database_url: &str, topic_prefix: &str) -> Settings {
             consumer_group: None,
             max_attempts: 3,
             retry_backoff_ms: 20,
+            consumer_tasks: 3,
             properties: HashMap::new(),
         },
         outbox: OutboxSettings {
@@ -188,6 +189,7 @@ pub fn channel_token(channel: &str) -> String {
 
 /// A service running in-process against the real stack.
 pub struct TestApp {
+    pub def: ServiceDefinition,
     pub base_url: String,
     pub client: reqwest::Client,
     pub settings: Settings,
@@ -205,13 +207,15 @@ impl TestApp {
     pub async fn spawn_with(def: &ServiceDefinition, adjust: impl FnOnce(&mut Settings)) -> Self {
         crate::telemetry::init_for_tests();
         let db = TestDatabase::create(def.name).await;
-        let topic_prefix = format!("t{}.", uuid::Uuid::new_v4().simple());
-        let mut settings = test_settings(&db.url, &topic_prefix);
+        let mut settings = test_settings(&db.url, &unique_topic_prefix());
         adjust(&mut settings);
+        // Services of one scenario share a prefix (set by `adjust`).
+        let topic_prefix = settings.kafka.topic_prefix.clone();
         let running = crate::start(def, settings.clone())
             .await
             .expect("service starts");
         Self {
+            def: def.clone(),
             base_url: format!("http://{}", running.addr),
             client: reqwest::Client::new(),
             settings,
@@ -239,6 +243,22 @@ impl TestApp {
             running.stop().await;
         }
     }
+
+    /// Starts the stopped service again on the same database and topics (a new
+    /// port), as a pod restart would.
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        let running = crate::start(&self.def, self.settings.clone())
+            .await
+            .expect("service restarts");
+        self.base_url = format!("http://{}", running.addr);
+        self.running = Some(running);
+    }
+}
+
+/// A fresh topic prefix, so tests running in parallel never read each other's events.
+pub fn unique_topic_prefix() -> String {
+    format!("t{}.", uuid::Uuid::new_v4().simple())
 }
 
 impl Drop for TestApp {

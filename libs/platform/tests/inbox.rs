@@ -90,6 +90,7 @@ async fn redelivered_event_applies_once_and_poison_is_dead_lettered_and_replayab
         pool.clone(),
         producer.clone(),
         metrics.clone(),
+        platform::outbox::Outbox::new("test", &prefix),
         stopped,
     ));
 
@@ -219,6 +220,7 @@ async fn database_outage_holds_the_record_instead_of_dead_lettering_it() {
         pool.clone(),
         producer.clone(),
         metrics.clone(),
+        platform::outbox::Outbox::new("test", &prefix),
         stopped,
     ));
 

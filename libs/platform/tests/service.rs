@@ -43,8 +43,24 @@ fn definition() -> ServiceDefinition {
                 handler: Arc::new(record_effect),
             }]
         },
+        tasks: |_| {
+            vec![platform::tasks::periodic(
+                "probe-ticker",
+                std::time::Duration::from_millis(20),
+                None,
+                || {
+                    Box::pin(async {
+                        TICKS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        Ok(())
+                    })
+                },
+            )]
+        },
     }
 }
+
+/// Counts the probe's background task steps.
+static TICKS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 #[tokio::test]
 async fn subscriptions_run_beside_the_server_and_stop_gracefully() {
@@ -87,9 +103,21 @@ async fn subscriptions_run_beside_the_server_and_stop_gracefully() {
 
     let health = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert!(health.status().is_success());
+    let ticking = eventually(Duration::from_secs(5), || async {
+        TICKS.load(std::sync::atomic::Ordering::SeqCst) >= 3
+    })
+    .await;
+    assert!(ticking, "the service's background task runs periodically");
     let stopping = tokio::time::timeout(Duration::from_secs(30), app.stop()).await;
     assert!(
         stopping.is_ok(),
-        "server, relay and consumer stop within 30 s"
+        "server, relay, consumers and tasks stop within 30 s"
+    );
+    let after_stop = TICKS.load(std::sync::atomic::Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        TICKS.load(std::sync::atomic::Ordering::SeqCst),
+        after_stop,
+        "the background task stopped with the service"
     );
 }

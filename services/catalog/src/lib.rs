@@ -23,5 +23,6 @@ pub fn service() -> ServiceDefinition {
         topics: events::TOPICS,
         // The catalog reacts to no other service's events.
         subscriptions: |_| Vec::new(),
+        tasks: |_| Vec::new(),
     }
 }

@@ -1,0 +1,40 @@
+//! Background work a service runs beside its server: a [`Task`] receives the
+//! shutdown signal and returns when it turns true. [`periodic`] is the common
+//! shape: run a step every period, or sooner when woken.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use tokio::sync::{Notify, watch};
+
+/// A background task: started with the shutdown receiver.
+pub type Task = Box<dyn FnOnce(watch::Receiver<bool>) -> BoxFuture<'static, ()> + Send>;
+
+/// Runs `step` every `period` (or as soon as `wake` is notified) until shutdown.
+/// A failing step is logged and tried again at the next tick; it never stops the
+/// loop, so a database outage only delays the work.
+pub fn periodic<F>(name: &'static str, period: Duration, wake: Option<Arc<Notify>>, step: F) -> Task
+where
+    F: Fn() -> BoxFuture<'static, anyhow::Result<()>> + Send + Sync + 'static,
+{
+    Box::new(move |mut shutdown: watch::Receiver<bool>| {
+        Box::pin(async move {
+            let wake = wake.unwrap_or_default();
+            loop {
+                if *shutdown.borrow() {
+                    break;
+                }
+                if let Err(err) = step().await {
+                    tracing::warn!(task = name, error = %format!("{err:#}"), "background step failed");
+                }
+                tokio::select! {
+                    _ = shutdown.changed() => break,
+                    _ = wake.notified() => {}
+                    _ = tokio::time::sleep(period) => {}
+                }
+            }
+            tracing::debug!(task = name, "background task stopped");
+        })
+    })
+}
