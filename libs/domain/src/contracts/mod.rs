@@ -2,6 +2,8 @@
 //! and other services code against. utoipa derives their OpenAPI schemas.
 
 pub mod catalog;
+pub mod inventory;
+pub mod orders;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -1,0 +1,11 @@
+DROP TABLE availability;
+DROP SEQUENCE availability_seq;
+DROP TABLE availability_dirty;
+DROP TABLE reservation_lines;
+DROP TABLE holds;
+DROP TABLE order_reservations;
+DROP TABLE movements;
+DROP TABLE stock;
+DROP TABLE locations;
+DROP TABLE channels;
+DROP TABLE skus;

@@ -1,0 +1,128 @@
+//! Locations: create or replace, read, list.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use diesel_async::AsyncConnection;
+use domain::Validator;
+use domain::contracts::inventory::{LocationInput, LocationView};
+use platform::error::Problem;
+use platform::http::{Json, etag, if_match};
+use platform::{ApiError, Caller, Runtime};
+
+use super::{LOCATION_ADMINS, STAFF};
+use crate::domain::valid_location_code;
+use crate::events::background::AVAILABILITY_DIRTY;
+use crate::store::{availability, locations};
+
+fn not_found(code: &str) -> ApiError {
+    ApiError::NotFound(format!("location {code} does not exist"))
+}
+
+/// Create a location, or replace its fields (`If-Match` optional).
+#[utoipa::path(
+    put, path = "/v1/locations/{code}", tag = "locations",
+    request_body = LocationInput,
+    params(
+        ("code" = String, Path, description = "Location code: A-Z, 0-9 and dashes"),
+        ("If-Match" = Option<String>, Header, description = "Replace only this version"),
+    ),
+    responses(
+        (status = 201, description = "Created", body = LocationView, headers(("ETag" = String))),
+        (status = 200, description = "Replaced", body = LocationView, headers(("ETag" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn put(
+    rt: web::Data<Runtime>,
+    caller: Caller,
+    req_http: HttpRequest,
+    code: web::Path<String>,
+    Json(input): Json<LocationInput>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_any(LOCATION_ADMINS)?;
+    let code = code.into_inner();
+    let mut v = Validator::new();
+    if !valid_location_code(&code) {
+        v.push("code", "must be 1-40 characters of A-Z, 0-9 and dashes");
+    }
+    v.require_text("name", &input.name, 200);
+    if !(0..=10_000).contains(&input.priority) {
+        v.push("priority", "must be between 0 and 10000");
+    }
+    v.finish()?;
+    let expected = if_match(&req_http)?;
+    let mut conn = rt.conn().await?;
+    let (row, created) = conn
+        .transaction::<_, ApiError, _>(async |tx| {
+            if let Some(expected) = expected {
+                let current = locations::by_code(tx, &code).await?.ok_or_else(|| not_found(&code))?;
+                if current.version != expected {
+                    return Err(ApiError::PreconditionFailed(format!(
+                        "the location changed: If-Match is \"{expected}\" but the current ETag is \"{}\"",
+                        current.version
+                    )));
+                }
+            }
+            let (row, created) = locations::upsert(tx, &code, &input).await?;
+            // Priority or active flag may change what every channel can sell.
+            availability::mark_all_dirty(tx).await?;
+            Ok((row, created))
+        })
+        .await?;
+    AVAILABILITY_DIRTY.notify_one();
+    let mut builder = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(builder
+        .insert_header((header::ETAG, etag(row.version)))
+        .json(row.view()?))
+}
+
+/// Get a location.
+#[utoipa::path(
+    get, path = "/v1/locations/{code}", tag = "locations",
+    params(("code" = String, Path)),
+    responses(
+        (status = 200, body = LocationView, headers(("ETag" = String))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get(
+    rt: web::Data<Runtime>,
+    caller: Caller,
+    code: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_any(STAFF)?;
+    let mut conn = rt.conn().await?;
+    let row = locations::by_code(&mut conn, &code)
+        .await?
+        .ok_or_else(|| not_found(&code))?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(row.version)))
+        .json(row.view()?))
+}
+
+/// List locations in allocation order (priority, then code).
+#[utoipa::path(
+    get, path = "/v1/locations", tag = "locations",
+    responses(
+        (status = 200, body = Vec<LocationView>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list(rt: web::Data<Runtime>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    caller.require_any(STAFF)?;
+    let mut conn = rt.conn().await?;
+    let views = locations::list(&mut conn)
+        .await?
+        .iter()
+        .map(|r| r.view())
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(HttpResponse::Ok().json(views))
+}

@@ -1,0 +1,132 @@
+//! Inventory's REST API under `/v1`. Staff roles read stock; admin and ops
+//! manage locations; admin, ops and warehouse adjust stock. Channel tokens read
+//! only their own channel's availability and hold stock for their checkouts.
+
+pub mod availability;
+pub mod holds;
+pub mod locations;
+pub mod stock;
+
+use actix_web::web;
+use platform::http::BearerAuth;
+use platform::{ApiError, Caller, Role};
+use utoipa::OpenApi;
+
+/// Roles that manage locations.
+pub const LOCATION_ADMINS: &[Role] = &[Role::Admin, Role::Ops];
+/// Roles that adjust stock.
+pub const ADJUSTERS: &[Role] = &[Role::Admin, Role::Ops, Role::Warehouse];
+/// Staff who may read stock, movements and reservations.
+pub const STAFF: &[Role] = &Role::ALL;
+
+pub const DEFAULT_PAGE: i64 = 100;
+pub const MAX_PAGE: i64 = 1000;
+
+/// The page size from `limit`, or a field error.
+pub fn page_limit(v: &mut domain::Validator, limit: Option<i64>) -> i64 {
+    let limit = limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        v.push("limit", format!("must be between 1 and {MAX_PAGE}"));
+    }
+    limit
+}
+
+/// A numeric cursor (a sequence or id from this API), 0 when absent.
+pub fn numeric_cursor(v: &mut domain::Validator, cursor: Option<&str>) -> i64 {
+    match cursor {
+        None => 0,
+        Some(c) => v
+            .check(
+                "cursor",
+                c.parse::<i64>()
+                    .ok()
+                    .filter(|n| *n >= 0)
+                    .ok_or("not a cursor from this API"),
+            )
+            .unwrap_or(0),
+    }
+}
+
+/// The channel a request acts for: a channel token's own channel (another one
+/// named in the request is refused), or the one a staff caller names.
+pub fn acting_channel(caller: &Caller, named: Option<&str>, field: &str) -> Result<String, ApiError> {
+    match (&caller.channel, named) {
+        (Some(own), Some(named)) if own.as_str() != named => Err(ApiError::Forbidden(format!(
+            "this token acts for channel {own} only"
+        ))),
+        (Some(own), _) => Ok(own.to_string()),
+        (None, Some(named)) => {
+            caller.require_any(STAFF)?;
+            named
+                .parse::<domain::ChannelId>()
+                .map(|c| c.to_string())
+                .map_err(|e| ApiError::field(field, e.to_string()))
+        }
+        (None, None) => {
+            caller.require_any(STAFF)?;
+            Err(ApiError::field(field, "is required"))
+        }
+    }
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/v1")
+            .service(web::resource("/locations").route(web::get().to(locations::list)))
+            .service(
+                web::resource("/locations/{code}")
+                    .route(web::put().to(locations::put))
+                    .route(web::get().to(locations::get)),
+            )
+            .service(web::resource("/adjustments").route(web::post().to(stock::adjust)))
+            .service(web::resource("/stock/{sku}").route(web::get().to(stock::get)))
+            .service(web::resource("/movements").route(web::get().to(stock::movements)))
+            .service(
+                web::resource("/reservations/{order_id}").route(web::get().to(stock::reservation)),
+            )
+            .service(web::resource("/holds").route(web::post().to(holds::create)))
+            .service(
+                web::resource("/holds/{id}")
+                    .route(web::get().to(holds::get))
+                    .route(web::delete().to(holds::release)),
+            )
+            .service(web::resource("/availability").route(web::get().to(availability::get)))
+            .service(
+                web::resource("/availability/changes").route(web::get().to(availability::changes)),
+            ),
+    );
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Crossdock inventory API",
+        version = "1.0.0",
+        description = "Locations, stock per SKU and location, audited adjustments, reservations, \
+                       storefront holds and per-channel availability. Errors are RFC 9457 \
+                       application/problem+json."
+    ),
+    paths(
+        locations::put,
+        locations::get,
+        locations::list,
+        stock::adjust,
+        stock::get,
+        stock::movements,
+        stock::reservation,
+        holds::create,
+        holds::get,
+        holds::release,
+        availability::get,
+        availability::changes,
+    ),
+    components(schemas(platform::error::Problem, platform::error::FieldErrorSchema)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "locations", description = "Where stock lives"),
+        (name = "stock", description = "Stock levels, adjustments, movements and reservations"),
+        (name = "holds", description = "Storefront checkout holds with a time to live"),
+        (name = "availability", description = "Available-to-sell per channel, single and as a change feed"),
+    )
+)]
+pub struct ApiDoc;

@@ -1,0 +1,162 @@
+//! Inventory's background work: publishing coalesced availability, filling
+//! backorders when stock arrives, and expiring storefront holds. Each step is
+//! safe to run on several replicas at once (advisory or row locks).
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+
+use diesel_async::AsyncConnection;
+use futures_util::FutureExt;
+use platform::Runtime;
+use platform::tasks::{Task, periodic};
+use tokio::sync::Notify;
+
+use crate::store::{availability, reservations, stock};
+
+/// Woken after a commit that freed or added stock (adjustments, releases), so
+/// backorders fill at once instead of at the next sweep.
+pub static STOCK_FREED: LazyLock<Arc<Notify>> = LazyLock::new(|| Arc::new(Notify::new()));
+
+/// Woken after a commit that marked availability dirty.
+pub static AVAILABILITY_DIRTY: LazyLock<Arc<Notify>> = LazyLock::new(|| Arc::new(Notify::new()));
+
+const ACTOR_FILL: &str = "system:inventory.backorders";
+const ACTOR_EXPIRY: &str = "system:inventory.holds";
+
+pub fn tasks(rt: &Runtime) -> Vec<Task> {
+    let (a, b, c) = (rt.clone(), rt.clone(), rt.clone());
+    vec![
+        periodic(
+            "availability-publisher",
+            Duration::from_millis(100),
+            Some(AVAILABILITY_DIRTY.clone()),
+            move || {
+                let rt = a.clone();
+                async move { publish_availability(&rt).await }.boxed()
+            },
+        ),
+        periodic(
+            "backorder-filler",
+            Duration::from_secs(1),
+            Some(STOCK_FREED.clone()),
+            move || {
+                let rt = b.clone();
+                async move { fill_backorders(&rt).await.map(|_| ()) }.boxed()
+            },
+        ),
+        periodic("hold-expiry", Duration::from_millis(500), None, move || {
+            let rt = c.clone();
+            async move { expire_holds(&rt).await.map(|_| ()) }.boxed()
+        }),
+    ]
+}
+
+/// Publishes dirty SKUs' availability until none is left.
+pub async fn publish_availability(rt: &Runtime) -> anyhow::Result<()> {
+    loop {
+        let mut conn = rt.db.get().await?;
+        let outbox = rt.outbox.clone();
+        let published = conn
+            .transaction::<_, anyhow::Error, _>(async |tx| {
+                let Some(changed) = availability::publish_dirty(tx, 500).await? else {
+                    return Ok(None);
+                };
+                super::publish_availability(&outbox, tx, &changed).await?;
+                Ok(Some(changed.len()))
+            })
+            .await?;
+        match published {
+            Some(n) if n > 0 => rt.outbox.notify(),
+            // Nothing dirty, or another replica is publishing.
+            _ => return Ok(()),
+        }
+    }
+}
+
+/// Reserves waiting backorders that stock now covers, in fill order. Returns
+/// how many were filled.
+pub async fn fill_backorders(rt: &Runtime) -> anyhow::Result<usize> {
+    let mut conn = rt.db.get().await?;
+    let waiting = reservations::backordered(&mut conn, 1000).await?;
+    if waiting.is_empty() {
+        return Ok(0);
+    }
+    // A lock-free first look: skip orders that all stock together can't cover,
+    // so a long backorder queue costs one read, not a transaction per order.
+    let skus: Vec<String> = waiting
+        .iter()
+        .flat_map(|(_, lines)| lines.iter().map(|l| l.sku.clone()))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut budget: HashMap<String, i64> = HashMap::new();
+    for row in stock::read(&mut conn, &skus).await? {
+        if row.active {
+            *budget.entry(row.sku).or_default() += (row.on_hand - row.reserved).max(0);
+        }
+    }
+    let mut filled = 0;
+    for (order_id, lines) in waiting {
+        let fits = lines
+            .iter()
+            .all(|l| budget.get(&l.sku).copied().unwrap_or(0) >= l.quantity);
+        if !fits {
+            continue;
+        }
+        let outbox = rt.outbox.clone();
+        let done = conn
+            .transaction::<_, anyhow::Error, _>(async |tx| {
+                let Some(picks) = reservations::fill_backorder(tx, order_id, ACTOR_FILL).await?
+                else {
+                    return Ok(false);
+                };
+                super::publish_outcome(
+                    &outbox,
+                    tx,
+                    &order_id.to_string(),
+                    reservations::Outcome::Reserved {
+                        picks,
+                        shorts: Vec::new(),
+                    },
+                    "backorder_fill",
+                )
+                .await?;
+                Ok(true)
+            })
+            .await?;
+        if done {
+            filled += 1;
+            for l in &lines {
+                *budget.entry(l.sku.clone()).or_default() -= l.quantity;
+            }
+        }
+    }
+    if filled > 0 {
+        rt.outbox.notify();
+        AVAILABILITY_DIRTY.notify_one();
+    }
+    Ok(filled)
+}
+
+/// Releases holds past their expiry. Returns how many expired.
+pub async fn expire_holds(rt: &Runtime) -> anyhow::Result<usize> {
+    let mut conn = rt.db.get().await?;
+    let due = reservations::expired_holds(&mut conn, 200).await?;
+    let mut expired = 0;
+    for id in due {
+        let ended = conn
+            .transaction::<_, anyhow::Error, _>(async |tx| {
+                Ok(reservations::end_hold(tx, id, "expired", ACTOR_EXPIRY).await?)
+            })
+            .await?;
+        if ended {
+            expired += 1;
+        }
+    }
+    if expired > 0 {
+        AVAILABILITY_DIRTY.notify_one();
+        STOCK_FREED.notify_one();
+    }
+    Ok(expired)
+}

@@ -1,0 +1,361 @@
+//! Stock rows and the movement log. Every change to `on_hand` or `reserved`
+//! writes a movement in the same statement sequence, so the log reconciles.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::RunQueryDsl;
+use domain::contracts::inventory::{MovementView, SkuStockView, StockLevel};
+use platform::db::Conn;
+use uuid::Uuid;
+
+use crate::domain::allocation::Pick;
+
+/// One stock row, locked by the transaction that read it.
+#[derive(Debug, Clone, diesel::QueryableByName)]
+pub struct StockRow {
+    #[diesel(sql_type = Text)]
+    pub sku: String,
+    #[diesel(sql_type = SqlUuid)]
+    pub location_id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub code: String,
+    #[diesel(sql_type = Integer)]
+    pub priority: i32,
+    #[diesel(sql_type = Bool)]
+    pub active: bool,
+    #[diesel(sql_type = BigInt)]
+    pub on_hand: i64,
+    #[diesel(sql_type = BigInt)]
+    pub reserved: i64,
+}
+
+/// Locks every stock row of `skus` in (SKU, location) order and returns them.
+/// The sort happens before the lock, so all transactions lock in one order.
+pub async fn lock(conn: &mut Conn, skus: &BTreeSet<String>) -> diesel::QueryResult<Vec<StockRow>> {
+    let skus: Vec<&String> = skus.iter().collect();
+    diesel::sql_query(
+        "SELECT s.sku, s.location_id, l.code, l.priority, l.active, s.on_hand, s.reserved \
+         FROM stock s JOIN locations l ON l.id = s.location_id \
+         WHERE s.sku = ANY($1) ORDER BY s.sku, s.location_id FOR UPDATE OF s",
+    )
+    .bind::<Array<Text>, _>(skus)
+    .load(conn)
+    .await
+}
+
+/// Reads (without locking) the stock rows of `skus`.
+pub async fn read(conn: &mut Conn, skus: &[String]) -> diesel::QueryResult<Vec<StockRow>> {
+    diesel::sql_query(
+        "SELECT s.sku, s.location_id, l.code, l.priority, l.active, s.on_hand, s.reserved \
+         FROM stock s JOIN locations l ON l.id = s.location_id \
+         WHERE s.sku = ANY($1) ORDER BY s.sku, l.priority, l.code",
+    )
+    .bind::<Array<Text>, _>(skus)
+    .load(conn)
+    .await
+}
+
+pub fn sku_view(sku: &str, rows: &[StockRow]) -> SkuStockView {
+    let locations: Vec<StockLevel> = rows
+        .iter()
+        .filter(|r| r.sku == sku)
+        .map(|r| StockLevel {
+            location: r.code.clone(),
+            on_hand: r.on_hand,
+            reserved: r.reserved,
+            available: r.on_hand - r.reserved,
+        })
+        .collect();
+    SkuStockView {
+        sku: sku.to_string(),
+        on_hand: locations.iter().map(|l| l.on_hand).sum(),
+        reserved: locations.iter().map(|l| l.reserved).sum(),
+        available: locations.iter().map(|l| l.available).sum(),
+        locations,
+    }
+}
+
+/// A movement to write: the row's values before and after.
+pub struct Movement<'a> {
+    pub sku: &'a str,
+    pub location_id: Uuid,
+    pub kind: &'a str,
+    pub on_hand: (i64, i64),
+    pub reserved: (i64, i64),
+    pub reference: Option<String>,
+    pub actor: &'a str,
+    pub note: Option<&'a str>,
+}
+
+pub async fn record_movement(conn: &mut Conn, m: Movement<'_>) -> diesel::QueryResult<i64> {
+    #[derive(diesel::QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+    let row: Id = diesel::sql_query(
+        "INSERT INTO movements (sku, location_id, kind, on_hand_before, on_hand_after, \
+         reserved_before, reserved_after, reference, actor, note) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+    )
+    .bind::<Text, _>(m.sku)
+    .bind::<SqlUuid, _>(m.location_id)
+    .bind::<Text, _>(m.kind)
+    .bind::<BigInt, _>(m.on_hand.0)
+    .bind::<BigInt, _>(m.on_hand.1)
+    .bind::<BigInt, _>(m.reserved.0)
+    .bind::<BigInt, _>(m.reserved.1)
+    .bind::<Nullable<Text>, _>(m.reference)
+    .bind::<Text, _>(m.actor)
+    .bind::<Nullable<Text>, _>(m.note)
+    .get_result(conn)
+    .await?;
+    Ok(row.id)
+}
+
+/// Marks SKUs for the availability publisher (sorted: rows lock in one order).
+pub async fn mark_dirty(conn: &mut Conn, skus: &BTreeSet<String>) -> diesel::QueryResult<()> {
+    if skus.is_empty() {
+        return Ok(());
+    }
+    let skus: Vec<&String> = skus.iter().collect();
+    diesel::sql_query(
+        "INSERT INTO availability_dirty (sku) SELECT unnest($1::text[]) ORDER BY 1 \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind::<Array<Text>, _>(skus)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(diesel::QueryableByName)]
+struct Levels {
+    #[diesel(sql_type = BigInt)]
+    on_hand: i64,
+    #[diesel(sql_type = BigInt)]
+    reserved: i64,
+}
+
+/// Locks (creating if needed) the stock row of `sku` at `location_id`.
+pub async fn lock_one(conn: &mut Conn, sku: &str, location_id: Uuid) -> diesel::QueryResult<(i64, i64)> {
+    diesel::sql_query(
+        "INSERT INTO stock (sku, location_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind::<Text, _>(sku)
+    .bind::<SqlUuid, _>(location_id)
+    .execute(conn)
+    .await?;
+    let row: Levels = diesel::sql_query(
+        "SELECT on_hand, reserved FROM stock WHERE sku = $1 AND location_id = $2 FOR UPDATE",
+    )
+    .bind::<Text, _>(sku)
+    .bind::<SqlUuid, _>(location_id)
+    .get_result(conn)
+    .await?;
+    Ok((row.on_hand, row.reserved))
+}
+
+pub async fn set_on_hand(conn: &mut Conn, sku: &str, location_id: Uuid, on_hand: i64) -> diesel::QueryResult<()> {
+    diesel::sql_query("UPDATE stock SET on_hand = $3, updated_at = now() WHERE sku = $1 AND location_id = $2")
+        .bind::<Text, _>(sku)
+        .bind::<SqlUuid, _>(location_id)
+        .bind::<BigInt, _>(on_hand)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Adds `delta` to reserved (negative releases), writing the movement. The
+/// rows must be locked by the caller ([`lock`]); the CHECK constraints are the
+/// backstop if a caller ever gets that wrong.
+async fn change_reserved(
+    conn: &mut Conn,
+    sku: &str,
+    location_id: Uuid,
+    delta: i64,
+    reference: &str,
+    actor: &str,
+) -> diesel::QueryResult<()> {
+    let row: Levels = diesel::sql_query(
+        "UPDATE stock SET reserved = reserved + $3, updated_at = now() \
+         WHERE sku = $1 AND location_id = $2 RETURNING on_hand, reserved",
+    )
+    .bind::<Text, _>(sku)
+    .bind::<SqlUuid, _>(location_id)
+    .bind::<BigInt, _>(delta)
+    .get_result(conn)
+    .await?;
+    record_movement(
+        conn,
+        Movement {
+            sku,
+            location_id,
+            kind: if delta > 0 { "reserve" } else { "release" },
+            on_hand: (row.on_hand, row.on_hand),
+            reserved: (row.reserved - delta, row.reserved),
+            reference: Some(reference.to_string()),
+            actor,
+            note: None,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Reserves `picks` for an order or a hold.
+pub async fn reserve(
+    conn: &mut Conn,
+    owner_id: Uuid,
+    owner_kind: &str,
+    picks: &[Pick],
+    actor: &str,
+) -> diesel::QueryResult<()> {
+    let reference = format!("{owner_kind}:{owner_id}");
+    for p in picks {
+        change_reserved(conn, &p.sku, p.location_id, p.quantity, &reference, actor).await?;
+        diesel::sql_query(
+            "INSERT INTO reservation_lines (owner_id, owner_kind, line_no, sku, location_id, quantity) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (owner_id, line_no, location_id) DO UPDATE \
+             SET quantity = reservation_lines.quantity + EXCLUDED.quantity",
+        )
+        .bind::<SqlUuid, _>(owner_id)
+        .bind::<Text, _>(owner_kind)
+        .bind::<Integer, _>(p.line_no)
+        .bind::<Text, _>(&p.sku)
+        .bind::<SqlUuid, _>(p.location_id)
+        .bind::<BigInt, _>(p.quantity)
+        .execute(conn)
+        .await?;
+    }
+    let skus: BTreeSet<String> = picks.iter().map(|p| p.sku.clone()).collect();
+    mark_dirty(conn, &skus).await
+}
+
+/// A reserved line of an order or hold.
+#[derive(Debug, Clone, diesel::QueryableByName)]
+pub struct ReservedLine {
+    #[diesel(sql_type = Integer)]
+    pub line_no: i32,
+    #[diesel(sql_type = Text)]
+    pub sku: String,
+    #[diesel(sql_type = SqlUuid)]
+    pub location_id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub code: String,
+    #[diesel(sql_type = BigInt)]
+    pub quantity: i64,
+}
+
+pub async fn reserved_lines(conn: &mut Conn, owner_id: Uuid) -> diesel::QueryResult<Vec<ReservedLine>> {
+    diesel::sql_query(
+        "SELECT r.line_no, r.sku, r.location_id, l.code, r.quantity \
+         FROM reservation_lines r JOIN locations l ON l.id = r.location_id \
+         WHERE r.owner_id = $1 ORDER BY r.line_no, l.priority, l.code",
+    )
+    .bind::<SqlUuid, _>(owner_id)
+    .load(conn)
+    .await
+}
+
+/// Releases everything `owner_id` has reserved; returns what was released.
+/// The caller must already hold the stock locks of these SKUs ([`lock`]).
+pub async fn release(
+    conn: &mut Conn,
+    owner_id: Uuid,
+    owner_kind: &str,
+    actor: &str,
+) -> diesel::QueryResult<Vec<ReservedLine>> {
+    let lines = reserved_lines(conn, owner_id).await?;
+    let reference = format!("{owner_kind}:{owner_id}");
+    for l in &lines {
+        change_reserved(conn, &l.sku, l.location_id, -l.quantity, &reference, actor).await?;
+    }
+    diesel::sql_query("DELETE FROM reservation_lines WHERE owner_id = $1")
+        .bind::<SqlUuid, _>(owner_id)
+        .execute(conn)
+        .await?;
+    let skus: BTreeSet<String> = lines.iter().map(|l| l.sku.clone()).collect();
+    mark_dirty(conn, &skus).await?;
+    Ok(lines)
+}
+
+/// SKUs an owner has reserved (to lock them before releasing).
+pub async fn reserved_skus(conn: &mut Conn, owner_id: Uuid) -> diesel::QueryResult<BTreeSet<String>> {
+    Ok(reserved_lines(conn, owner_id)
+        .await?
+        .into_iter()
+        .map(|l| l.sku)
+        .collect())
+}
+
+#[derive(diesel::QueryableByName)]
+struct MovementRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Text)]
+    sku: String,
+    #[diesel(sql_type = Text)]
+    code: String,
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = BigInt)]
+    on_hand_before: i64,
+    #[diesel(sql_type = BigInt)]
+    on_hand_after: i64,
+    #[diesel(sql_type = BigInt)]
+    reserved_before: i64,
+    #[diesel(sql_type = BigInt)]
+    reserved_after: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    reference: Option<String>,
+    #[diesel(sql_type = Text)]
+    actor: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    note: Option<String>,
+    #[diesel(sql_type = Timestamptz)]
+    at: DateTime<Utc>,
+}
+
+/// Movements in id order after `after`, optionally for one SKU and/or location.
+pub async fn movements(
+    conn: &mut Conn,
+    sku: Option<&str>,
+    location: Option<&str>,
+    after: i64,
+    limit: i64,
+) -> diesel::QueryResult<Vec<MovementView>> {
+    let rows: Vec<MovementRow> = diesel::sql_query(
+        "SELECT m.id, m.sku, l.code, m.kind, m.on_hand_before, m.on_hand_after, m.reserved_before, \
+         m.reserved_after, m.reference, m.actor, m.note, m.at \
+         FROM movements m JOIN locations l ON l.id = m.location_id \
+         WHERE ($1::text IS NULL OR m.sku = $1) AND ($2::text IS NULL OR l.code = $2) AND m.id > $3 \
+         ORDER BY m.id LIMIT $4",
+    )
+    .bind::<Nullable<Text>, _>(sku)
+    .bind::<Nullable<Text>, _>(location)
+    .bind::<BigInt, _>(after)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| MovementView {
+            id: r.id,
+            sku: r.sku,
+            location: r.code,
+            kind: r.kind,
+            on_hand_before: r.on_hand_before,
+            on_hand_after: r.on_hand_after,
+            reserved_before: r.reserved_before,
+            reserved_after: r.reserved_after,
+            reference: r.reference,
+            actor: r.actor,
+            note: r.note,
+            at: r.at,
+        })
+        .collect())
+}
