@@ -86,7 +86,9 @@ events!(orders: OrderPlaced, OrderCancelled, OrderConfirmed, OrderOnHold, Channe
 events!(inventory: StockReserved, ReservationFailed, StockReleased, StockAdjusted, AvailabilityChanged);
 
 /// Reads a protobuf timestamp back into chrono (None when unset or out of range).
-pub fn from_timestamp(ts: Option<&prost_types::Timestamp>) -> Option<chrono::DateTime<chrono::Utc>> {
+pub fn from_timestamp(
+    ts: Option<&prost_types::Timestamp>,
+) -> Option<chrono::DateTime<chrono::Utc>> {
     ts.and_then(|t| chrono::DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32))
 }
 

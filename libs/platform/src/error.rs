@@ -81,6 +81,16 @@ impl ApiError {
         ApiError::Internal(err.into())
     }
 
+    /// For code shared by handlers and consumers: an internal error gives back
+    /// its cause (so the consumer can still tell a transient database failure),
+    /// anything else becomes an error with the problem's text.
+    pub fn into_anyhow(self) -> anyhow::Error {
+        match self {
+            ApiError::Internal(inner) => inner,
+            other => anyhow::anyhow!("{other}"),
+        }
+    }
+
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
         ApiError::Validation(vec![FieldError::new(field, message)])
     }

@@ -217,17 +217,31 @@ pub enum Outcome {
     DeadLettered,
 }
 
+/// What a consumer applies records with.
+#[derive(Clone)]
+pub struct ConsumerDeps {
+    pub pool: DbPool,
+    /// Publishes dead letters.
+    pub producer: Producer,
+    pub metrics: Metrics,
+    /// Woken after each applied record, so its events publish at once.
+    pub outbox: crate::outbox::Outbox,
+}
+
 /// Runs `subscription` until `shutdown` turns true.
 pub async fn run_consumer(
     settings: KafkaSettings,
     group: String,
     subscription: Subscription,
-    pool: DbPool,
-    producer: Producer,
-    metrics: Metrics,
-    outbox: crate::outbox::Outbox,
+    deps: ConsumerDeps,
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
+    let ConsumerDeps {
+        pool,
+        producer,
+        metrics,
+        outbox,
+    } = deps;
     let consumer: StreamConsumer<LagContext> = base_config(&settings)
         .set("group.id", &group)
         .set("enable.auto.commit", "true")

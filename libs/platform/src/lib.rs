@@ -193,19 +193,18 @@ pub async fn start(def: &ServiceDefinition, settings: config::Settings) -> anyho
     for task in (def.tasks)(&runtime) {
         background.push(tokio::spawn(task(shutdown_rx.clone())));
     }
-    let consumers = subscriptions.into_iter().flat_map(|sub| {
-        std::iter::repeat_n(sub, settings.kafka.consumer_tasks)
-    });
+    let consumers = subscriptions
+        .into_iter()
+        .flat_map(|sub| std::iter::repeat_n(sub, settings.kafka.consumer_tasks));
     for sub in consumers {
-        let (settings, group, pool, producer, metrics, outbox, shutdown) = (
-            settings.kafka.clone(),
-            group.clone(),
-            pool.clone(),
-            producer.clone(),
-            metrics.clone(),
-            runtime.outbox.clone(),
-            shutdown_rx.clone(),
-        );
+        let (settings, group, shutdown) =
+            (settings.kafka.clone(), group.clone(), shutdown_rx.clone());
+        let deps = kafka::ConsumerDeps {
+            pool: pool.clone(),
+            producer: producer.clone(),
+            metrics: metrics.clone(),
+            outbox: runtime.outbox.clone(),
+        };
         // A consumer that fails (a broker error at start, say) starts again
         // after a pause; it returns Ok only when shutting down.
         background.push(tokio::spawn(async move {
@@ -214,10 +213,7 @@ pub async fn start(def: &ServiceDefinition, settings: config::Settings) -> anyho
                     settings.clone(),
                     group.clone(),
                     sub.clone(),
-                    pool.clone(),
-                    producer.clone(),
-                    metrics.clone(),
-                    outbox.clone(),
+                    deps.clone(),
                     shutdown.clone(),
                 );
                 match run.await {

@@ -87,10 +87,12 @@ async fn redelivered_event_applies_once_and_poison_is_dead_lettered_and_replayab
             topics: vec!["test.events.v1".into()],
             handler,
         },
-        pool.clone(),
-        producer.clone(),
-        metrics.clone(),
-        platform::outbox::Outbox::new("test", &prefix),
+        kafka::ConsumerDeps {
+            pool: pool.clone(),
+            producer: producer.clone(),
+            metrics: metrics.clone(),
+            outbox: platform::outbox::Outbox::new("test", &prefix),
+        },
         stopped,
     ));
 
@@ -217,10 +219,12 @@ async fn database_outage_holds_the_record_instead_of_dead_lettering_it() {
             topics: vec!["test.events.v1".into()],
             handler: Arc::new(apply),
         },
-        pool.clone(),
-        producer.clone(),
-        metrics.clone(),
-        platform::outbox::Outbox::new("test", &prefix),
+        kafka::ConsumerDeps {
+            pool: pool.clone(),
+            producer: producer.clone(),
+            metrics: metrics.clone(),
+            outbox: platform::outbox::Outbox::new("test", &prefix),
+        },
         stopped,
     ));
 

@@ -62,6 +62,11 @@ fn definition() -> ServiceDefinition {
 /// Counts the probe's background task steps.
 static TICKS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
+// Spelled out: diesel's RunQueryDsl::load would otherwise win method resolution.
+fn ticks() -> usize {
+    std::sync::atomic::AtomicUsize::load(&TICKS, std::sync::atomic::Ordering::SeqCst)
+}
+
 #[tokio::test]
 async fn subscriptions_run_beside_the_server_and_stop_gracefully() {
     let mut app = TestApp::spawn(&definition()).await;
@@ -104,7 +109,7 @@ async fn subscriptions_run_beside_the_server_and_stop_gracefully() {
     let health = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert!(health.status().is_success());
     let ticking = eventually(Duration::from_secs(5), || async {
-        TICKS.load(std::sync::atomic::Ordering::SeqCst) >= 3
+        ticks() >= 3
     })
     .await;
     assert!(ticking, "the service's background task runs periodically");
@@ -113,10 +118,10 @@ async fn subscriptions_run_beside_the_server_and_stop_gracefully() {
         stopping.is_ok(),
         "server, relay, consumers and tasks stop within 30 s"
     );
-    let after_stop = TICKS.load(std::sync::atomic::Ordering::SeqCst);
+    let after_stop = ticks();
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(
-        TICKS.load(std::sync::atomic::Ordering::SeqCst),
+        ticks(),
         after_stop,
         "the background task stopped with the service"
     );

@@ -13,7 +13,10 @@ use platform::{ApiError, Caller, Runtime};
 use super::{acting_channel, numeric_cursor, page_limit};
 use crate::store::{self, availability, stock};
 
-async fn known_channel(conn: &mut platform::db::Conn, channel: &str) -> Result<store::ChannelRow, ApiError> {
+async fn known_channel(
+    conn: &mut platform::db::Conn,
+    channel: &str,
+) -> Result<store::ChannelRow, ApiError> {
     store::channel(conn, channel)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("channel {channel} is not known to inventory")))
@@ -44,7 +47,9 @@ pub async fn get(
     let mut conn = rt.conn().await?;
     let channel_row = known_channel(&mut conn, &channel).await?;
     if !store::sku_known(&mut conn, &sku).await? {
-        return Err(ApiError::NotFound(format!("SKU {sku} is not in the catalog")));
+        return Err(ApiError::NotFound(format!(
+            "SKU {sku} is not in the catalog"
+        )));
     }
     let rows = stock::read(&mut conn, std::slice::from_ref(&sku)).await?;
     let (ats, eligible, buffer) = availability::for_channel(&channel_row, &sku, &rows);

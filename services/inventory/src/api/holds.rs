@@ -18,7 +18,10 @@ use crate::store::{self, reservations, stock};
 
 const MAX_LINES: usize = 200;
 
-async fn view(conn: &mut platform::db::Conn, row: reservations::HoldRow) -> Result<HoldView, ApiError> {
+async fn view(
+    conn: &mut platform::db::Conn,
+    row: reservations::HoldRow,
+) -> Result<HoldView, ApiError> {
     let lines = stock::reserved_lines(conn, row.id).await?;
     Ok(HoldView {
         id: row.id,
@@ -82,7 +85,10 @@ pub async fn create(
     }
     let ttl = req.ttl_seconds.unwrap_or(DEFAULT_HOLD_TTL_SECONDS);
     if !(1..=MAX_HOLD_TTL_SECONDS).contains(&ttl) {
-        v.push("ttl_seconds", format!("must be between 1 and {MAX_HOLD_TTL_SECONDS}"));
+        v.push(
+            "ttl_seconds",
+            format!("must be between 1 and {MAX_HOLD_TTL_SECONDS}"),
+        );
     }
     v.finish()?;
     let actor = caller.actor();
@@ -90,7 +96,10 @@ pub async fn create(
     let hold = conn
         .transaction::<_, ApiError, _>(async |tx| {
             let Some(channel_row) = store::channel(tx, &channel).await? else {
-                return Err(ApiError::field("channel_id", format!("unknown channel {channel}")));
+                return Err(ApiError::field(
+                    "channel_id",
+                    format!("unknown channel {channel}"),
+                ));
             };
             let mut unknown = Vec::new();
             for (i, l) in lines.iter().enumerate() {
@@ -105,8 +114,16 @@ pub async fn create(
                 return Err(ApiError::Validation(unknown));
             }
             let id = Uuid::now_v7();
-            match reservations::create_hold(tx, id, &channel, &channel_row.ship_from, &lines, ttl, &actor)
-                .await?
+            match reservations::create_hold(
+                tx,
+                id,
+                &channel,
+                &channel_row.ship_from,
+                &lines,
+                ttl,
+                &actor,
+            )
+            .await?
             {
                 Ok(row) => view(tx, row).await,
                 Err(shorts) => Err(ApiError::Conflict(format!(
@@ -129,9 +146,10 @@ pub async fn create(
 /// A hold of another channel is 404 to a channel token.
 fn visible(caller: &Caller, row: &reservations::HoldRow) -> Result<(), ApiError> {
     match &caller.channel {
-        Some(own) if own.as_str() != row.channel_id => {
-            Err(ApiError::NotFound(format!("hold {} does not exist", row.id)))
-        }
+        Some(own) if own.as_str() != row.channel_id => Err(ApiError::NotFound(format!(
+            "hold {} does not exist",
+            row.id
+        ))),
         Some(_) => Ok(()),
         None => caller.require_any(super::STAFF).map(|_| ()),
     }
@@ -146,7 +164,11 @@ fn visible(caller: &Caller, row: &reservations::HoldRow) -> Result<(), ApiError>
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn get(rt: web::Data<Runtime>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    rt: web::Data<Runtime>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let mut conn = rt.conn().await?;
     let row = reservations::hold(&mut conn, id)

@@ -49,7 +49,11 @@ pub fn numeric_cursor(v: &mut domain::Validator, cursor: Option<&str>) -> i64 {
 
 /// The channel a request acts for: a channel token's own channel (another one
 /// named in the request is refused), or the one a staff caller names.
-pub fn acting_channel(caller: &Caller, named: Option<&str>, field: &str) -> Result<String, ApiError> {
+pub fn acting_channel(
+    caller: &Caller,
+    named: Option<&str>,
+    field: &str,
+) -> Result<String, ApiError> {
     match (&caller.channel, named) {
         (Some(own), Some(named)) if own.as_str() != named => Err(ApiError::Forbidden(format!(
             "this token acts for channel {own} only"

@@ -54,17 +54,23 @@ pub async fn adjust(
     let (movement, added) = conn
         .transaction::<_, ApiError, _>(async |tx| {
             if let Some(key) = &key.0
-                && let Some(stored) = idempotency::claim::<MovementView>(tx, &scope, key, &hash).await?
+                && let Some(stored) =
+                    idempotency::claim::<MovementView>(tx, &scope, key, &hash).await?
             {
                 return Ok((stored, false));
             }
             let sku = adj.sku.as_str();
             if !store::sku_known(tx, sku).await? {
-                return Err(ApiError::field("sku", format!("unknown SKU {sku}: not in the catalog")));
+                return Err(ApiError::field(
+                    "sku",
+                    format!("unknown SKU {sku}: not in the catalog"),
+                ));
             }
             let location = locations::by_code(tx, &adj.location)
                 .await?
-                .ok_or_else(|| ApiError::field("location", format!("unknown location {}", adj.location)))?;
+                .ok_or_else(|| {
+                    ApiError::field("location", format!("unknown location {}", adj.location))
+                })?;
             let (on_hand, reserved) = stock::lock_one(tx, sku, location.id).await?;
             let after = adj.change.apply(on_hand);
             let field = match adj.change {
@@ -74,7 +80,10 @@ pub async fn adjust(
             if after < 0 {
                 return Err(ApiError::field(
                     field,
-                    format!("would leave {after} on hand at {} (on hand is {on_hand})", location.code),
+                    format!(
+                        "would leave {after} on hand at {} (on hand is {on_hand})",
+                        location.code
+                    ),
                 ));
             }
             if after < reserved {
@@ -167,7 +176,9 @@ pub async fn get(
     let sku = sku.into_inner();
     let mut conn = rt.conn().await?;
     if !store::sku_known(&mut conn, &sku).await? {
-        return Err(ApiError::NotFound(format!("SKU {sku} is not in the catalog")));
+        return Err(ApiError::NotFound(format!(
+            "SKU {sku} is not in the catalog"
+        )));
     }
     let rows = stock::read(&mut conn, std::slice::from_ref(&sku)).await?;
     Ok(HttpResponse::Ok().json(stock::sku_view(&sku, &rows)))

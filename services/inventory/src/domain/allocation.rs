@@ -61,7 +61,10 @@ pub enum Allocation {
     /// Everything is covered.
     Full(Vec<Pick>),
     /// Under `partial`: what could be taken, and what is missing.
-    Partial { picks: Vec<Pick>, shorts: Vec<Short> },
+    Partial {
+        picks: Vec<Pick>,
+        shorts: Vec<Short>,
+    },
     /// Nothing taken (reject/backorder, or partial with nothing at all).
     None(Vec<Short>),
 }
@@ -97,7 +100,12 @@ fn covers(set: &[&Candidate], demand: &[(String, i64)]) -> bool {
 fn take(set: &[&Candidate], lines: &[Line]) -> (Vec<Pick>, Vec<Short>) {
     let mut left: Vec<HashMap<&str, i64>> = set
         .iter()
-        .map(|c| c.available.iter().map(|(k, v)| (k.as_str(), (*v).max(0))).collect())
+        .map(|c| {
+            c.available
+                .iter()
+                .map(|(k, v)| (k.as_str(), (*v).max(0)))
+                .collect()
+        })
         .collect();
     let mut picks = Vec::new();
     let mut shorts = Vec::new();
@@ -134,7 +142,10 @@ fn take(set: &[&Candidate], lines: &[Line]) -> (Vec<Pick>, Vec<Short>) {
 }
 
 /// The smallest covering set, by the rules in the module docs.
-fn smallest_cover<'a>(candidates: &'a [Candidate], demand: &[(String, i64)]) -> Option<Vec<&'a Candidate>> {
+fn smallest_cover<'a>(
+    candidates: &'a [Candidate],
+    demand: &[(String, i64)],
+) -> Option<Vec<&'a Candidate>> {
     let exact = candidates.len().min(EXACT_SEARCH_LIMIT);
     for size in 1..=exact {
         // Combinations in lexicographic index order: since candidates are sorted
@@ -237,7 +248,11 @@ mod tests {
             loc("PRIMARY", 10, &[("A", 10), ("B", 10)]),
         ];
         sort_candidates(&mut c);
-        let Allocation::Full(picks) = allocate(&c, &[line(1, "A", 2), line(2, "B", 1)], BackorderPolicy::Reject) else {
+        let Allocation::Full(picks) = allocate(
+            &c,
+            &[line(1, "A", 2), line(2, "B", 1)],
+            BackorderPolicy::Reject,
+        ) else {
             panic!("full")
         };
         assert_eq!(codes(&picks), [(1, "PRIMARY", 2), (2, "PRIMARY", 1)]);
@@ -250,7 +265,11 @@ mod tests {
             loc("OVERFLOW", 20, &[("A", 5), ("B", 5)]),
         ];
         sort_candidates(&mut c);
-        let Allocation::Full(picks) = allocate(&c, &[line(1, "A", 2), line(2, "B", 1)], BackorderPolicy::Reject) else {
+        let Allocation::Full(picks) = allocate(
+            &c,
+            &[line(1, "A", 2), line(2, "B", 1)],
+            BackorderPolicy::Reject,
+        ) else {
             panic!("full")
         };
         assert_eq!(codes(&picks), [(1, "OVERFLOW", 2), (2, "OVERFLOW", 1)]);
@@ -265,7 +284,8 @@ mod tests {
         ];
         sort_candidates(&mut c);
         // 6 units: PRIMARY+STORE can't (4), PRIMARY+OVERFLOW can (7).
-        let Allocation::Full(picks) = allocate(&c, &[line(1, "A", 6)], BackorderPolicy::Reject) else {
+        let Allocation::Full(picks) = allocate(&c, &[line(1, "A", 6)], BackorderPolicy::Reject)
+        else {
             panic!("full")
         };
         assert_eq!(codes(&picks), [(1, "PRIMARY", 3), (1, "OVERFLOW", 3)]);
@@ -273,11 +293,21 @@ mod tests {
 
     #[test]
     fn same_sku_on_two_lines_counts_once_per_location() {
-        let c = vec![loc("PRIMARY", 10, &[("A", 3)]), loc("OVERFLOW", 20, &[("A", 3)])];
-        let Allocation::Full(picks) = allocate(&c, &[line(1, "A", 2), line(2, "A", 2)], BackorderPolicy::Reject) else {
+        let c = vec![
+            loc("PRIMARY", 10, &[("A", 3)]),
+            loc("OVERFLOW", 20, &[("A", 3)]),
+        ];
+        let Allocation::Full(picks) = allocate(
+            &c,
+            &[line(1, "A", 2), line(2, "A", 2)],
+            BackorderPolicy::Reject,
+        ) else {
             panic!("full")
         };
-        assert_eq!(codes(&picks), [(1, "PRIMARY", 2), (2, "PRIMARY", 1), (2, "OVERFLOW", 1)]);
+        assert_eq!(
+            codes(&picks),
+            [(1, "PRIMARY", 2), (2, "PRIMARY", 1), (2, "OVERFLOW", 1)]
+        );
     }
 
     #[test]
@@ -287,7 +317,12 @@ mod tests {
             let got = allocate(&c, &[line(1, "A", 3), line(2, "B", 2)], policy);
             assert_eq!(
                 got,
-                Allocation::None(vec![Short { line_no: 1, sku: "A".into(), requested: 3, missing: 2 }])
+                Allocation::None(vec![Short {
+                    line_no: 1,
+                    sku: "A".into(),
+                    requested: 3,
+                    missing: 2
+                }])
             );
         }
     }
@@ -295,13 +330,23 @@ mod tests {
     #[test]
     fn partial_takes_what_there_is() {
         let c = vec![loc("PRIMARY", 10, &[("A", 1), ("B", 5)])];
-        let Allocation::Partial { picks, shorts } =
-            allocate(&c, &[line(1, "A", 3), line(2, "B", 2)], BackorderPolicy::Partial)
-        else {
+        let Allocation::Partial { picks, shorts } = allocate(
+            &c,
+            &[line(1, "A", 3), line(2, "B", 2)],
+            BackorderPolicy::Partial,
+        ) else {
             panic!("partial")
         };
         assert_eq!(codes(&picks), [(1, "PRIMARY", 1), (2, "PRIMARY", 2)]);
-        assert_eq!(shorts, [Short { line_no: 1, sku: "A".into(), requested: 3, missing: 2 }]);
+        assert_eq!(
+            shorts,
+            [Short {
+                line_no: 1,
+                sku: "A".into(),
+                requested: 3,
+                missing: 2
+            }]
+        );
     }
 
     #[test]
@@ -317,14 +362,23 @@ mod tests {
     fn no_eligible_location_means_everything_is_short() {
         assert_eq!(
             allocate(&[], &[line(1, "A", 2)], BackorderPolicy::Backorder),
-            Allocation::None(vec![Short { line_no: 1, sku: "A".into(), requested: 2, missing: 2 }])
+            Allocation::None(vec![Short {
+                line_no: 1,
+                sku: "A".into(),
+                requested: 2,
+                missing: 2
+            }])
         );
     }
 
     #[test]
     fn negative_available_counts_as_none() {
-        let c = vec![loc("PRIMARY", 10, &[("A", -3)]), loc("OVERFLOW", 20, &[("A", 2)])];
-        let Allocation::Full(picks) = allocate(&c, &[line(1, "A", 2)], BackorderPolicy::Reject) else {
+        let c = vec![
+            loc("PRIMARY", 10, &[("A", -3)]),
+            loc("OVERFLOW", 20, &[("A", 2)]),
+        ];
+        let Allocation::Full(picks) = allocate(&c, &[line(1, "A", 2)], BackorderPolicy::Reject)
+        else {
             panic!("full")
         };
         assert_eq!(codes(&picks), [(1, "OVERFLOW", 2)]);

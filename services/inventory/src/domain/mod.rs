@@ -8,7 +8,11 @@ use domain::{Sku, Validator};
 /// Available-to-sell for a channel: eligible available minus the safety buffer,
 /// never below zero. The buffer is the larger of the absolute units and the
 /// percentage of eligible available (rounded up, so a buffer never rounds away).
-pub fn available_to_sell(eligible_available: i64, buffer_units: i64, buffer_percent: i32) -> (i64, i64) {
+pub fn available_to_sell(
+    eligible_available: i64,
+    buffer_units: i64,
+    buffer_percent: i32,
+) -> (i64, i64) {
     let available = eligible_available.max(0);
     let by_percent = (available * i64::from(buffer_percent.clamp(0, 100)) + 99) / 100;
     let buffer = buffer_units.max(0).max(by_percent);
@@ -52,9 +56,10 @@ pub fn validate_adjustment(req: &AdjustmentRequest) -> Result<Adjustment, Vec<do
         }
         (Some(d), None) => {
             match req.reason {
-                AdjustmentReason::Receipt | AdjustmentReason::Return if d < 0 => {
-                    v.push("quantity_delta", "a receipt or return adds stock: must be positive")
-                }
+                AdjustmentReason::Receipt | AdjustmentReason::Return if d < 0 => v.push(
+                    "quantity_delta",
+                    "a receipt or return adds stock: must be positive",
+                ),
                 AdjustmentReason::Damage if d > 0 => {
                     v.push("quantity_delta", "damage removes stock: must be negative")
                 }
@@ -68,11 +73,17 @@ pub fn validate_adjustment(req: &AdjustmentRequest) -> Result<Adjustment, Vec<do
         }
         (None, Some(c)) => Some(Change::Counted(c)),
         (Some(_), Some(_)) => {
-            v.push("quantity_delta", "give either quantity_delta or counted_on_hand, not both");
+            v.push(
+                "quantity_delta",
+                "give either quantity_delta or counted_on_hand, not both",
+            );
             None
         }
         (None, None) => {
-            v.push("quantity_delta", "give quantity_delta (or counted_on_hand for a count)");
+            v.push(
+                "quantity_delta",
+                "give quantity_delta (or counted_on_hand for a count)",
+            );
             None
         }
     };
@@ -94,7 +105,9 @@ pub fn validate_adjustment(req: &AdjustmentRequest) -> Result<Adjustment, Vec<do
 /// Location codes: upper-case letters, digits and dashes, 1-40 characters.
 pub fn valid_location_code(code: &str) -> bool {
     (1..=40).contains(&code.len())
-        && code.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
         && !code.starts_with('-')
 }
 
@@ -114,7 +127,11 @@ mod tests {
         assert_eq!(available_to_sell(-2, 0, 0), (0, 0));
     }
 
-    fn req(delta: Option<i64>, counted: Option<i64>, reason: AdjustmentReason) -> AdjustmentRequest {
+    fn req(
+        delta: Option<i64>,
+        counted: Option<i64>,
+        reason: AdjustmentReason,
+    ) -> AdjustmentRequest {
         AdjustmentRequest {
             sku: "TEE-RED-M".into(),
             location: "WH-1".into(),
@@ -132,11 +149,26 @@ mod tests {
     #[test]
     fn adjustments_name_the_field_at_fault() {
         use AdjustmentReason::*;
-        assert_eq!(fields(validate_adjustment(&req(None, None, Correction))), ["quantity_delta"]);
-        assert_eq!(fields(validate_adjustment(&req(Some(0), None, Correction))), ["quantity_delta"]);
-        assert_eq!(fields(validate_adjustment(&req(Some(-1), None, Receipt))), ["quantity_delta"]);
-        assert_eq!(fields(validate_adjustment(&req(Some(2), None, Damage))), ["quantity_delta"]);
-        assert_eq!(fields(validate_adjustment(&req(None, Some(-1), CycleCount))), ["counted_on_hand"]);
+        assert_eq!(
+            fields(validate_adjustment(&req(None, None, Correction))),
+            ["quantity_delta"]
+        );
+        assert_eq!(
+            fields(validate_adjustment(&req(Some(0), None, Correction))),
+            ["quantity_delta"]
+        );
+        assert_eq!(
+            fields(validate_adjustment(&req(Some(-1), None, Receipt))),
+            ["quantity_delta"]
+        );
+        assert_eq!(
+            fields(validate_adjustment(&req(Some(2), None, Damage))),
+            ["quantity_delta"]
+        );
+        assert_eq!(
+            fields(validate_adjustment(&req(None, Some(-1), CycleCount))),
+            ["counted_on_hand"]
+        );
         let mut bad = req(Some(1), None, Receipt);
         bad.sku = "".into();
         bad.location = " ".into();

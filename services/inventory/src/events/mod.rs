@@ -35,11 +35,17 @@ pub const RESERVATIONS_ACTOR: &str = "system:inventory.reservations";
 
 pub mod background;
 
-fn product_handler<'a>(conn: &'a mut Conn, record: &'a Record) -> BoxFuture<'a, anyhow::Result<()>> {
+fn product_handler<'a>(
+    conn: &'a mut Conn,
+    record: &'a Record,
+) -> BoxFuture<'a, anyhow::Result<()>> {
     on_product_event(conn, record).boxed()
 }
 
-fn channel_handler<'a>(conn: &'a mut Conn, record: &'a Record) -> BoxFuture<'a, anyhow::Result<()>> {
+fn channel_handler<'a>(
+    conn: &'a mut Conn,
+    record: &'a Record,
+) -> BoxFuture<'a, anyhow::Result<()>> {
     on_channel_event(conn, record).boxed()
 }
 
@@ -99,7 +105,14 @@ async fn on_order_event(outbox: &Outbox, conn: &mut Conn, record: &Record) -> an
             let event: orders::OrderPlaced = record.decode()?;
             let order = place_order_of(&event)?;
             let outcome = reservations::place(conn, &order, RESERVATIONS_ACTOR).await?;
-            publish_outcome(outbox, conn, &order.order_id.to_string(), outcome, "placement").await
+            publish_outcome(
+                outbox,
+                conn,
+                &order.order_id.to_string(),
+                outcome,
+                "placement",
+            )
+            .await
         }
         t if t == orders::OrderCancelled::TYPE => {
             let event: orders::OrderCancelled = record.decode()?;
@@ -234,7 +247,12 @@ pub async fn publish_outcome(
                     &pb::ReservationFailed {
                         order_id: order_id.to_string(),
                         shortfalls: shortfalls(&shorts),
-                        outcome: if backordered { "backordered" } else { "rejected" }.to_string(),
+                        outcome: if backordered {
+                            "backordered"
+                        } else {
+                            "rejected"
+                        }
+                        .to_string(),
                         failed_at: now,
                     },
                 )

@@ -54,7 +54,10 @@ pub struct Changed {
 /// Takes up to `batch` dirty SKUs and writes their changed availability into
 /// the feed. Must run in a transaction; returns the rows that changed, or None
 /// when another replica's publisher holds the lock.
-pub async fn publish_dirty(conn: &mut Conn, batch: i64) -> diesel::QueryResult<Option<Vec<Changed>>> {
+pub async fn publish_dirty(
+    conn: &mut Conn,
+    batch: i64,
+) -> diesel::QueryResult<Option<Vec<Changed>>> {
     #[derive(diesel::QueryableByName)]
     struct Locked {
         #[diesel(sql_type = Bool)]

@@ -38,7 +38,10 @@ impl LocationRow {
             code: self.code.clone(),
             name: self.name.clone(),
             kind: LocationKind::parse(&self.kind).ok_or_else(|| {
-                ApiError::internal(anyhow::anyhow!("stored location kind '{}' is invalid", self.kind))
+                ApiError::internal(anyhow::anyhow!(
+                    "stored location kind '{}' is invalid",
+                    self.kind
+                ))
             })?,
             priority: self.priority,
             region: self.region.clone(),
@@ -50,7 +53,8 @@ impl LocationRow {
     }
 }
 
-const COLUMNS: &str = "id, code, name, kind, priority, region, active, version, created_at, updated_at";
+const COLUMNS: &str =
+    "id, code, name, kind, priority, region, active, version, created_at, updated_at";
 
 pub async fn by_code(conn: &mut Conn, code: &str) -> diesel::QueryResult<Option<LocationRow>> {
     diesel::sql_query(format!("SELECT {COLUMNS} FROM locations WHERE code = $1"))
@@ -61,9 +65,11 @@ pub async fn by_code(conn: &mut Conn, code: &str) -> diesel::QueryResult<Option<
 }
 
 pub async fn list(conn: &mut Conn) -> diesel::QueryResult<Vec<LocationRow>> {
-    diesel::sql_query(format!("SELECT {COLUMNS} FROM locations ORDER BY priority, code"))
-        .load(conn)
-        .await
+    diesel::sql_query(format!(
+        "SELECT {COLUMNS} FROM locations ORDER BY priority, code"
+    ))
+    .load(conn)
+    .await
 }
 
 /// Creates the location or replaces its fields (bumping the version).
@@ -95,6 +101,8 @@ pub async fn upsert(
     .bind::<Bool, _>(input.active)
     .get_result(conn)
     .await?;
-    let row = by_code(conn, code).await?.ok_or(diesel::result::Error::NotFound)?;
+    let row = by_code(conn, code)
+        .await?
+        .ok_or(diesel::result::Error::NotFound)?;
     Ok((row, created.created))
 }

@@ -43,10 +43,11 @@ pub async fn sku_known(conn: &mut Conn, sku: &str) -> diesel::QueryResult<bool> 
         #[diesel(sql_type = Bool)]
         known: bool,
     }
-    let row: Known = diesel::sql_query("SELECT EXISTS (SELECT 1 FROM skus WHERE sku = $1) AS known")
-        .bind::<Text, _>(sku)
-        .get_result(conn)
-        .await?;
+    let row: Known =
+        diesel::sql_query("SELECT EXISTS (SELECT 1 FROM skus WHERE sku = $1) AS known")
+            .bind::<Text, _>(sku)
+            .get_result(conn)
+            .await?;
     Ok(row.known)
 }
 

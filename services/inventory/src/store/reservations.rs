@@ -48,9 +48,15 @@ pub struct PlaceOrder {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// Reserved now; `shorts` is non-empty only under the partial policy.
-    Reserved { picks: Vec<Pick>, shorts: Vec<Short> },
+    Reserved {
+        picks: Vec<Pick>,
+        shorts: Vec<Short>,
+    },
     /// Nothing reserved: `backordered` waits for stock, otherwise rejected.
-    Failed { shorts: Vec<Short>, backordered: bool },
+    Failed {
+        shorts: Vec<Short>,
+        backordered: bool,
+    },
     /// The order was already reserved (a retry): these are its lines.
     AlreadyReserved(Vec<Pick>),
     /// The order was cancelled before this arrived.
@@ -136,8 +142,7 @@ struct OrderRow {
     updated_at: DateTime<Utc>,
 }
 
-const ORDER_COLUMNS: &str =
-    "channel_id, status, ship_from, lines, shortfalls, updated_at";
+const ORDER_COLUMNS: &str = "channel_id, status, ship_from, lines, shortfalls, updated_at";
 
 fn lines_of(row: &OrderRow) -> Vec<Line> {
     stored_lines(row.lines.clone())
@@ -183,7 +188,11 @@ async fn allocate_and_apply(
         }
         Allocation::None(shorts) => {
             let backordered = policy == BackorderPolicy::Backorder;
-            let status = if backordered { "backordered" } else { "rejected" };
+            let status = if backordered {
+                "backordered"
+            } else {
+                "rejected"
+            };
             set_status(conn, order_id, status, &shorts).await?;
             Outcome::Failed {
                 shorts,
@@ -194,7 +203,11 @@ async fn allocate_and_apply(
 }
 
 /// Reserves stock for a placed order, converting its storefront hold first.
-pub async fn place(conn: &mut Conn, order: &PlaceOrder, actor: &str) -> diesel::QueryResult<Outcome> {
+pub async fn place(
+    conn: &mut Conn,
+    order: &PlaceOrder,
+    actor: &str,
+) -> diesel::QueryResult<Outcome> {
     let lines: Vec<StoredLine> = order
         .lines
         .iter()
@@ -277,7 +290,7 @@ async fn convert_hold(
     .get_result(conn)
     .await
     .optional()?;
-    if !hold.is_some_and(|h| h.channel_id == order.channel_id) {
+    if hold.is_none_or(|h| h.channel_id != order.channel_id) {
         // Expired, released or another channel's: the order allocates normally.
         return Ok(());
     };
@@ -332,7 +345,10 @@ pub async fn cancel(
 
 /// Backordered orders with their lines, in fill order: channel priority, then
 /// oldest placed.
-pub async fn backordered(conn: &mut Conn, limit: i64) -> diesel::QueryResult<Vec<(Uuid, Vec<Line>)>> {
+pub async fn backordered(
+    conn: &mut Conn,
+    limit: i64,
+) -> diesel::QueryResult<Vec<(Uuid, Vec<Line>)>> {
     #[derive(diesel::QueryableByName)]
     struct Waiting {
         #[diesel(sql_type = SqlUuid)]
@@ -396,7 +412,8 @@ pub async fn view(conn: &mut Conn, order_id: Uuid) -> diesel::QueryResult<Option
     .optional()?;
     let Some(row) = row else { return Ok(None) };
     let lines = stock::reserved_lines(conn, order_id).await?;
-    let shorts: Vec<StoredShort> = serde_json::from_value(row.shortfalls.clone()).unwrap_or_default();
+    let shorts: Vec<StoredShort> =
+        serde_json::from_value(row.shortfalls.clone()).unwrap_or_default();
     Ok(Some(ReservationView {
         order_id,
         channel_id: row.channel_id,
@@ -456,7 +473,11 @@ pub async fn create_hold(
 ) -> diesel::QueryResult<Result<HoldRow, Vec<Short>>> {
     let skus: BTreeSet<String> = lines.iter().map(|l| l.sku.clone()).collect();
     let rows = stock::lock(conn, &skus).await?;
-    let picks = match allocation::allocate(&candidates(&rows, ship_from), lines, BackorderPolicy::Reject) {
+    let picks = match allocation::allocate(
+        &candidates(&rows, ship_from),
+        lines,
+        BackorderPolicy::Reject,
+    ) {
         Allocation::Full(picks) => picks,
         Allocation::Partial { shorts, .. } | Allocation::None(shorts) => return Ok(Err(shorts)),
     };
@@ -484,7 +505,12 @@ pub async fn hold(conn: &mut Conn, id: Uuid) -> diesel::QueryResult<Option<HoldR
 
 /// Ends an active hold (`released` by a caller or `expired`), releasing its
 /// stock. Returns false when the hold was not active.
-pub async fn end_hold(conn: &mut Conn, id: Uuid, status: &str, actor: &str) -> diesel::QueryResult<bool> {
+pub async fn end_hold(
+    conn: &mut Conn,
+    id: Uuid,
+    status: &str,
+    actor: &str,
+) -> diesel::QueryResult<bool> {
     let locked: Option<HoldRow> = diesel::sql_query(format!(
         "SELECT {HOLD_COLUMNS} FROM holds WHERE id = $1 AND status = 'active' FOR UPDATE SKIP LOCKED"
     ))

@@ -4,7 +4,9 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
-use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{
+    Array, BigInt, Bool, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid,
+};
 use diesel_async::RunQueryDsl;
 use domain::contracts::inventory::{MovementView, SkuStockView, StockLevel};
 use platform::db::Conn;
@@ -140,7 +142,11 @@ struct Levels {
 }
 
 /// Locks (creating if needed) the stock row of `sku` at `location_id`.
-pub async fn lock_one(conn: &mut Conn, sku: &str, location_id: Uuid) -> diesel::QueryResult<(i64, i64)> {
+pub async fn lock_one(
+    conn: &mut Conn,
+    sku: &str,
+    location_id: Uuid,
+) -> diesel::QueryResult<(i64, i64)> {
     diesel::sql_query(
         "INSERT INTO stock (sku, location_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
     )
@@ -158,13 +164,20 @@ pub async fn lock_one(conn: &mut Conn, sku: &str, location_id: Uuid) -> diesel::
     Ok((row.on_hand, row.reserved))
 }
 
-pub async fn set_on_hand(conn: &mut Conn, sku: &str, location_id: Uuid, on_hand: i64) -> diesel::QueryResult<()> {
-    diesel::sql_query("UPDATE stock SET on_hand = $3, updated_at = now() WHERE sku = $1 AND location_id = $2")
-        .bind::<Text, _>(sku)
-        .bind::<SqlUuid, _>(location_id)
-        .bind::<BigInt, _>(on_hand)
-        .execute(conn)
-        .await?;
+pub async fn set_on_hand(
+    conn: &mut Conn,
+    sku: &str,
+    location_id: Uuid,
+    on_hand: i64,
+) -> diesel::QueryResult<()> {
+    diesel::sql_query(
+        "UPDATE stock SET on_hand = $3, updated_at = now() WHERE sku = $1 AND location_id = $2",
+    )
+    .bind::<Text, _>(sku)
+    .bind::<SqlUuid, _>(location_id)
+    .bind::<BigInt, _>(on_hand)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -250,7 +263,10 @@ pub struct ReservedLine {
     pub quantity: i64,
 }
 
-pub async fn reserved_lines(conn: &mut Conn, owner_id: Uuid) -> diesel::QueryResult<Vec<ReservedLine>> {
+pub async fn reserved_lines(
+    conn: &mut Conn,
+    owner_id: Uuid,
+) -> diesel::QueryResult<Vec<ReservedLine>> {
     diesel::sql_query(
         "SELECT r.line_no, r.sku, r.location_id, l.code, r.quantity \
          FROM reservation_lines r JOIN locations l ON l.id = r.location_id \
@@ -284,7 +300,10 @@ pub async fn release(
 }
 
 /// SKUs an owner has reserved (to lock them before releasing).
-pub async fn reserved_skus(conn: &mut Conn, owner_id: Uuid) -> diesel::QueryResult<BTreeSet<String>> {
+pub async fn reserved_skus(
+    conn: &mut Conn,
+    owner_id: Uuid,
+) -> diesel::QueryResult<BTreeSet<String>> {
     Ok(reserved_lines(conn, owner_id)
         .await?
         .into_iter()

@@ -1,0 +1,12 @@
+DROP TABLE webhook_attempts;
+DROP TABLE webhook_deliveries;
+DROP TABLE channel_updates;
+DROP SEQUENCE channel_update_seq;
+DROP TABLE channel_update_queue;
+DROP TABLE order_status_history;
+DROP TABLE order_allocations;
+DROP TABLE order_lines;
+DROP TABLE orders;
+DROP TABLE catalog_listings;
+DROP TABLE catalog_skus;
+DROP TABLE channels;

@@ -1,0 +1,178 @@
+//! The channel registry: create or replace, read, list.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use diesel_async::AsyncConnection;
+use domain::contracts::orders::{ChannelInput, ChannelView};
+use domain::{ChannelId, Validator};
+use platform::error::Problem;
+use platform::http::{Json, etag, if_match};
+use platform::{ApiError, Caller, Runtime};
+
+use super::{CHANNEL_ADMINS, READERS};
+use crate::{events, store};
+
+fn validate(input: &ChannelInput) -> Result<(), ApiError> {
+    let mut v = Validator::new();
+    v.require_text("name", &input.name, 200);
+    for (i, code) in input.ship_from.iter().enumerate() {
+        let ok = (1..=40).contains(&code.len())
+            && code
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-');
+        if !ok {
+            v.push(
+                format!("ship_from[{i}]"),
+                "must be a location code (A-Z, 0-9, dashes)",
+            );
+        }
+    }
+    if !(0..=10_000).contains(&input.priority) {
+        v.push("priority", "must be between 0 and 10000");
+    }
+    if input.safety_buffer_units < 0 {
+        v.push("safety_buffer_units", "must not be negative");
+    }
+    if !(0..=100).contains(&input.safety_buffer_percent) {
+        v.push("safety_buffer_percent", "must be between 0 and 100");
+    }
+    if let Some(t) = &input.fraud_threshold {
+        if t.currency != input.currency {
+            v.push("fraud_threshold", "must be in the channel's currency");
+        } else if t.amount.is_sign_negative() {
+            v.push("fraud_threshold", "must not be negative");
+        }
+    }
+    if let Some(url) = &input.webhook_url {
+        match reqwest::Url::parse(url) {
+            Ok(u) if u.scheme() == "https" => {}
+            Ok(u)
+                if u.scheme() == "http"
+                    && matches!(u.host_str(), Some("localhost" | "127.0.0.1" | "[::1]")) => {}
+            Ok(_) => v.push(
+                "webhook_url",
+                "must be https (plain http only for loopback)",
+            ),
+            Err(e) => v.push("webhook_url", format!("is not a URL: {e}")),
+        }
+    }
+    if let Some(secret) = &input.webhook_secret
+        && !(16..=200).contains(&secret.len())
+    {
+        v.push("webhook_secret", "must be 16-200 characters");
+    }
+    Ok(v.finish()?)
+}
+
+/// Create a channel or replace its settings (`If-Match` optional). Inventory
+/// receives the stock-related part (eligibility, buffers, priority) as an event.
+#[utoipa::path(
+    put, path = "/v1/channels/{id}", tag = "channels",
+    request_body = ChannelInput,
+    params(
+        ("id" = String, Path, description = "Channel id, a slug such as amazon-de"),
+        ("If-Match" = Option<String>, Header, description = "Replace only this version"),
+    ),
+    responses(
+        (status = 201, description = "Created", body = ChannelView, headers(("ETag" = String))),
+        (status = 200, description = "Replaced", body = ChannelView, headers(("ETag" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn put(
+    rt: web::Data<Runtime>,
+    caller: Caller,
+    req_http: HttpRequest,
+    id: web::Path<String>,
+    Json(input): Json<ChannelInput>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_any(CHANNEL_ADMINS)?;
+    let id = id
+        .into_inner()
+        .parse::<ChannelId>()
+        .map_err(|e| ApiError::field("id", e.to_string()))?;
+    validate(&input)?;
+    let expected = if_match(&req_http)?;
+    let outbox = &rt.outbox;
+    let mut conn = rt.conn().await?;
+    let (row, created) = conn
+        .transaction::<_, ApiError, _>(async |tx| {
+            let current = store::channels::lock(tx, id.as_str()).await?;
+            if let Some(expected) = expected {
+                let version = current.as_ref().map(|c| c.version);
+                if version != Some(expected) {
+                    return Err(ApiError::PreconditionFailed(format!(
+                        "the channel changed: If-Match is \"{expected}\" but the current ETag is {}",
+                        version.map(|v| format!("\"{v}\"")).unwrap_or_else(|| "absent".into())
+                    )));
+                }
+            }
+            let row = store::channels::upsert(tx, id.as_str(), &input).await?;
+            events::channel_upserted(outbox, tx, &row).await?;
+            Ok((row, current.is_none()))
+        })
+        .await?;
+    rt.outbox.notify();
+    let mut builder = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(builder
+        .insert_header((header::ETAG, etag(row.version)))
+        .json(row.view()?))
+}
+
+/// Get a channel (a channel token may read its own).
+#[utoipa::path(
+    get, path = "/v1/channels/{id}", tag = "channels",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, body = ChannelView, headers(("ETag" = String))),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get(
+    rt: web::Data<Runtime>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let not_found = || ApiError::NotFound(format!("channel {id} does not exist"));
+    match &caller.channel {
+        Some(own) if own.as_str() != id => return Err(not_found()),
+        Some(_) => {}
+        None => {
+            caller.require_any(READERS)?;
+        }
+    }
+    let mut conn = rt.conn().await?;
+    let row = store::channels::get(&mut conn, &id)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(row.version)))
+        .json(row.view()?))
+}
+
+/// List channels.
+#[utoipa::path(
+    get, path = "/v1/channels", tag = "channels",
+    responses(
+        (status = 200, body = Vec<ChannelView>),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list(rt: web::Data<Runtime>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    caller.require_any(READERS)?;
+    let mut conn = rt.conn().await?;
+    let views = store::channels::list(&mut conn)
+        .await?
+        .iter()
+        .map(|r| r.view())
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(HttpResponse::Ok().json(views))
+}

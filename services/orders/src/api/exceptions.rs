@@ -1,0 +1,203 @@
+//! The exception queue: orders on hold (payment failed, stock conflict,
+//! address problem, fraud review) and the actions ops take on them. Every
+//! action is role-checked and lands in the order's status history.
+
+use actix_web::{HttpResponse, web};
+use diesel_async::AsyncConnection;
+use domain::Validator;
+use domain::contracts::Page;
+use domain::contracts::orders::{
+    ActionRequest, ExceptionQuery, HoldReason, OrderStatus, OrderView,
+};
+use platform::error::Problem;
+use platform::http::Json;
+use platform::outbox::Outbox;
+use platform::{ApiError, Caller, Runtime};
+use uuid::Uuid;
+
+use super::{EXCEPTION_READERS, EXCEPTION_STAFF, lock_visible, not_found, page_limit};
+use crate::events::background::UPDATES_QUEUED;
+use crate::store::orders::{self as order_store, Head};
+use crate::{events, store};
+
+/// Orders on hold, oldest first, by reason and channel.
+#[utoipa::path(
+    get, path = "/v1/exceptions", tag = "exceptions",
+    params(ExceptionQuery),
+    responses(
+        (status = 200, body = inline(Page<OrderView>)),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list(
+    rt: web::Data<Runtime>,
+    caller: Caller,
+    query: web::Query<ExceptionQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_any(EXCEPTION_READERS)?;
+    let q = query.into_inner();
+    let mut v = Validator::new();
+    let limit = page_limit(&mut v, q.limit);
+    if let Some(r) = &q.reason
+        && HoldReason::parse(r).is_none()
+    {
+        v.push(
+            "reason",
+            "must be payment_failed, stock_conflict, address_problem or fraud_review",
+        );
+    }
+    let after = q.cursor.and_then(|c| {
+        v.check(
+            "cursor",
+            Uuid::parse_str(&c).map_err(|_| "not a cursor from this API"),
+        )
+    });
+    v.finish()?;
+    let mut conn = rt.conn().await?;
+    let items = order_store::list(
+        &mut conn,
+        &order_store::ListFilter {
+            status: Some(OrderStatus::OnHold.as_str().into()),
+            hold_reason: q.reason,
+            channel: q.channel,
+            after,
+            limit,
+        },
+    )
+    .await?;
+    let next_cursor = (items.len() as i64 == limit)
+        .then(|| items.last().map(|o| o.id.to_string()))
+        .flatten();
+    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+}
+
+/// Takes an order off hold: back to reserved (and confirmed, if paid) when its
+/// stock is still reserved, else received and placed again with inventory.
+pub async fn resume(
+    outbox: &Outbox,
+    conn: &mut platform::db::Conn,
+    head: &mut Head,
+    why: &str,
+    actor: &str,
+) -> Result<(), ApiError> {
+    if order_store::has_allocations(conn, head.id).await? {
+        order_store::transition(conn, head, OrderStatus::Reserved, None, Some(why), actor).await?;
+        return events::confirm_if_paid(outbox, conn, head, actor).await;
+    }
+    place_again(outbox, conn, head, why, actor).await
+}
+
+async fn place_again(
+    outbox: &Outbox,
+    conn: &mut platform::db::Conn,
+    head: &mut Head,
+    why: &str,
+    actor: &str,
+) -> Result<(), ApiError> {
+    let channel = store::channels::get(conn, &head.channel_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::Conflict(format!("channel {} no longer exists", head.channel_id))
+        })?;
+    order_store::transition(conn, head, OrderStatus::Received, None, Some(why), actor).await?;
+    events::placed(outbox, conn, head, &channel).await
+}
+
+fn with_note(action: &str, note: &Option<String>) -> String {
+    match note.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        Some(n) => format!("{action}: {n}"),
+        None => action.to_string(),
+    }
+}
+
+/// Release an order from hold after review (fraud cleared, address fixed,
+/// stock conflict resolved). An order held for a failed payment is released by
+/// recording the payment instead.
+#[utoipa::path(
+    post, path = "/v1/orders/{id}/release", tag = "exceptions",
+    request_body = ActionRequest,
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = OrderView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not on hold, or the payment is still failed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn release(
+    rt: web::Data<Runtime>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: Option<Json<ActionRequest>>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_any(EXCEPTION_STAFF)?;
+    let note = body.map(|b| b.0.note).unwrap_or_default();
+    let id = id.into_inner();
+    let actor = caller.actor();
+    let outbox = &rt.outbox;
+    let mut conn = rt.conn().await?;
+    let view = conn
+        .transaction::<_, ApiError, _>(async |tx| {
+            let mut head = lock_visible(tx, &caller, id, EXCEPTION_STAFF).await?;
+            if head.status != OrderStatus::OnHold {
+                return Err(ApiError::Conflict(format!("the order is {}, not on hold", head.status.as_str())));
+            }
+            if head.payment_status == domain::contracts::orders::PaymentStatus::Failed {
+                return Err(ApiError::Conflict(
+                    "the payment is still failed: record the payment (POST /payment) to release the order".into(),
+                ));
+            }
+            resume(outbox, tx, &mut head, &with_note("released from hold", &note), &actor).await?;
+            order_store::load(tx, id).await?.ok_or_else(|| not_found(id))
+        })
+        .await?;
+    rt.outbox.notify();
+    UPDATES_QUEUED.notify_one();
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Ask inventory to reserve again: for an order held for a stock conflict, or
+/// a backordered one (e.g. after the channel's policy or eligibility changed).
+#[utoipa::path(
+    post, path = "/v1/orders/{id}/retry-reservation", tag = "exceptions",
+    request_body = ActionRequest,
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = OrderView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not held for stock and not backordered", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn retry(
+    rt: web::Data<Runtime>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: Option<Json<ActionRequest>>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_any(EXCEPTION_STAFF)?;
+    let note = body.map(|b| b.0.note).unwrap_or_default();
+    let id = id.into_inner();
+    let actor = caller.actor();
+    let outbox = &rt.outbox;
+    let mut conn = rt.conn().await?;
+    let view = conn
+        .transaction::<_, ApiError, _>(async |tx| {
+            let mut head = lock_visible(tx, &caller, id, EXCEPTION_STAFF).await?;
+            let retryable = head.status == OrderStatus::Backordered
+                || (head.status == OrderStatus::OnHold && head.hold_reason == Some(HoldReason::StockConflict));
+            if !retryable {
+                return Err(ApiError::Conflict(format!(
+                    "only backordered orders or orders held for a stock conflict can retry; this one is {}",
+                    head.status.as_str()
+                )));
+            }
+            place_again(outbox, tx, &mut head, &with_note("reservation retried", &note), &actor).await?;
+            order_store::load(tx, id).await?.ok_or_else(|| not_found(id))
+        })
+        .await?;
+    rt.outbox.notify();
+    UPDATES_QUEUED.notify_one();
+    Ok(HttpResponse::Ok().json(view))
+}

@@ -1,0 +1,105 @@
+//! A channel's updates feed and its webhook delivery log.
+
+use actix_web::{HttpResponse, web};
+use domain::Validator;
+use domain::contracts::Page;
+use domain::contracts::orders::{ChannelUpdate, FeedQuery, WebhookDeliveryView};
+use platform::error::Problem;
+use platform::{ApiError, Caller, Role, Runtime};
+
+use super::page_limit;
+use crate::store;
+
+/// A channel token reads only its own channel's feed; staff read any.
+async fn visible_channel(
+    conn: &mut platform::db::Conn,
+    caller: &Caller,
+    id: &str,
+    roles: &[Role],
+) -> Result<(), ApiError> {
+    let not_found = || ApiError::NotFound(format!("channel {id} does not exist"));
+    match &caller.channel {
+        Some(own) if own.as_str() != id => return Err(not_found()),
+        Some(_) => {}
+        None => {
+            caller.require_any(roles)?;
+        }
+    }
+    store::channels::get(conn, id)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(())
+}
+
+/// Status changes of the channel's orders since a cursor, in order. Poll with
+/// the returned `next_cursor`; an empty page means nothing new yet.
+#[utoipa::path(
+    get, path = "/v1/channels/{id}/updates", tag = "feed",
+    params(("id" = String, Path), FeedQuery),
+    responses(
+        (status = 200, body = inline(Page<ChannelUpdate>)),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn updates(
+    rt: web::Data<Runtime>,
+    caller: Caller,
+    id: web::Path<String>,
+    query: web::Query<FeedQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let q = query.into_inner();
+    let mut v = Validator::new();
+    let limit = page_limit(&mut v, q.limit);
+    let after = match q.cursor.as_deref() {
+        None => 0,
+        Some(c) => v
+            .check(
+                "cursor",
+                c.parse::<i64>()
+                    .ok()
+                    .filter(|n| *n >= 0)
+                    .ok_or("not a cursor from this API"),
+            )
+            .unwrap_or(0),
+    };
+    v.finish()?;
+    let mut conn = rt.conn().await?;
+    visible_channel(&mut conn, &caller, &id, super::READERS).await?;
+    let items = store::feed::updates(&mut conn, &id, after, limit).await?;
+    let next_cursor = Some(
+        items
+            .last()
+            .map(|u| u.sequence)
+            .unwrap_or(after)
+            .to_string(),
+    );
+    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+}
+
+/// The channel's latest webhook deliveries (newest first) with their state.
+#[utoipa::path(
+    get, path = "/v1/channels/{id}/webhook-deliveries", tag = "feed",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, body = Vec<WebhookDeliveryView>),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn deliveries(
+    rt: web::Data<Runtime>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let mut conn = rt.conn().await?;
+    visible_channel(
+        &mut conn,
+        &caller,
+        &id,
+        &[Role::Admin, Role::Ops, Role::Support],
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(store::feed::deliveries(&mut conn, &id, 100).await?))
+}

@@ -1,0 +1,382 @@
+//! Order intake and lifecycle: create (idempotent on channel + external id),
+//! read, list, history, cancel, payment updates.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use chrono::Utc;
+use diesel_async::AsyncConnection;
+use domain::contracts::Page;
+use domain::contracts::orders::{
+    CancelRequest, CreateOrderRequest, HoldReason, OrderListQuery, OrderStatus, OrderView,
+    PaymentStatus, PaymentUpdate, StatusChangeView,
+};
+use domain::{ChannelId, Sku, Validator};
+use platform::error::Problem;
+use platform::http::{Json, parse_json};
+use platform::{ApiError, Caller, Runtime};
+use uuid::Uuid;
+
+use super::{
+    CANCELLERS, INTAKE_STAFF, PAYMENT_STAFF, READERS, check_access, lock_visible, not_found,
+    page_limit,
+};
+use crate::domain::intake::{self, ChannelRules, Listing};
+use crate::domain::lifecycle;
+use crate::events::background::UPDATES_QUEUED;
+use crate::store::orders::{self as order_store, NewOrder};
+use crate::{events, store};
+
+/// After a commit that changed orders: publish events and feed updates now.
+fn committed(rt: &Runtime) {
+    rt.outbox.notify();
+    UPDATES_QUEUED.notify_one();
+}
+
+/// The channel an order is placed for: a channel token's own (naming another
+/// is refused), or the one an intake staff member names.
+fn intake_channel(caller: &Caller, named: Option<&str>) -> Result<ChannelId, ApiError> {
+    match (&caller.channel, named) {
+        (Some(own), Some(named)) if own.as_str() != named => Err(ApiError::Forbidden(format!(
+            "this token places orders for channel {own} only"
+        ))),
+        (Some(own), _) => Ok(own.clone()),
+        (None, named) => {
+            caller.require_any(INTAKE_STAFF)?;
+            let named = named
+                .ok_or_else(|| ApiError::field("channel_id", "is required for staff tokens"))?;
+            named.parse().map_err(|e: domain::channel::ChannelIdError| {
+                ApiError::field("channel_id", e.to_string())
+            })
+        }
+    }
+}
+
+/// Place an order from any channel. The same payload again returns the same
+/// order (200); another payload under the same external id is 409. The raw
+/// payload is kept beside the normalized order.
+#[utoipa::path(
+    post, path = "/v1/orders", tag = "orders",
+    request_body = CreateOrderRequest,
+    responses(
+        (status = 201, description = "Accepted", body = OrderView, headers(("Location" = String))),
+        (status = 200, description = "The same order was already accepted (idempotent retry)", body = OrderView),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another payload was already accepted under this external order id", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields: unknown or unlisted SKU, quantity, currency, totals, address", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create(
+    rt: web::Data<Runtime>,
+    caller: Caller,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let raw: serde_json::Value = parse_json(&body)?;
+    let req: CreateOrderRequest = parse_json(&body)?;
+    let channel_id = intake_channel(&caller, req.channel_id.as_deref())?;
+    let hash = platform::idempotency::request_hash(&raw);
+    let actor = caller.actor();
+    let outbox = &rt.outbox;
+    let mut conn = rt.conn().await?;
+    let (view, created) = conn
+        .transaction::<_, ApiError, _>(async |tx| {
+            let replay = async |tx: &mut platform::db::Conn, id: Uuid, stored_hash: String| {
+                if stored_hash != hash {
+                    return Err(ApiError::Conflict(format!(
+                        "order {} of channel {channel_id} was already accepted with a different payload",
+                        req.external_order_id
+                    )));
+                }
+                let view = order_store::load(tx, id).await?.ok_or_else(|| not_found(id))?;
+                Ok((view, false))
+            };
+            if let Some((id, stored_hash)) =
+                order_store::existing(tx, channel_id.as_str(), req.external_order_id.trim()).await?
+            {
+                return replay(tx, id, stored_hash).await;
+            }
+            let channel = store::channels::get(tx, channel_id.as_str())
+                .await?
+                .filter(|c| c.active)
+                .ok_or_else(|| {
+                    ApiError::field("channel_id", format!("channel {channel_id} is not registered or not active"))
+                })?;
+            let rules = ChannelRules {
+                currency: channel.currency()?,
+                fraud_threshold: channel.fraud_threshold()?,
+            };
+            let skus: Vec<String> = req.lines.iter().map(|l| l.sku.clone()).collect();
+            let listings = store::catalog::listings(tx, channel_id.as_str(), &skus).await?;
+            let order = intake::validate(
+                &req,
+                &rules,
+                |sku: &Sku| listings.get(sku.as_str()).copied().unwrap_or(Listing::Unknown),
+                Utc::now(),
+            )?;
+            let first_time = intake::above_fraud_threshold(&order, &rules)
+                && order_store::first_time_customer(tx, &order.customer.email).await?;
+            let hold = intake::intake_hold(&order, &rules, first_time);
+            let id = Uuid::now_v7();
+            let inserted = order_store::insert(
+                tx,
+                &NewOrder {
+                    id,
+                    channel_id: channel_id.as_str(),
+                    order: &order,
+                    hold: hold.as_ref(),
+                    raw_payload: &raw,
+                    request_hash: &hash,
+                    actor: &actor,
+                },
+            )
+            .await?;
+            if !inserted {
+                // A concurrent duplicate committed first: answer as its retry.
+                let (id, stored_hash) = order_store::existing(tx, channel_id.as_str(), &order.external_order_id)
+                    .await?
+                    .ok_or_else(|| ApiError::internal(anyhow::anyhow!("conflicting order vanished")))?;
+                return replay(tx, id, stored_hash).await;
+            }
+            let head = order_store::lock(tx, id).await?.ok_or_else(|| not_found(id))?;
+            match &hold {
+                Some((reason, detail)) => events::on_hold_event(outbox, tx, &head, *reason, detail).await?,
+                None => events::placed(outbox, tx, &head, &channel).await?,
+            }
+            let view = order_store::load(tx, id).await?.ok_or_else(|| not_found(id))?;
+            Ok((view, true))
+        })
+        .await?;
+    if created {
+        committed(&rt);
+        return Ok(HttpResponse::Created()
+            .insert_header((header::LOCATION, format!("/v1/orders/{}", view.id)))
+            .json(view));
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header(("Idempotent-Replayed", "true"))
+        .json(view))
+}
+
+/// Get an order.
+#[utoipa::path(
+    get, path = "/v1/orders/{id}", tag = "orders",
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = OrderView),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such order, or another channel's", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get(
+    rt: web::Data<Runtime>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let mut conn = rt.conn().await?;
+    let view = order_store::load(&mut conn, id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    check_access(&caller, view.channel_id.as_str(), id, READERS)?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// List orders in creation order; a channel token lists only its own.
+#[utoipa::path(
+    get, path = "/v1/orders", tag = "orders",
+    params(OrderListQuery),
+    responses(
+        (status = 200, body = inline(Page<OrderView>)),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list(
+    rt: web::Data<Runtime>,
+    caller: Caller,
+    query: web::Query<OrderListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let channel = match &caller.channel {
+        Some(own) => Some(own.to_string()),
+        None => {
+            caller.require_any(READERS)?;
+            q.channel.clone()
+        }
+    };
+    let mut v = Validator::new();
+    let limit = page_limit(&mut v, q.limit);
+    if let Some(s) = &q.status
+        && OrderStatus::parse(s).is_none()
+    {
+        v.push("status", "is not an order status");
+    }
+    let after = q.cursor.and_then(|c| {
+        v.check(
+            "cursor",
+            Uuid::parse_str(&c).map_err(|_| "not a cursor from this API"),
+        )
+    });
+    v.finish()?;
+    let mut conn = rt.conn().await?;
+    let items = order_store::list(
+        &mut conn,
+        &order_store::ListFilter {
+            status: q.status,
+            hold_reason: None,
+            channel,
+            after,
+            limit,
+        },
+    )
+    .await?;
+    let next_cursor = (items.len() as i64 == limit)
+        .then(|| items.last().map(|o| o.id.to_string()))
+        .flatten();
+    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+}
+
+/// The order's status history: every move, who or what made it, and when.
+#[utoipa::path(
+    get, path = "/v1/orders/{id}/history", tag = "orders",
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = Vec<StatusChangeView>),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn history(
+    rt: web::Data<Runtime>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let mut conn = rt.conn().await?;
+    let view = order_store::load(&mut conn, id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    check_access(&caller, view.channel_id.as_str(), id, READERS)?;
+    Ok(HttpResponse::Ok().json(order_store::history(&mut conn, id).await?))
+}
+
+/// Cancel an order before shipment (the channel itself, or ops/support). Its
+/// reserved stock is released. Cancelling a cancelled order changes nothing.
+#[utoipa::path(
+    post, path = "/v1/orders/{id}/cancel", tag = "orders",
+    request_body = CancelRequest,
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = OrderView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The order can no longer be cancelled", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn cancel(
+    rt: web::Data<Runtime>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    Json(req): Json<CancelRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let mut v = Validator::new();
+    v.require_text("reason", &req.reason, 500);
+    v.finish()?;
+    let id = id.into_inner();
+    let actor = caller.actor();
+    let outbox = &rt.outbox;
+    let mut conn = rt.conn().await?;
+    let view = conn
+        .transaction::<_, ApiError, _>(async |tx| {
+            let mut head = lock_visible(tx, &caller, id, CANCELLERS).await?;
+            if head.status != OrderStatus::Cancelled {
+                if !lifecycle::cancellable(head.status) {
+                    return Err(ApiError::Conflict(format!(
+                        "an order that is {} can no longer be cancelled",
+                        head.status.as_str()
+                    )));
+                }
+                order_store::transition(
+                    tx,
+                    &mut head,
+                    OrderStatus::Cancelled,
+                    None,
+                    Some(req.reason.trim()),
+                    &actor,
+                )
+                .await?;
+                events::cancelled(outbox, tx, &head, req.reason.trim(), &actor).await?;
+            }
+            order_store::load(tx, id)
+                .await?
+                .ok_or_else(|| not_found(id))
+        })
+        .await?;
+    committed(&rt);
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Record a payment status change from the channel or finance: paid or
+/// authorized confirms a reserved order (or places an order held for a failed
+/// payment); failed puts the order on hold.
+#[utoipa::path(
+    post, path = "/v1/orders/{id}/payment", tag = "orders",
+    request_body = PaymentUpdate,
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = OrderView),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn payment(
+    rt: web::Data<Runtime>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    Json(req): Json<PaymentUpdate>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let actor = caller.actor();
+    let outbox = &rt.outbox;
+    let mut conn = rt.conn().await?;
+    let view = conn
+        .transaction::<_, ApiError, _>(async |tx| {
+            let mut head = lock_visible(tx, &caller, id, PAYMENT_STAFF).await?;
+            if head.status == OrderStatus::Cancelled {
+                return Err(ApiError::Conflict("the order is cancelled".into()));
+            }
+            order_store::set_payment_status(tx, id, req.payment_status).await?;
+            head.payment_status = req.payment_status;
+            match req.payment_status {
+                PaymentStatus::Failed if head.status != OrderStatus::OnHold => {
+                    events::hold(
+                        outbox,
+                        tx,
+                        &mut head,
+                        HoldReason::PaymentFailed,
+                        "payment failed",
+                        &actor,
+                    )
+                    .await?;
+                }
+                s if s.is_secured() => {
+                    if head.status == OrderStatus::OnHold
+                        && head.hold_reason == Some(HoldReason::PaymentFailed)
+                    {
+                        super::exceptions::resume(outbox, tx, &mut head, "payment secured", &actor)
+                            .await?;
+                    } else {
+                        events::confirm_if_paid(outbox, tx, &mut head, &actor).await?;
+                    }
+                }
+                _ => {}
+            }
+            order_store::load(tx, id)
+                .await?
+                .ok_or_else(|| not_found(id))
+        })
+        .await?;
+    committed(&rt);
+    Ok(HttpResponse::Ok().json(view))
+}

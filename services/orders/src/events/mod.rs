@@ -1,0 +1,380 @@
+//! What orders consumes and publishes.
+//!
+//! Consumes catalog product events (the SKU and listing projection intake
+//! validates against) and inventory's reservation events (which move orders to
+//! reserved, confirmed, backordered or on hold). Publishes OrderPlaced,
+//! OrderCancelled, OrderConfirmed and OrderOnHold keyed by order id, and
+//! ChannelUpserted keyed by channel id, through the outbox.
+
+pub mod background;
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use domain::contracts::orders::{HoldReason, OrderStatus};
+use domain::events::proto::catalog::v1 as catalog;
+use domain::events::proto::common::v1 as common;
+use domain::events::proto::inventory::v1 as inventory;
+use domain::events::proto::orders::v1 as pb;
+use domain::events::{Event, timestamp, topics};
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use platform::db::Conn;
+use platform::kafka::{HandlerFn, Record, Subscription};
+use platform::outbox::Outbox;
+use platform::{ApiError, Runtime};
+
+use crate::store::channels::ChannelRow;
+use crate::store::orders::{self, Head};
+use crate::store::{self};
+
+pub const TOPICS: &[&str] = &[topics::ORDERS_ORDER_EVENTS, topics::ORDERS_CHANNEL_EVENTS];
+
+/// Who changes made by inventory's answers are recorded as.
+pub const RESERVATIONS_ACTOR: &str = "system:orders.reservations";
+
+fn catalog_handler<'a>(
+    conn: &'a mut Conn,
+    record: &'a Record,
+) -> BoxFuture<'a, anyhow::Result<()>> {
+    on_catalog_event(conn, record).boxed()
+}
+
+pub fn subscriptions(rt: &Runtime) -> Vec<Subscription> {
+    let outbox = rt.outbox.clone();
+    let on_reservation: HandlerFn = Arc::new(move |conn, record| {
+        let outbox = outbox.clone();
+        async move { on_reservation_event(&outbox, conn, record).await }.boxed()
+    });
+    vec![
+        Subscription {
+            consumer: "orders.catalog-projection".into(),
+            topics: vec![topics::CATALOG_PRODUCT_EVENTS.into()],
+            handler: Arc::new(catalog_handler),
+        },
+        Subscription {
+            consumer: "orders.reservations".into(),
+            topics: vec![topics::INVENTORY_RESERVATION_EVENTS.into()],
+            handler: on_reservation,
+        },
+    ]
+}
+
+async fn on_catalog_event(conn: &mut Conn, record: &Record) -> anyhow::Result<()> {
+    match record.envelope.event_type.as_str() {
+        t if t == catalog::ProductUpserted::TYPE => {
+            store::catalog::apply_product(conn, &record.decode()?).await
+        }
+        t if t == catalog::ListingChanged::TYPE => {
+            store::catalog::apply_listing(conn, &record.decode()?).await
+        }
+        _ => Ok(()),
+    }
+}
+
+async fn on_reservation_event(
+    outbox: &Outbox,
+    conn: &mut Conn,
+    record: &Record,
+) -> anyhow::Result<()> {
+    let result = match record.envelope.event_type.as_str() {
+        t if t == inventory::StockReserved::TYPE => {
+            stock_reserved(outbox, conn, record.decode()?).await
+        }
+        t if t == inventory::ReservationFailed::TYPE => {
+            reservation_failed(outbox, conn, record.decode()?).await
+        }
+        _ => Ok(()),
+    };
+    result.map_err(ApiError::into_anyhow)
+}
+
+async fn stock_reserved(
+    outbox: &Outbox,
+    conn: &mut Conn,
+    e: inventory::StockReserved,
+) -> Result<(), ApiError> {
+    let id: uuid::Uuid = e.order_id.parse().map_err(ApiError::internal)?;
+    let Some(mut head) = orders::lock(conn, id).await? else {
+        tracing::warn!(order_id = %id, "StockReserved for an unknown order; ignored");
+        return Ok(());
+    };
+    if matches!(
+        head.status,
+        OrderStatus::Cancelled | OrderStatus::Reserved | OrderStatus::Confirmed
+    ) {
+        // Cancelled: inventory releases on OrderCancelled. Reserved or confirmed:
+        // a repeated answer to a retry.
+        return Ok(());
+    }
+    let allocations: Vec<(i32, String, i64)> = e
+        .lines
+        .iter()
+        .map(|l| (l.line_no, l.location_code.clone(), l.quantity))
+        .collect();
+    let shorts: Vec<(i32, i64)> = e
+        .shortfalls
+        .iter()
+        .map(|s| (s.line_no, s.missing))
+        .collect();
+    orders::set_allocations(conn, id, &allocations, &shorts).await?;
+    if head.status == OrderStatus::OnHold {
+        // Held meanwhile (e.g. payment failed): keep the stock, decide on release.
+        return Ok(());
+    }
+    let mut reason = match e.trigger.as_str() {
+        "backorder_fill" => "backorder filled: stock arrived".to_string(),
+        _ => "stock reserved".to_string(),
+    };
+    let cut: i64 = e.shortfalls.iter().map(|s| s.missing).sum();
+    if cut > 0 {
+        reason.push_str(&format!("; {cut} unit(s) cut under the partial policy"));
+    }
+    orders::transition(
+        conn,
+        &mut head,
+        OrderStatus::Reserved,
+        None,
+        Some(&reason),
+        RESERVATIONS_ACTOR,
+    )
+    .await?;
+    confirm_if_paid(outbox, conn, &mut head, RESERVATIONS_ACTOR).await
+}
+
+async fn reservation_failed(
+    outbox: &Outbox,
+    conn: &mut Conn,
+    e: inventory::ReservationFailed,
+) -> Result<(), ApiError> {
+    let id: uuid::Uuid = e.order_id.parse().map_err(ApiError::internal)?;
+    let Some(mut head) = orders::lock(conn, id).await? else {
+        return Ok(());
+    };
+    if !matches!(
+        head.status,
+        OrderStatus::Received | OrderStatus::Backordered
+    ) {
+        return Ok(());
+    }
+    let missing = e
+        .shortfalls
+        .iter()
+        .map(|s| format!("{} short by {}", s.sku, s.missing))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if e.outcome == "backordered" {
+        if head.status != OrderStatus::Backordered {
+            let reason = format!("waiting for stock: {missing}");
+            orders::transition(
+                conn,
+                &mut head,
+                OrderStatus::Backordered,
+                None,
+                Some(&reason),
+                RESERVATIONS_ACTOR,
+            )
+            .await?;
+        }
+        return Ok(());
+    }
+    let detail = format!("not enough stock: {missing}");
+    hold(
+        outbox,
+        conn,
+        &mut head,
+        HoldReason::StockConflict,
+        &detail,
+        RESERVATIONS_ACTOR,
+    )
+    .await
+}
+
+/// Confirms a reserved order whose payment is secured, publishing OrderConfirmed.
+pub async fn confirm_if_paid(
+    outbox: &Outbox,
+    conn: &mut Conn,
+    head: &mut Head,
+    actor: &str,
+) -> Result<(), ApiError> {
+    if head.status != OrderStatus::Reserved || !head.payment_status.is_secured() {
+        return Ok(());
+    }
+    orders::transition(
+        conn,
+        head,
+        OrderStatus::Confirmed,
+        None,
+        Some("stock reserved and payment secured"),
+        actor,
+    )
+    .await?;
+    let allocations = orders::allocation_lines(conn, head.id).await?;
+    outbox
+        .enqueue(
+            conn,
+            topics::ORDERS_ORDER_EVENTS,
+            &head.id.to_string(),
+            &pb::OrderConfirmed {
+                order_id: head.id.to_string(),
+                channel_id: head.channel_id.clone(),
+                external_order_id: head.external_order_id.clone(),
+                allocations: allocations
+                    .into_iter()
+                    .map(|(line_no, sku, location_code, quantity)| pb::Allocation {
+                        line_no,
+                        sku,
+                        location_code,
+                        quantity,
+                    })
+                    .collect(),
+                placed_at: Some(timestamp(head.placed_at)),
+                confirmed_at: Some(timestamp(Utc::now())),
+            },
+        )
+        .await?;
+    Ok(())
+}
+
+/// Puts an order on hold and publishes OrderOnHold.
+pub async fn hold(
+    outbox: &Outbox,
+    conn: &mut Conn,
+    head: &mut Head,
+    reason: HoldReason,
+    detail: &str,
+    actor: &str,
+) -> Result<(), ApiError> {
+    orders::transition(
+        conn,
+        head,
+        OrderStatus::OnHold,
+        Some((reason, detail)),
+        None,
+        actor,
+    )
+    .await?;
+    on_hold_event(outbox, conn, head, reason, detail).await
+}
+
+/// Publishes OrderOnHold for an order that is on hold.
+pub async fn on_hold_event(
+    outbox: &Outbox,
+    conn: &mut Conn,
+    head: &Head,
+    reason: HoldReason,
+    detail: &str,
+) -> Result<(), ApiError> {
+    outbox
+        .enqueue(
+            conn,
+            topics::ORDERS_ORDER_EVENTS,
+            &head.id.to_string(),
+            &pb::OrderOnHold {
+                order_id: head.id.to_string(),
+                channel_id: head.channel_id.clone(),
+                reason: reason.as_str().to_string(),
+                detail: detail.to_string(),
+                held_at: Some(timestamp(Utc::now())),
+            },
+        )
+        .await?;
+    Ok(())
+}
+
+/// Publishes OrderPlaced: inventory reserves the order under the channel's
+/// current rules.
+pub async fn placed(
+    outbox: &Outbox,
+    conn: &mut Conn,
+    head: &Head,
+    channel: &ChannelRow,
+) -> Result<(), ApiError> {
+    let (lines, hold_id, currency, total) = orders::placement(conn, head.id).await?;
+    outbox
+        .enqueue(
+            conn,
+            topics::ORDERS_ORDER_EVENTS,
+            &head.id.to_string(),
+            &pb::OrderPlaced {
+                order_id: head.id.to_string(),
+                channel_id: head.channel_id.clone(),
+                external_order_id: head.external_order_id.clone(),
+                lines: lines
+                    .into_iter()
+                    .map(|(line_no, sku, quantity, price)| pb::OrderLine {
+                        line_no,
+                        sku,
+                        quantity,
+                        unit_price: Some(common::Money {
+                            amount: price.normalize().to_string(),
+                            currency: currency.clone(),
+                        }),
+                    })
+                    .collect(),
+                backorder_policy: channel.backorder_policy.clone(),
+                ship_from: channel.ship_from.clone(),
+                channel_priority: channel.priority,
+                placed_at: Some(timestamp(head.placed_at)),
+                hold_id: hold_id.map(|h| h.to_string()).unwrap_or_default(),
+                total: Some(common::Money {
+                    amount: total.normalize().to_string(),
+                    currency,
+                }),
+            },
+        )
+        .await?;
+    Ok(())
+}
+
+pub async fn cancelled(
+    outbox: &Outbox,
+    conn: &mut Conn,
+    head: &Head,
+    reason: &str,
+    actor: &str,
+) -> Result<(), ApiError> {
+    outbox
+        .enqueue(
+            conn,
+            topics::ORDERS_ORDER_EVENTS,
+            &head.id.to_string(),
+            &pb::OrderCancelled {
+                order_id: head.id.to_string(),
+                channel_id: head.channel_id.clone(),
+                reason: reason.to_string(),
+                cancelled_by: actor.to_string(),
+                cancelled_at: Some(timestamp(Utc::now())),
+            },
+        )
+        .await?;
+    Ok(())
+}
+
+pub async fn channel_upserted(
+    outbox: &Outbox,
+    conn: &mut Conn,
+    row: &ChannelRow,
+) -> Result<(), ApiError> {
+    outbox
+        .enqueue(
+            conn,
+            topics::ORDERS_CHANNEL_EVENTS,
+            &row.id,
+            &pb::ChannelUpserted {
+                channel_id: row.id.clone(),
+                kind: row.kind.clone(),
+                name: row.name.clone(),
+                currency: row.currency.clone(),
+                backorder_policy: row.backorder_policy.clone(),
+                ship_from: row.ship_from.clone(),
+                priority: row.priority,
+                safety_buffer_units: row.safety_buffer_units,
+                safety_buffer_percent: row.safety_buffer_percent,
+                active: row.active,
+                version: row.version,
+            },
+        )
+        .await?;
+    Ok(())
+}

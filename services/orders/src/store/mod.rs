@@ -1,0 +1,7 @@
+//! Orders persistence. Every function runs on the connection the caller
+//! passes, so the caller decides the transaction.
+
+pub mod catalog;
+pub mod channels;
+pub mod feed;
+pub mod orders;

@@ -1,0 +1,685 @@
+//! Orders, their lines, allocations and status history. A status change and
+//! its history row and channel update are written together ([`transition`]).
+
+use chrono::{DateTime, Utc};
+use diesel::OptionalExtension;
+use diesel::sql_types::{
+    Array, BigInt, Bool, Integer, Jsonb, Nullable, Numeric, Text, Timestamptz, Uuid as SqlUuid,
+};
+use diesel_async::RunQueryDsl;
+use domain::contracts::orders::{
+    AllocationView, HoldInfo, HoldReason, OrderLineView, OrderStatus, OrderView, PaymentStatus,
+    StatusChangeView,
+};
+use domain::{Currency, Money};
+use platform::ApiError;
+use platform::db::Conn;
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use crate::domain::intake;
+use crate::domain::lifecycle;
+
+fn corrupt(what: &str, value: &str) -> ApiError {
+    ApiError::internal(anyhow::anyhow!("stored {what} '{value}' is invalid"))
+}
+
+/// A new order to insert.
+pub struct NewOrder<'a> {
+    pub id: Uuid,
+    pub channel_id: &'a str,
+    pub order: &'a intake::Order,
+    pub hold: Option<&'a (HoldReason, String)>,
+    pub raw_payload: &'a serde_json::Value,
+    pub request_hash: &'a str,
+    pub actor: &'a str,
+}
+
+/// Inserts the order (received, or on hold) with its lines, history and
+/// channel update. Returns false when (channel, external id) already exists:
+/// nothing was written.
+pub async fn insert(conn: &mut Conn, n: &NewOrder<'_>) -> diesel::QueryResult<bool> {
+    let o = n.order;
+    let status = if n.hold.is_some() {
+        OrderStatus::OnHold
+    } else {
+        OrderStatus::Received
+    };
+    let inserted = diesel::sql_query(
+        "INSERT INTO orders (id, channel_id, external_order_id, status, hold_reason, hold_detail, \
+         hold_since, customer, customer_email, shipping_address, billing_address, currency, subtotal, \
+         shipping_total, tax_total, discount_total, total, payment_status, checkout_hold_id, placed_at, \
+         raw_payload, request_hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $5 IS NULL THEN NULL ELSE now() END, $7, $8, $9, \
+         $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
+         ON CONFLICT (channel_id, external_order_id) DO NOTHING",
+    )
+    .bind::<SqlUuid, _>(n.id)
+    .bind::<Text, _>(n.channel_id)
+    .bind::<Text, _>(&o.external_order_id)
+    .bind::<Text, _>(status.as_str())
+    .bind::<Nullable<Text>, _>(n.hold.map(|h| h.0.as_str()))
+    .bind::<Nullable<Text>, _>(n.hold.map(|h| h.1.as_str()))
+    .bind::<Jsonb, _>(serde_json::to_value(&o.customer).expect("serializes"))
+    .bind::<Text, _>(o.customer.email.to_lowercase())
+    .bind::<Jsonb, _>(serde_json::to_value(&o.shipping_address).expect("serializes"))
+    .bind::<Jsonb, _>(serde_json::to_value(&o.billing_address).expect("serializes"))
+    .bind::<Text, _>(o.total.currency.code())
+    .bind::<Numeric, _>(o.subtotal.amount)
+    .bind::<Numeric, _>(o.shipping_total.amount)
+    .bind::<Numeric, _>(o.tax_total.amount)
+    .bind::<Numeric, _>(o.discount_total.amount)
+    .bind::<Numeric, _>(o.total.amount)
+    .bind::<Text, _>(o.payment_status.as_str())
+    .bind::<Nullable<SqlUuid>, _>(o.checkout_hold_id)
+    .bind::<Timestamptz, _>(o.placed_at)
+    .bind::<Jsonb, _>(n.raw_payload)
+    .bind::<Text, _>(n.request_hash)
+    .execute(conn)
+    .await?;
+    if inserted == 0 {
+        return Ok(false);
+    }
+    diesel::sql_query(
+        "INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price) \
+         SELECT $1, * FROM unnest($2::int[], $3::text[], $4::bigint[], $5::numeric[])",
+    )
+    .bind::<SqlUuid, _>(n.id)
+    .bind::<Array<Integer>, _>(o.lines.iter().map(|l| l.line_no).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(
+        o.lines
+            .iter()
+            .map(|l| l.sku.to_string())
+            .collect::<Vec<_>>(),
+    )
+    .bind::<Array<BigInt>, _>(o.lines.iter().map(|l| l.quantity).collect::<Vec<_>>())
+    .bind::<Array<Numeric>, _>(
+        o.lines
+            .iter()
+            .map(|l| l.unit_price.amount)
+            .collect::<Vec<_>>(),
+    )
+    .execute(conn)
+    .await?;
+    let reason = n.hold.map(|h| format!("{}: {}", h.0.as_str(), h.1));
+    record_change(
+        conn,
+        &Head {
+            id: n.id,
+            channel_id: n.channel_id.to_string(),
+            external_order_id: o.external_order_id.clone(),
+            status: OrderStatus::Received,
+            hold_reason: None,
+            payment_status: o.payment_status,
+            placed_at: o.placed_at,
+        },
+        None,
+        status,
+        n.hold.map(|h| h.0),
+        reason.as_deref(),
+        n.actor,
+    )
+    .await?;
+    Ok(true)
+}
+
+/// The id and request hash of the order a channel already sent under an external id.
+pub async fn existing(
+    conn: &mut Conn,
+    channel: &str,
+    external_id: &str,
+) -> diesel::QueryResult<Option<(Uuid, String)>> {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = SqlUuid)]
+        id: Uuid,
+        #[diesel(sql_type = Text)]
+        request_hash: String,
+    }
+    let row: Option<Row> = diesel::sql_query(
+        "SELECT id, request_hash FROM orders WHERE channel_id = $1 AND external_order_id = $2",
+    )
+    .bind::<Text, _>(channel)
+    .bind::<Text, _>(external_id)
+    .get_result(conn)
+    .await
+    .optional()?;
+    Ok(row.map(|r| (r.id, r.request_hash)))
+}
+
+/// Whether `email` has no order other than `except`.
+pub async fn first_time_customer(conn: &mut Conn, email: &str) -> diesel::QueryResult<bool> {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Bool)]
+        seen: bool,
+    }
+    let row: Row =
+        diesel::sql_query("SELECT EXISTS (SELECT 1 FROM orders WHERE customer_email = $1) AS seen")
+            .bind::<Text, _>(email.to_lowercase())
+            .get_result(conn)
+            .await?;
+    Ok(!row.seen)
+}
+
+/// The parts of an order its lifecycle needs.
+#[derive(Debug, Clone)]
+pub struct Head {
+    pub id: Uuid,
+    pub channel_id: String,
+    pub external_order_id: String,
+    pub status: OrderStatus,
+    pub hold_reason: Option<HoldReason>,
+    pub payment_status: PaymentStatus,
+    pub placed_at: DateTime<Utc>,
+}
+
+#[derive(diesel::QueryableByName)]
+struct HeadRow {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+    #[diesel(sql_type = Text)]
+    channel_id: String,
+    #[diesel(sql_type = Text)]
+    external_order_id: String,
+    #[diesel(sql_type = Text)]
+    status: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    hold_reason: Option<String>,
+    #[diesel(sql_type = Text)]
+    payment_status: String,
+    #[diesel(sql_type = Timestamptz)]
+    placed_at: DateTime<Utc>,
+}
+
+impl HeadRow {
+    fn head(self) -> Result<Head, ApiError> {
+        Ok(Head {
+            status: OrderStatus::parse(&self.status)
+                .ok_or_else(|| corrupt("status", &self.status))?,
+            hold_reason: self.hold_reason.as_deref().and_then(HoldReason::parse),
+            payment_status: PaymentStatus::parse(&self.payment_status)
+                .ok_or_else(|| corrupt("payment status", &self.payment_status))?,
+            id: self.id,
+            channel_id: self.channel_id,
+            external_order_id: self.external_order_id,
+            placed_at: self.placed_at,
+        })
+    }
+}
+
+/// Reads and locks an order's head for a state change.
+pub async fn lock(conn: &mut Conn, id: Uuid) -> Result<Option<Head>, ApiError> {
+    let row: Option<HeadRow> = diesel::sql_query(
+        "SELECT id, channel_id, external_order_id, status, hold_reason, payment_status, placed_at \
+         FROM orders WHERE id = $1 FOR UPDATE",
+    )
+    .bind::<SqlUuid, _>(id)
+    .get_result(conn)
+    .await
+    .optional()?;
+    row.map(HeadRow::head).transpose()
+}
+
+/// Writes the history row and queues the channel update of a status change.
+async fn record_change(
+    conn: &mut Conn,
+    head: &Head,
+    from: Option<OrderStatus>,
+    to: OrderStatus,
+    hold: Option<HoldReason>,
+    reason: Option<&str>,
+    actor: &str,
+) -> diesel::QueryResult<()> {
+    diesel::sql_query(
+        "WITH h AS (INSERT INTO order_status_history (order_id, from_status, to_status, reason, actor) \
+         VALUES ($1, $2, $3, $4, $5)) \
+         INSERT INTO channel_update_queue (channel_id, order_id, external_order_id, status, hold_reason, detail) \
+         VALUES ($6, $1, $7, $3, $8, $4)",
+    )
+    .bind::<SqlUuid, _>(head.id)
+    .bind::<Nullable<Text>, _>(from.map(|s| s.as_str()))
+    .bind::<Text, _>(to.as_str())
+    .bind::<Nullable<Text>, _>(reason)
+    .bind::<Text, _>(actor)
+    .bind::<Text, _>(&head.channel_id)
+    .bind::<Text, _>(&head.external_order_id)
+    .bind::<Nullable<Text>, _>(hold.map(|h| h.as_str()))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Moves an order to `to` if the lifecycle allows it (else 409), with its
+/// history row and channel update. `hold` is required when `to` is on_hold.
+pub async fn transition(
+    conn: &mut Conn,
+    head: &mut Head,
+    to: OrderStatus,
+    hold: Option<(HoldReason, &str)>,
+    reason: Option<&str>,
+    actor: &str,
+) -> Result<(), ApiError> {
+    lifecycle::check(head.status, to).map_err(ApiError::Conflict)?;
+    diesel::sql_query(
+        "UPDATE orders SET status = $2, hold_reason = $3, hold_detail = $4, \
+         hold_since = CASE WHEN $3 IS NULL THEN NULL ELSE now() END, \
+         confirmed_at = CASE WHEN $2 = 'confirmed' THEN now() ELSE confirmed_at END, \
+         cancelled_at = CASE WHEN $2 = 'cancelled' THEN now() ELSE cancelled_at END, \
+         version = version + 1, updated_at = now() WHERE id = $1",
+    )
+    .bind::<SqlUuid, _>(head.id)
+    .bind::<Text, _>(to.as_str())
+    .bind::<Nullable<Text>, _>(hold.map(|h| h.0.as_str()))
+    .bind::<Nullable<Text>, _>(hold.map(|h| h.1))
+    .execute(conn)
+    .await?;
+    let text = match (hold, reason) {
+        (Some((r, d)), _) => Some(format!("{}: {d}", r.as_str())),
+        (None, r) => r.map(str::to_string),
+    };
+    record_change(
+        conn,
+        head,
+        Some(head.status),
+        to,
+        hold.map(|h| h.0),
+        text.as_deref(),
+        actor,
+    )
+    .await?;
+    head.status = to;
+    head.hold_reason = hold.map(|h| h.0);
+    Ok(())
+}
+
+pub async fn set_payment_status(
+    conn: &mut Conn,
+    id: Uuid,
+    status: PaymentStatus,
+) -> diesel::QueryResult<()> {
+    diesel::sql_query("UPDATE orders SET payment_status = $2, version = version + 1, updated_at = now() WHERE id = $1")
+        .bind::<SqlUuid, _>(id)
+        .bind::<Text, _>(status.as_str())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Records where inventory reserved each line, replacing earlier allocations.
+pub async fn set_allocations(
+    conn: &mut Conn,
+    id: Uuid,
+    allocations: &[(i32, String, i64)],
+    shorts: &[(i32, i64)],
+) -> diesel::QueryResult<()> {
+    diesel::sql_query("DELETE FROM order_allocations WHERE order_id = $1")
+        .bind::<SqlUuid, _>(id)
+        .execute(conn)
+        .await?;
+    diesel::sql_query(
+        "INSERT INTO order_allocations (order_id, line_no, location_code, quantity) \
+         SELECT $1, l, c, sum(q) FROM unnest($2::int[], $3::text[], $4::bigint[]) AS t(l, c, q) GROUP BY l, c",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Array<Integer>, _>(allocations.iter().map(|a| a.0).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(allocations.iter().map(|a| a.1.clone()).collect::<Vec<_>>())
+    .bind::<Array<BigInt>, _>(allocations.iter().map(|a| a.2).collect::<Vec<_>>())
+    .execute(conn)
+    .await?;
+    diesel::sql_query(
+        "UPDATE order_lines o SET short_quantity = t.s \
+         FROM unnest($2::int[], $3::bigint[]) AS t(l, s) WHERE o.order_id = $1 AND o.line_no = t.l",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Array<Integer>, _>(shorts.iter().map(|s| s.0).collect::<Vec<_>>())
+    .bind::<Array<BigInt>, _>(shorts.iter().map(|s| s.1).collect::<Vec<_>>())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn has_allocations(conn: &mut Conn, id: Uuid) -> diesel::QueryResult<bool> {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Bool)]
+        any: bool,
+    }
+    let row: Row = diesel::sql_query(
+        "SELECT EXISTS (SELECT 1 FROM order_allocations WHERE order_id = $1) AS any",
+    )
+    .bind::<SqlUuid, _>(id)
+    .get_result(conn)
+    .await?;
+    Ok(row.any)
+}
+
+pub async fn clear_allocations(conn: &mut Conn, id: Uuid) -> diesel::QueryResult<()> {
+    diesel::sql_query("DELETE FROM order_allocations WHERE order_id = $1")
+        .bind::<SqlUuid, _>(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+#[derive(diesel::QueryableByName)]
+struct OrderRow {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+    #[diesel(sql_type = Text)]
+    channel_id: String,
+    #[diesel(sql_type = Text)]
+    external_order_id: String,
+    #[diesel(sql_type = Text)]
+    status: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    hold_reason: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    hold_detail: Option<String>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    hold_since: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Jsonb)]
+    customer: serde_json::Value,
+    #[diesel(sql_type = Jsonb)]
+    shipping_address: serde_json::Value,
+    #[diesel(sql_type = Jsonb)]
+    billing_address: serde_json::Value,
+    #[diesel(sql_type = Text)]
+    currency: String,
+    #[diesel(sql_type = Numeric)]
+    subtotal: Decimal,
+    #[diesel(sql_type = Numeric)]
+    shipping_total: Decimal,
+    #[diesel(sql_type = Numeric)]
+    tax_total: Decimal,
+    #[diesel(sql_type = Numeric)]
+    discount_total: Decimal,
+    #[diesel(sql_type = Numeric)]
+    total: Decimal,
+    #[diesel(sql_type = Text)]
+    payment_status: String,
+    #[diesel(sql_type = Timestamptz)]
+    placed_at: DateTime<Utc>,
+    #[diesel(sql_type = Timestamptz)]
+    received_at: DateTime<Utc>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    confirmed_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    cancelled_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = BigInt)]
+    version: i64,
+    #[diesel(sql_type = Timestamptz)]
+    updated_at: DateTime<Utc>,
+}
+
+const ORDER_COLUMNS: &str = "id, channel_id, external_order_id, status, hold_reason, hold_detail, \
+    hold_since, customer, shipping_address, billing_address, currency, subtotal, shipping_total, \
+    tax_total, discount_total, total, payment_status, placed_at, received_at, confirmed_at, \
+    cancelled_at, version, updated_at";
+
+#[derive(diesel::QueryableByName)]
+struct LineRow {
+    #[diesel(sql_type = Integer)]
+    line_no: i32,
+    #[diesel(sql_type = Text)]
+    sku: String,
+    #[diesel(sql_type = BigInt)]
+    quantity: i64,
+    #[diesel(sql_type = Numeric)]
+    unit_price: Decimal,
+    #[diesel(sql_type = BigInt)]
+    short_quantity: i64,
+}
+
+#[derive(diesel::QueryableByName)]
+struct AllocationRow {
+    #[diesel(sql_type = Integer)]
+    line_no: i32,
+    #[diesel(sql_type = Text)]
+    location_code: String,
+    #[diesel(sql_type = BigInt)]
+    quantity: i64,
+}
+
+fn json<T: serde::de::DeserializeOwned>(
+    value: serde_json::Value,
+    what: &str,
+) -> Result<T, ApiError> {
+    serde_json::from_value(value).map_err(|_| corrupt(what, "json"))
+}
+
+/// The full order as the API shows it.
+pub async fn load(conn: &mut Conn, id: Uuid) -> Result<Option<OrderView>, ApiError> {
+    let row: Option<OrderRow> =
+        diesel::sql_query(format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"))
+            .bind::<SqlUuid, _>(id)
+            .get_result(conn)
+            .await
+            .optional()?;
+    let Some(row) = row else { return Ok(None) };
+    let lines: Vec<LineRow> = diesel::sql_query(
+        "SELECT line_no, sku, quantity, unit_price, short_quantity FROM order_lines \
+         WHERE order_id = $1 ORDER BY line_no",
+    )
+    .bind::<SqlUuid, _>(id)
+    .load(conn)
+    .await?;
+    let allocations: Vec<AllocationRow> = diesel::sql_query(
+        "SELECT line_no, location_code, quantity FROM order_allocations \
+         WHERE order_id = $1 ORDER BY line_no, location_code",
+    )
+    .bind::<SqlUuid, _>(id)
+    .load(conn)
+    .await?;
+    let currency: Currency = row
+        .currency
+        .parse()
+        .map_err(|_| corrupt("currency", &row.currency))?;
+    let money = |amount: Decimal| Money { amount, currency }.canonical();
+    let status = OrderStatus::parse(&row.status).ok_or_else(|| corrupt("status", &row.status))?;
+    let hold = match (
+        row.hold_reason.as_deref().and_then(HoldReason::parse),
+        row.hold_since,
+    ) {
+        (Some(reason), Some(since)) => Some(HoldInfo {
+            reason,
+            detail: row.hold_detail.clone().unwrap_or_default(),
+            since,
+        }),
+        _ => None,
+    };
+    let lines = lines
+        .into_iter()
+        .map(|l| {
+            let unit_price = money(l.unit_price);
+            OrderLineView {
+                line_no: l.line_no,
+                line_total: money(l.unit_price * Decimal::from(l.quantity)),
+                sku: l.sku,
+                quantity: l.quantity,
+                unit_price,
+                allocations: allocations
+                    .iter()
+                    .filter(|a| a.line_no == l.line_no)
+                    .map(|a| AllocationView {
+                        location: a.location_code.clone(),
+                        quantity: a.quantity,
+                    })
+                    .collect(),
+                short_quantity: l.short_quantity,
+            }
+        })
+        .collect();
+    Ok(Some(OrderView {
+        id: row.id,
+        channel_id: row
+            .channel_id
+            .parse()
+            .map_err(|_| corrupt("channel", &row.channel_id))?,
+        external_order_id: row.external_order_id,
+        status,
+        hold,
+        customer: json(row.customer, "customer")?,
+        shipping_address: json(row.shipping_address, "address")?,
+        billing_address: json(row.billing_address, "address")?,
+        lines,
+        subtotal: money(row.subtotal),
+        shipping_total: money(row.shipping_total),
+        tax_total: money(row.tax_total),
+        discount_total: money(row.discount_total),
+        total: money(row.total),
+        payment_status: PaymentStatus::parse(&row.payment_status)
+            .ok_or_else(|| corrupt("payment status", &row.payment_status))?,
+        placed_at: row.placed_at,
+        received_at: row.received_at,
+        confirmed_at: row.confirmed_at,
+        cancelled_at: row.cancelled_at,
+        version: row.version,
+        updated_at: row.updated_at,
+    }))
+}
+
+/// Lines (line no, SKU, quantity) and the hold id, for OrderPlaced.
+pub async fn placement(
+    conn: &mut Conn,
+    id: Uuid,
+) -> diesel::QueryResult<(
+    Vec<(i32, String, i64, Decimal)>,
+    Option<Uuid>,
+    String,
+    Decimal,
+)> {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Nullable<SqlUuid>)]
+        checkout_hold_id: Option<Uuid>,
+        #[diesel(sql_type = Text)]
+        currency: String,
+        #[diesel(sql_type = Numeric)]
+        total: Decimal,
+    }
+    let lines: Vec<LineRow> = diesel::sql_query(
+        "SELECT line_no, sku, quantity, unit_price, short_quantity FROM order_lines \
+         WHERE order_id = $1 ORDER BY line_no",
+    )
+    .bind::<SqlUuid, _>(id)
+    .load(conn)
+    .await?;
+    let row: Row =
+        diesel::sql_query("SELECT checkout_hold_id, currency, total FROM orders WHERE id = $1")
+            .bind::<SqlUuid, _>(id)
+            .get_result(conn)
+            .await?;
+    Ok((
+        lines
+            .into_iter()
+            .map(|l| (l.line_no, l.sku, l.quantity, l.unit_price))
+            .collect(),
+        row.checkout_hold_id,
+        row.currency,
+        row.total,
+    ))
+}
+
+pub async fn history(conn: &mut Conn, id: Uuid) -> Result<Vec<StatusChangeView>, ApiError> {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Nullable<Text>)]
+        from_status: Option<String>,
+        #[diesel(sql_type = Text)]
+        to_status: String,
+        #[diesel(sql_type = Nullable<Text>)]
+        reason: Option<String>,
+        #[diesel(sql_type = Text)]
+        actor: String,
+        #[diesel(sql_type = Timestamptz)]
+        at: DateTime<Utc>,
+    }
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT from_status, to_status, reason, actor, at FROM order_status_history \
+         WHERE order_id = $1 ORDER BY id",
+    )
+    .bind::<SqlUuid, _>(id)
+    .load(conn)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(StatusChangeView {
+                from: r.from_status.as_deref().and_then(OrderStatus::parse),
+                to: OrderStatus::parse(&r.to_status)
+                    .ok_or_else(|| corrupt("status", &r.to_status))?,
+                reason: r.reason,
+                actor: r.actor,
+                at: r.at,
+            })
+        })
+        .collect()
+}
+
+/// A filter over orders: status, hold reason, channel; UUIDv7 id cursor.
+#[derive(Debug, Default)]
+pub struct ListFilter {
+    pub status: Option<String>,
+    pub hold_reason: Option<String>,
+    pub channel: Option<String>,
+    pub after: Option<Uuid>,
+    pub limit: i64,
+}
+
+/// Order ids matching `filter` in id (creation) order.
+pub async fn list(conn: &mut Conn, filter: &ListFilter) -> Result<Vec<OrderView>, ApiError> {
+    #[derive(diesel::QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = SqlUuid)]
+        id: Uuid,
+    }
+    let ids: Vec<Id> = diesel::sql_query(
+        "SELECT id FROM orders WHERE ($1::text IS NULL OR status = $1) \
+         AND ($2::text IS NULL OR hold_reason = $2) AND ($3::text IS NULL OR channel_id = $3) \
+         AND ($4::uuid IS NULL OR id > $4) ORDER BY id LIMIT $5",
+    )
+    .bind::<Nullable<Text>, _>(filter.status.as_deref())
+    .bind::<Nullable<Text>, _>(filter.hold_reason.as_deref())
+    .bind::<Nullable<Text>, _>(filter.channel.as_deref())
+    .bind::<Nullable<SqlUuid>, _>(filter.after)
+    .bind::<BigInt, _>(filter.limit)
+    .load(conn)
+    .await?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(view) = load(conn, id.id).await? {
+            out.push(view);
+        }
+    }
+    Ok(out)
+}
+
+/// Every allocation with its line's SKU: (line no, SKU, location, quantity).
+pub async fn allocation_lines(
+    conn: &mut Conn,
+    id: Uuid,
+) -> diesel::QueryResult<Vec<(i32, String, String, i64)>> {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Integer)]
+        line_no: i32,
+        #[diesel(sql_type = Text)]
+        sku: String,
+        #[diesel(sql_type = Text)]
+        location_code: String,
+        #[diesel(sql_type = BigInt)]
+        quantity: i64,
+    }
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT a.line_no, l.sku, a.location_code, a.quantity FROM order_allocations a \
+         JOIN order_lines l ON l.order_id = a.order_id AND l.line_no = a.line_no \
+         WHERE a.order_id = $1 ORDER BY a.line_no, a.location_code",
+    )
+    .bind::<SqlUuid, _>(id)
+    .load(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.line_no, r.sku, r.location_code, r.quantity))
+        .collect())
+}
