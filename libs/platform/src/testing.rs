@@ -442,3 +442,94 @@ where
     }
     false
 }
+
+/// Publishes `event` to `topic` (a full name) with a proper envelope, as
+/// another service's relay would. Returns the event id.
+pub async fn publish<E: domain::events::Event>(
+    producer: &crate::kafka::Producer,
+    topic: &str,
+    key: &str,
+    event: &E,
+) -> domain::ids::EventId {
+    let envelope = domain::events::Envelope::new::<E>("test");
+    publish_with(producer, topic, key, event, &envelope).await;
+    envelope.event_id
+}
+
+/// Publishes `event` under a given envelope (e.g. the same event id twice, as
+/// a redelivery would).
+pub async fn publish_with<E: domain::events::Event>(
+    producer: &crate::kafka::Producer,
+    topic: &str,
+    key: &str,
+    event: &E,
+    envelope: &domain::events::Envelope,
+) {
+    let headers: Vec<(String, String)> = envelope
+        .to_headers()
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    producer
+        .send(topic, key, &event.encode_to_vec(), &headers)
+        .await
+        .expect("publish test event");
+}
+
+/// Decodes the records of `topic` whose event type is `E`'s.
+pub fn decode_all<E: domain::events::Event>(records: &[ReadRecord]) -> Vec<E> {
+    records
+        .iter()
+        .filter(|r| r.headers.get("event-type").map(String::as_str) == Some(E::TYPE))
+        .map(|r| E::decode(r.payload.as_slice()).expect("decodes"))
+        .collect()
+}
+
+/// Asserts a problem+json response with `status` and returns its body.
+pub async fn problem(res: reqwest::Response, status: reqwest::StatusCode) -> serde_json::Value {
+    assert_eq!(res.status(), status, "status");
+    assert_eq!(
+        res.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/problem+json")
+    );
+    let body: serde_json::Value = res.json().await.expect("problem body");
+    assert_eq!(body["status"], status.as_u16());
+    assert!(
+        body["type"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("urn:crossdock:problem:")
+    );
+    body
+}
+
+/// The fields named by a problem's `errors`.
+pub fn fields(problem: &serde_json::Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e["field"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Polls `check` until it returns `Some` (which is returned) or `timeout`
+/// passes (`None`).
+pub async fn eventually_some<T, F, Fut>(timeout: Duration, mut check: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if let Some(value) = check().await {
+            return Some(value);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    None
+}

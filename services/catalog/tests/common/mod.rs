@@ -69,37 +69,7 @@ pub async fn get_json(app: &TestApp, path: &str, bearer: &str) -> (StatusCode, V
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
-/// Asserts a problem+json response and returns its body.
-pub async fn problem(res: Response, status: StatusCode) -> Value {
-    assert_eq!(res.status(), status);
-    assert_eq!(
-        res.headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok()),
-        Some("application/problem+json")
-    );
-    let body: Value = res.json().await.expect("problem body");
-    assert_eq!(body["status"], status.as_u16());
-    assert!(
-        body["type"]
-            .as_str()
-            .unwrap()
-            .starts_with("urn:crossdock:problem:")
-    );
-    body
-}
-
-/// The fields named by a problem's `errors`.
-pub fn fields(problem: &Value) -> Vec<String> {
-    problem["errors"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|e| e["field"].as_str().unwrap().to_string())
-                .collect()
-        })
-        .unwrap_or_default()
-}
+pub use platform::testing::{fields, problem};
 
 /// Counts rows of a table in the app's database.
 pub async fn count(app: &TestApp, table: &str) -> i64 {
