@@ -1,0 +1,192 @@
+#![allow(dead_code)]
+//! Helpers shared by the orders integration tests. Catalog and inventory are
+//! represented by their events on the real Kafka topics orders consumes.
+
+use std::time::Duration;
+
+use domain::events::proto::catalog::v1 as catalog;
+use domain::events::proto::common::v1 as common;
+use domain::events::proto::inventory::v1 as inventory;
+use domain::events::topics;
+use platform::Role;
+use platform::testing::{TestApp, eventually, eventually_some, publish, read_topic, scalar, token};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+pub async fn app() -> TestApp {
+    TestApp::spawn(&orders::service()).await
+}
+
+pub fn ops() -> String {
+    token(&[Role::Ops])
+}
+
+pub async fn get(app: &TestApp, path: &str, bearer: &str) -> (StatusCode, Value) {
+    let res = app.client.get(app.url(path)).bearer_auth(bearer).send().await.expect("request");
+    let status = res.status();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+pub async fn post(app: &TestApp, path: &str, bearer: &str, body: &Value) -> reqwest::Response {
+    app.client
+        .post(app.url(path))
+        .bearer_auth(bearer)
+        .json(body)
+        .send()
+        .await
+        .expect("request")
+}
+
+pub fn channel_body(kind: &str, policy: &str) -> Value {
+    json!({"kind": kind, "name": "Test channel", "currency": "EUR", "backorder_policy": policy})
+}
+
+pub async fn put_channel(app: &TestApp, id: &str, body: &Value) -> reqwest::Response {
+    app.client
+        .put(app.url(&format!("/v1/channels/{id}")))
+        .bearer_auth(ops())
+        .json(body)
+        .send()
+        .await
+        .expect("request")
+}
+
+pub async fn channel(app: &TestApp, id: &str, body: Value) -> Value {
+    let res = put_channel(app, id, &body).await;
+    assert!(res.status().is_success(), "{:?}", res.text().await);
+    res.json().await.unwrap()
+}
+
+/// Lists `sku` on `channels` at 19.90 EUR, as catalog's ProductUpserted would,
+/// and waits until orders' projection has it.
+pub async fn list_sku(app: &TestApp, sku: &str, channels: &[&str]) {
+    let rt = app.runtime();
+    let event = catalog::ProductUpserted {
+        product_id: Uuid::now_v7().to_string(),
+        title: "Test product".into(),
+        status: "active".into(),
+        version: 1,
+        variants: vec![catalog::Variant {
+            variant_id: Uuid::now_v7().to_string(),
+            sku: sku.into(),
+            listings: channels
+                .iter()
+                .map(|c| catalog::Listing {
+                    channel_id: c.to_string(),
+                    price: Some(common::Money {
+                        amount: "19.90".into(),
+                        currency: "EUR".into(),
+                    }),
+                    active: true,
+                })
+                .collect(),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    publish(&rt.producer, &app.topic(topics::CATALOG_PRODUCT_EVENTS), &event.product_id, &event).await;
+    let sql = format!("SELECT count(*) AS n FROM catalog_skus WHERE sku = '{sku}'");
+    assert!(
+        eventually(Duration::from_secs(30), || async { scalar(&rt.db, &sql).await == 1 }).await,
+        "{sku} projected"
+    );
+}
+
+/// A valid order body: `lines` of (SKU, quantity) at 19.90, 4.90 shipping.
+pub fn order_body(external_id: &str, lines: &[(&str, i64)]) -> Value {
+    let subtotal: rust_decimal::Decimal = lines
+        .iter()
+        .map(|(_, q)| rust_decimal::Decimal::new(1990, 2) * rust_decimal::Decimal::from(*q))
+        .sum();
+    let total = subtotal + rust_decimal::Decimal::new(490, 2);
+    json!({
+        "external_order_id": external_id,
+        "customer": {"email": format!("{external_id}@example.com"), "name": "Ada Lovelace"},
+        "shipping_address": {"name": "Ada Lovelace", "line1": "Unter den Linden 1", "city": "Berlin",
+                             "postal_code": "10117", "country": "DE"},
+        "lines": lines.iter().map(|(sku, q)| json!({"sku": sku, "quantity": q,
+                  "unit_price": {"amount": "19.90", "currency": "EUR"}})).collect::<Vec<_>>(),
+        "shipping_total": {"amount": "4.90", "currency": "EUR"},
+        "tax_total": {"amount": "0", "currency": "EUR"},
+        "discount_total": {"amount": "0", "currency": "EUR"},
+        "total": {"amount": total.to_string(), "currency": "EUR"},
+        "payment_status": "paid",
+        "placed_at": chrono::Utc::now().to_rfc3339(),
+    })
+}
+
+/// Places an order with a channel token; returns the created order.
+pub async fn place(app: &TestApp, channel: &str, body: &Value) -> Value {
+    let res = post(app, "/v1/orders", &platform::testing::channel_token(channel), body).await;
+    assert_eq!(res.status(), StatusCode::CREATED, "{:?}", res.text().await);
+    res.json().await.unwrap()
+}
+
+/// Inventory's answer: the order's lines reserved at `location`.
+pub async fn reserve(app: &TestApp, order: &Value, location: &str) {
+    let event = inventory::StockReserved {
+        order_id: order["id"].as_str().unwrap().into(),
+        lines: order["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| inventory::ReservedLine {
+                line_no: l["line_no"].as_i64().unwrap() as i32,
+                sku: l["sku"].as_str().unwrap().into(),
+                location_code: location.into(),
+                quantity: l["quantity"].as_i64().unwrap(),
+            })
+            .collect(),
+        shortfalls: vec![],
+        trigger: "placement".into(),
+        reserved_at: None,
+    };
+    let id = event.order_id.clone();
+    publish(&app.runtime().producer, &app.topic(topics::INVENTORY_RESERVATION_EVENTS), &id, &event).await;
+}
+
+pub async fn fail_reservation(app: &TestApp, order: &Value, outcome: &str) {
+    let line = &order["lines"][0];
+    let event = inventory::ReservationFailed {
+        order_id: order["id"].as_str().unwrap().into(),
+        shortfalls: vec![inventory::Shortfall {
+            line_no: 1,
+            sku: line["sku"].as_str().unwrap().into(),
+            requested: line["quantity"].as_i64().unwrap(),
+            missing: 1,
+        }],
+        outcome: outcome.into(),
+        failed_at: None,
+    };
+    let id = event.order_id.clone();
+    publish(&app.runtime().producer, &app.topic(topics::INVENTORY_RESERVATION_EVENTS), &id, &event).await;
+}
+
+/// Waits for the order to reach `status`; returns it.
+pub async fn wait_status(app: &TestApp, id: &str, status: &str) -> Value {
+    eventually_some(Duration::from_secs(30), || async {
+        let (_, order) = get(app, &format!("/v1/orders/{id}"), &ops()).await;
+        (order["status"] == status).then_some(order)
+    })
+    .await
+    .unwrap_or_else(|| panic!("order {id} never became {status}"))
+}
+
+/// The order events published so far (at least `want`).
+pub async fn order_events(app: &TestApp, want: usize) -> Vec<platform::testing::ReadRecord> {
+    read_topic(&app.topic(topics::ORDERS_ORDER_EVENTS), want, Duration::from_secs(30), Duration::from_millis(500)).await
+}
+
+/// Event types of `records` for one order key.
+pub fn types_for(records: &[platform::testing::ReadRecord], order_id: &str) -> Vec<String> {
+    records
+        .iter()
+        .filter(|r| r.key.as_deref() == Some(order_id))
+        .map(|r| r.headers["event-type"].rsplit('.').next().unwrap().to_string())
+        .collect()
+}
+
+pub async fn count(app: &TestApp, table: &str) -> i64 {
+    scalar(&app.runtime().db, &format!("SELECT count(*) AS n FROM {table}")).await
+}
