@@ -108,10 +108,7 @@ async fn subscriptions_run_beside_the_server_and_stop_gracefully() {
 
     let health = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert!(health.status().is_success());
-    let ticking = eventually(Duration::from_secs(5), || async {
-        ticks() >= 3
-    })
-    .await;
+    let ticking = eventually(Duration::from_secs(5), || async { ticks() >= 3 }).await;
     assert!(ticking, "the service's background task runs periodically");
     let stopping = tokio::time::timeout(Duration::from_secs(30), app.stop()).await;
     assert!(

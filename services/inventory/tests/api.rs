@@ -37,7 +37,10 @@ async fn locations_are_created_replaced_and_validated() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let body: serde_json::Value = res.json().await.unwrap();
-    assert_eq!((body["name"].as_str(), body["version"].as_i64()), (Some("Primary DC"), Some(2)));
+    assert_eq!(
+        (body["name"].as_str(), body["version"].as_i64()),
+        (Some("Primary DC"), Some(2))
+    );
 
     // A stale ETag changes nothing.
     let res = app
@@ -71,7 +74,10 @@ async fn locations_are_created_replaced_and_validated() {
         .send()
         .await
         .unwrap();
-    assert_eq!(fields(&problem(res, StatusCode::BAD_REQUEST).await), ["kind"]);
+    assert_eq!(
+        fields(&problem(res, StatusCode::BAD_REQUEST).await),
+        ["kind"]
+    );
 
     // Warehouse staff read but don't manage locations.
     let res = app
@@ -86,7 +92,10 @@ async fn locations_are_created_replaced_and_validated() {
     let (status, list) = get(&app, "/v1/locations", &token(&[Role::Warehouse])).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(list.as_array().unwrap().len(), 1);
-    assert_eq!(scalar(&app.runtime().db, "SELECT count(*) AS n FROM locations").await, 1);
+    assert_eq!(
+        scalar(&app.runtime().db, "SELECT count(*) AS n FROM locations").await,
+        1
+    );
 }
 
 #[tokio::test]
@@ -97,7 +106,11 @@ async fn adjustments_are_audited_and_published() {
 
     let movement = adjust(&app, "TEE-RED-M", "WH-1", 40).await;
     assert_eq!(
-        (movement["kind"].as_str(), movement["on_hand_before"].as_i64(), movement["on_hand_after"].as_i64()),
+        (
+            movement["kind"].as_str(),
+            movement["on_hand_before"].as_i64(),
+            movement["on_hand_after"].as_i64()
+        ),
         (Some("receipt"), Some(0), Some(40))
     );
     assert_eq!(movement["actor"], "user:test-user");
@@ -105,26 +118,46 @@ async fn adjustments_are_audited_and_published() {
         .client
         .post(app.url("/v1/adjustments"))
         .bearer_auth(token(&[Role::Warehouse]))
-        .json(&json!({"sku": "TEE-RED-M", "location": "WH-1", "reason": "cycle_count",
-                      "counted_on_hand": 37, "note": "aisle 4 recount"}))
+        .json(
+            &json!({"sku": "TEE-RED-M", "location": "WH-1", "reason": "cycle_count",
+                      "counted_on_hand": 37, "note": "aisle 4 recount"}),
+        )
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
     let stock = stock(&app, "TEE-RED-M").await;
-    assert_eq!((stock["on_hand"].as_i64(), stock["available"].as_i64()), (Some(37), Some(37)));
+    assert_eq!(
+        (stock["on_hand"].as_i64(), stock["available"].as_i64()),
+        (Some(37), Some(37))
+    );
 
     let (_, log) = get(&app, "/v1/movements?sku=TEE-RED-M", &ops()).await;
     let items = log["items"].as_array().unwrap();
     assert_eq!(items.len(), 2);
     assert_eq!(items[1]["kind"], "cycle_count");
     assert_eq!(items[1]["note"], "aisle 4 recount");
-    assert_eq!((items[1]["on_hand_before"].as_i64(), items[1]["on_hand_after"].as_i64()), (Some(40), Some(37)));
+    assert_eq!(
+        (
+            items[1]["on_hand_before"].as_i64(),
+            items[1]["on_hand_after"].as_i64()
+        ),
+        (Some(40), Some(37))
+    );
 
-    let records = read_topic(&app.topic(topics::INVENTORY_STOCK_EVENTS), 2, Duration::from_secs(30), Duration::from_millis(300)).await;
+    let records = read_topic(
+        &app.topic(topics::INVENTORY_STOCK_EVENTS),
+        2,
+        Duration::from_secs(30),
+        Duration::from_millis(300),
+    )
+    .await;
     let events: Vec<pb::StockAdjusted> = decode_all(&records);
     assert_eq!(events.len(), 2);
-    assert_eq!((events[1].delta, events[1].reason.as_str()), (-3, "cycle_count"));
+    assert_eq!(
+        (events[1].delta, events[1].reason.as_str()),
+        (-3, "cycle_count")
+    );
     assert_reconciles(&app).await;
 }
 
@@ -147,32 +180,64 @@ async fn bad_adjustments_name_the_field_and_change_nothing() {
         }
     };
     let cases = [
-        (json!({"sku": "NOPE-1", "location": "WH-1", "reason": "receipt", "quantity_delta": 1}), "sku"),
-        (json!({"sku": "MUG-1", "location": "WH-9", "reason": "receipt", "quantity_delta": 1}), "location"),
-        (json!({"sku": "MUG-1", "location": "WH-1", "reason": "correction", "quantity_delta": -6}), "quantity_delta"),
-        (json!({"sku": "MUG-1", "location": "WH-1", "reason": "damage", "quantity_delta": 2}), "quantity_delta"),
-        (json!({"sku": "MUG-1", "location": "WH-1", "reason": "cycle_count", "counted_on_hand": -1}), "counted_on_hand"),
+        (
+            json!({"sku": "NOPE-1", "location": "WH-1", "reason": "receipt", "quantity_delta": 1}),
+            "sku",
+        ),
+        (
+            json!({"sku": "MUG-1", "location": "WH-9", "reason": "receipt", "quantity_delta": 1}),
+            "location",
+        ),
+        (
+            json!({"sku": "MUG-1", "location": "WH-1", "reason": "correction", "quantity_delta": -6}),
+            "quantity_delta",
+        ),
+        (
+            json!({"sku": "MUG-1", "location": "WH-1", "reason": "damage", "quantity_delta": 2}),
+            "quantity_delta",
+        ),
+        (
+            json!({"sku": "MUG-1", "location": "WH-1", "reason": "cycle_count", "counted_on_hand": -1}),
+            "counted_on_hand",
+        ),
     ];
     for (body, field) in cases {
         let p = problem(post(body.clone()).await, StatusCode::UNPROCESSABLE_ENTITY).await;
         assert_eq!(fields(&p), [field], "{body}");
     }
-    let res = post(json!({"sku": "MUG-1", "location": "WH-1", "reason": "teleport", "quantity_delta": 1})).await;
-    assert_eq!(fields(&problem(res, StatusCode::BAD_REQUEST).await), ["reason"]);
+    let res = post(
+        json!({"sku": "MUG-1", "location": "WH-1", "reason": "teleport", "quantity_delta": 1}),
+    )
+    .await;
+    assert_eq!(
+        fields(&problem(res, StatusCode::BAD_REQUEST).await),
+        ["reason"]
+    );
     let res = app
         .client
         .post(app.url("/v1/adjustments"))
         .bearer_auth(channel_token("web-eu"))
-        .json(&json!({"sku": "MUG-1", "location": "WH-1", "reason": "receipt", "quantity_delta": 1}))
+        .json(
+            &json!({"sku": "MUG-1", "location": "WH-1", "reason": "receipt", "quantity_delta": 1}),
+        )
         .send()
         .await
         .unwrap();
     problem(res, StatusCode::FORBIDDEN).await;
-    let res = app.client.post(app.url("/v1/adjustments")).json(&json!({})).send().await.unwrap();
+    let res = app
+        .client
+        .post(app.url("/v1/adjustments"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
     problem(res, StatusCode::UNAUTHORIZED).await;
 
     assert_eq!(stock(&app, "MUG-1").await["on_hand"], 5, "nothing changed");
-    assert_eq!(scalar(&app.runtime().db, "SELECT count(*) AS n FROM movements").await, 1);
+    assert_eq!(
+        scalar(&app.runtime().db, "SELECT count(*) AS n FROM movements").await,
+        1
+    );
 }
 
 #[tokio::test]
@@ -180,7 +245,8 @@ async fn an_adjustment_retried_with_its_idempotency_key_applies_once() {
     let app = app().await;
     seed_skus(&app, &["MUG-2"]).await;
     location(&app, "WH-1", "warehouse", 10).await;
-    let body = json!({"sku": "MUG-2", "location": "WH-1", "reason": "receipt", "quantity_delta": 12});
+    let body =
+        json!({"sku": "MUG-2", "location": "WH-1", "reason": "receipt", "quantity_delta": 12});
     let mut ids = Vec::new();
     for _ in 0..2 {
         let res = app

@@ -62,29 +62,60 @@ async fn two_hundred_orders_racing_for_57_units_reserve_exactly_57() {
     }
 
     let out = outcomes(&first, 200).await;
-    assert_eq!(out.reserved.len() + out.failed.len(), 200, "every order answered exactly once");
+    assert_eq!(
+        out.reserved.len() + out.failed.len(),
+        200,
+        "every order answered exactly once"
+    );
     assert_eq!(out.reserved.len(), 57, "exactly the 57 units are reserved");
-    let reserved_units: i64 = out.reserved.iter().flat_map(|r| &r.lines).map(|l| l.quantity).sum();
+    let reserved_units: i64 = out
+        .reserved
+        .iter()
+        .flat_map(|r| &r.lines)
+        .map(|l| l.quantity)
+        .sum();
     assert_eq!(reserved_units, 57);
     for f in &out.failed {
         let policy = channel_of[&f.order_id];
-        let expected = if policy == "backorder" { "backordered" } else { "rejected" };
+        let expected = if policy == "backorder" {
+            "backordered"
+        } else {
+            "rejected"
+        };
         assert_eq!(f.outcome, expected, "{policy} order");
     }
 
     let db = &first.runtime().db;
-    assert_eq!(scalar(db, "SELECT sum(reserved)::bigint AS n FROM stock").await, 57);
-    assert_eq!(scalar(db, "SELECT sum(on_hand)::bigint AS n FROM stock").await, 57);
     assert_eq!(
-        scalar(db, "SELECT count(*) AS n FROM order_reservations WHERE status = 'reserved'").await,
+        scalar(db, "SELECT sum(reserved)::bigint AS n FROM stock").await,
         57
     );
     assert_eq!(
-        scalar(db, "SELECT count(*) AS n FROM movements WHERE kind = 'reserve'").await,
+        scalar(db, "SELECT sum(on_hand)::bigint AS n FROM stock").await,
+        57
+    );
+    assert_eq!(
+        scalar(
+            db,
+            "SELECT count(*) AS n FROM order_reservations WHERE status = 'reserved'"
+        )
+        .await,
+        57
+    );
+    assert_eq!(
+        scalar(
+            db,
+            "SELECT count(*) AS n FROM movements WHERE kind = 'reserve'"
+        )
+        .await,
         57,
         "one reserve movement per unit (one line each)"
     );
-    let both_replicas_worked = scalar(db, "SELECT count(DISTINCT event_id) AS n FROM inbox WHERE consumer = 'inventory.reservations'").await;
+    let both_replicas_worked = scalar(
+        db,
+        "SELECT count(DISTINCT event_id) AS n FROM inbox WHERE consumer = 'inventory.reservations'",
+    )
+    .await;
     assert_eq!(both_replicas_worked, 200);
     assert_reconciles(&first).await;
     drop(second);
@@ -103,8 +134,18 @@ async fn a_restart_mid_burst_loses_no_order_and_reserves_nothing_twice() {
     let burst = tokio::spawn(async move {
         for i in 0..300 {
             let order_id = uuid::Uuid::now_v7().to_string();
-            let lines: &[(&str, i64)] = if i % 2 == 0 { &[("R-1", 2), ("R-2", 1)] } else { &[("R-1", 1)] };
-            publish(&producer, &topic, &order_id, &order_placed(&order_id, &web_channel(), lines, None)).await;
+            let lines: &[(&str, i64)] = if i % 2 == 0 {
+                &[("R-1", 2), ("R-2", 1)]
+            } else {
+                &[("R-1", 1)]
+            };
+            publish(
+                &producer,
+                &topic,
+                &order_id,
+                &order_placed(&order_id, &web_channel(), lines, None),
+            )
+            .await;
         }
     });
     let db = app.runtime().db.clone();
@@ -124,18 +165,29 @@ async fn a_restart_mid_burst_loses_no_order_and_reserves_nothing_twice() {
     assert!(all, "every order reached inventory");
     let out = outcomes(&app, 300).await;
     let mut per_order: HashMap<&str, usize> = HashMap::new();
-    for id in out.reserved.iter().map(|r| r.order_id.as_str()).chain(out.failed.iter().map(|f| f.order_id.as_str())) {
+    for id in out
+        .reserved
+        .iter()
+        .map(|r| r.order_id.as_str())
+        .chain(out.failed.iter().map(|f| f.order_id.as_str()))
+    {
         *per_order.entry(id).or_default() += 1;
     }
     assert_eq!(per_order.len(), 300, "every order answered");
-    assert!(per_order.values().all(|n| *n == 1), "no order answered twice");
+    assert!(
+        per_order.values().all(|n| *n == 1),
+        "no order answered twice"
+    );
     // 150 orders x (2 + 1) and 150 x 1: R-1 = 450, R-2 = 150 wanted, 100 there.
     let r1 = stock(&app, "R-1").await;
     let r2 = stock(&app, "R-2").await;
     assert_eq!(r2["reserved"], 100, "R-2 fully used, never more");
     let reserved_orders = out.reserved.len() as i64;
     let two_line = out.reserved.iter().filter(|r| r.lines.len() == 2).count() as i64;
-    assert_eq!(r1["reserved"].as_i64().unwrap(), two_line * 2 + (reserved_orders - two_line));
+    assert_eq!(
+        r1["reserved"].as_i64().unwrap(),
+        two_line * 2 + (reserved_orders - two_line)
+    );
     assert_eq!(two_line, 100);
     assert_reconciles(&app).await;
 }

@@ -34,18 +34,33 @@ async fn whole_orders_come_from_one_location_and_split_only_when_needed() {
     let split = place(&app, &web, &[("A-1", 5)]).await;
     let out = outcomes(&app, 2).await;
     assert_eq!(out.reserved.len(), 2, "both reserved");
-    let of = |id: &str| out.reserved.iter().find(|r| r.order_id == id).expect("reserved");
+    let of = |id: &str| {
+        out.reserved
+            .iter()
+            .find(|r| r.order_id == id)
+            .expect("reserved")
+    };
     let lines: Vec<(&str, &str, i64)> = of(&whole)
         .lines
         .iter()
         .map(|l| (l.sku.as_str(), l.location_code.as_str(), l.quantity))
         .collect();
-    assert_eq!(lines, [("A-1", "WH-OVERFLOW", 2), ("B-1", "WH-OVERFLOW", 1)]);
-    let lines: Vec<(&str, i64)> = of(&split).lines.iter().map(|l| (l.location_code.as_str(), l.quantity)).collect();
+    assert_eq!(
+        lines,
+        [("A-1", "WH-OVERFLOW", 2), ("B-1", "WH-OVERFLOW", 1)]
+    );
+    let lines: Vec<(&str, i64)> = of(&split)
+        .lines
+        .iter()
+        .map(|l| (l.location_code.as_str(), l.quantity))
+        .collect();
     assert_eq!(lines, [("WH-PRIMARY", 3), ("WH-OVERFLOW", 2)]);
 
     let stock = stock(&app, "A-1").await;
-    assert_eq!((stock["on_hand"].as_i64(), stock["reserved"].as_i64()), (Some(8), Some(7)));
+    assert_eq!(
+        (stock["on_hand"].as_i64(), stock["reserved"].as_i64()),
+        (Some(8), Some(7))
+    );
     assert_reconciles(&app).await;
 }
 
@@ -59,11 +74,25 @@ async fn channel_eligibility_limits_where_stock_comes_from() {
     wholesale.ship_from = &["WH-PRIMARY"];
     let order = place(&app, &wholesale, &[("W-1", 2)]).await;
     let out = outcomes(&app, 1).await;
-    assert_eq!(out.failed.len(), 1, "the overflow stock is not eligible for wholesale");
+    assert_eq!(
+        out.failed.len(),
+        1,
+        "the overflow stock is not eligible for wholesale"
+    );
     assert_eq!(out.failed[0].order_id, order);
     assert_eq!(out.failed[0].outcome, "rejected");
-    assert_eq!((out.failed[0].shortfalls[0].sku.as_str(), out.failed[0].shortfalls[0].missing), ("W-1", 1));
-    assert_eq!(stock(&app, "W-1").await["reserved"], 0, "reject reserves nothing");
+    assert_eq!(
+        (
+            out.failed[0].shortfalls[0].sku.as_str(),
+            out.failed[0].shortfalls[0].missing
+        ),
+        ("W-1", 1)
+    );
+    assert_eq!(
+        stock(&app, "W-1").await["reserved"],
+        0,
+        "reject reserves nothing"
+    );
 }
 
 #[tokio::test]
@@ -77,7 +106,10 @@ async fn partial_policy_reserves_what_there_is() {
     let out = outcomes(&app, 1).await;
     let r = &out.reserved[0];
     assert_eq!(r.lines.iter().map(|l| l.quantity).sum::<i64>(), 3);
-    assert_eq!((r.shortfalls[0].sku.as_str(), r.shortfalls[0].missing), ("P-1", 2));
+    assert_eq!(
+        (r.shortfalls[0].sku.as_str(), r.shortfalls[0].missing),
+        ("P-1", 2)
+    );
 }
 
 #[tokio::test]
@@ -95,7 +127,10 @@ async fn cancellation_releases_stock_at_once() {
     assert_eq!(out.released[0].lines[0].quantity, 2);
     assert_eq!(reservation_status(&app, &order).await, "released");
     let stock = stock(&app, "C-1").await;
-    assert_eq!((stock["available"].as_i64(), stock["reserved"].as_i64()), (Some(2), Some(0)));
+    assert_eq!(
+        (stock["available"].as_i64(), stock["reserved"].as_i64()),
+        (Some(2), Some(0))
+    );
     assert_reconciles(&app).await;
 }
 
@@ -130,7 +165,10 @@ async fn backorders_fill_by_channel_priority_then_age_when_stock_arrives() {
 
     adjust(&app, "BO-1", "WH-OVERFLOW", 2).await;
     let out = outcomes(&app, 6).await;
-    assert!(out.reserved.iter().any(|r| r.order_id == first), "filled when enough arrived");
+    assert!(
+        out.reserved.iter().any(|r| r.order_id == first),
+        "filled when enough arrived"
+    );
     assert_reconciles(&app).await;
 }
 
@@ -145,14 +183,26 @@ async fn a_redelivered_order_placed_reserves_once() {
     let envelope = Envelope::new::<orders::OrderPlaced>("orders");
     let topic = app.topic(topics::ORDERS_ORDER_EVENTS);
     for _ in 0..3 {
-        publish_with(&app.runtime().producer, &topic, &order_id, &event, &envelope).await;
+        publish_with(
+            &app.runtime().producer,
+            &topic,
+            &order_id,
+            &event,
+            &envelope,
+        )
+        .await;
     }
     // A later, distinct OrderPlaced for the same order (an ops retry) is
     // answered again but reserves nothing more.
     place_again(&app, &order_id, &event).await;
     let db = &app.runtime().db;
     let seen = eventually(Duration::from_secs(30), || async {
-        scalar(db, "SELECT count(*) AS n FROM inbox WHERE consumer = 'inventory.reservations'").await == 2
+        scalar(
+            db,
+            "SELECT count(*) AS n FROM inbox WHERE consumer = 'inventory.reservations'",
+        )
+        .await
+            == 2
     })
     .await;
     assert!(seen, "two distinct events consumed");
@@ -162,6 +212,16 @@ async fn a_redelivered_order_placed_reserves_once() {
     assert_reconciles(&app).await;
 }
 
-async fn place_again(app: &platform::testing::TestApp, order_id: &str, event: &orders::OrderPlaced) {
-    platform::testing::publish(&app.runtime().producer, &app.topic(topics::ORDERS_ORDER_EVENTS), order_id, event).await;
+async fn place_again(
+    app: &platform::testing::TestApp,
+    order_id: &str,
+    event: &orders::OrderPlaced,
+) {
+    platform::testing::publish(
+        &app.runtime().producer,
+        &app.topic(topics::ORDERS_ORDER_EVENTS),
+        order_id,
+        event,
+    )
+    .await;
 }

@@ -48,40 +48,86 @@ async fn an_order_is_normalized_kept_raw_and_placed_with_inventory() {
     let placed: Vec<pb::OrderPlaced> = decode_all(&records);
     assert_eq!(placed.len(), 1);
     let p = &placed[0];
-    assert_eq!((p.order_id.as_str(), p.backorder_policy.as_str(), p.channel_priority), (id, "backorder", 10));
+    assert_eq!(
+        (
+            p.order_id.as_str(),
+            p.backorder_policy.as_str(),
+            p.channel_priority
+        ),
+        (id, "backorder", 10)
+    );
     assert_eq!(p.ship_from, ["WH-PRIMARY", "WH-OVERFLOW"]);
-    assert_eq!((p.lines[0].sku.as_str(), p.lines[0].quantity), ("TEE-RED-M", 2));
+    assert_eq!(
+        (p.lines[0].sku.as_str(), p.lines[0].quantity),
+        ("TEE-RED-M", 2)
+    );
 
     let (_, history) = get(&app, &format!("/v1/orders/{id}/history"), &ops()).await;
     assert_eq!(history[0]["to"], "received");
     assert_eq!(history[0]["actor"], "channel:web-eu");
 }
 
+/// Breaks one thing in a valid body.
+type Change = Box<dyn Fn(&mut Value)>;
+
 #[tokio::test]
 async fn every_validation_error_names_its_field_and_writes_nothing() {
     let app = ready().await;
     let base = order_body("WEB-2001", &[("TEE-RED-M", 1)]);
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>, &str)> = vec![
-        ("unknown SKU", Box::new(|b| b["lines"][0]["sku"] = json!("NOPE-1")), "lines[0].sku"),
-        ("unlisted on the channel", Box::new(|b| b["lines"][0]["sku"] = json!("MUG-1")), "lines[0].sku"),
-        ("quantity zero", Box::new(|b| b["lines"][0]["quantity"] = json!(0)), "lines[0].quantity"),
-        ("negative quantity", Box::new(|b| b["lines"][0]["quantity"] = json!(-2)), "lines[0].quantity"),
+    let cases: Vec<(&str, Change, &str)> = vec![
+        (
+            "unknown SKU",
+            Box::new(|b| b["lines"][0]["sku"] = json!("NOPE-1")),
+            "lines[0].sku",
+        ),
+        (
+            "unlisted on the channel",
+            Box::new(|b| b["lines"][0]["sku"] = json!("MUG-1")),
+            "lines[0].sku",
+        ),
+        (
+            "quantity zero",
+            Box::new(|b| b["lines"][0]["quantity"] = json!(0)),
+            "lines[0].quantity",
+        ),
+        (
+            "negative quantity",
+            Box::new(|b| b["lines"][0]["quantity"] = json!(-2)),
+            "lines[0].quantity",
+        ),
         (
             "another currency",
-            Box::new(|b| b["lines"][0]["unit_price"] = json!({"amount": "19.90", "currency": "USD"})),
+            Box::new(|b| {
+                b["lines"][0]["unit_price"] = json!({"amount": "19.90", "currency": "USD"})
+            }),
             "lines[0].unit_price",
         ),
-        ("totals that don't add up", Box::new(|b| b["total"]["amount"] = json!("24.79")), "total"),
-        ("missing city", Box::new(|b| b["shipping_address"]["city"] = json!("")), "shipping_address.city"),
+        (
+            "totals that don't add up",
+            Box::new(|b| b["total"]["amount"] = json!("24.79")),
+            "total",
+        ),
+        (
+            "missing city",
+            Box::new(|b| b["shipping_address"]["city"] = json!("")),
+            "shipping_address.city",
+        ),
         (
             "missing postal code",
             Box::new(|b| {
-                b["shipping_address"].as_object_mut().unwrap().remove("postal_code");
+                b["shipping_address"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("postal_code");
             }),
             "shipping_address.postal_code",
         ),
         ("no lines", Box::new(|b| b["lines"] = json!([])), "lines"),
-        ("bad email", Box::new(|b| b["customer"]["email"] = json!("ada")), "customer.email"),
+        (
+            "bad email",
+            Box::new(|b| b["customer"]["email"] = json!("ada")),
+            "customer.email",
+        ),
     ];
     for (case, change, field) in cases {
         let mut body = base.clone();
@@ -96,7 +142,11 @@ async fn every_validation_error_names_its_field_and_writes_nothing() {
         assert_eq!(fields(&p), [field], "{case}: {p}");
     }
     assert_eq!(count(&app, "orders").await, 0, "nothing written");
-    assert_eq!(count(&app, "outbox WHERE topic LIKE '%order-events%'").await, 0, "nothing published");
+    assert_eq!(
+        count(&app, "outbox WHERE topic LIKE '%order-events%'").await,
+        0,
+        "nothing published"
+    );
 }
 
 #[tokio::test]
@@ -130,7 +180,13 @@ async fn concurrent_duplicate_posts_create_one_order() {
     for _ in 0..16 {
         let (client, url, body) = (app.client.clone(), app.url("/v1/orders"), body.clone());
         tasks.push(tokio::spawn(async move {
-            let res = client.post(url).bearer_auth(channel_token("amazon-de")).json(&body).send().await.unwrap();
+            let res = client
+                .post(url)
+                .bearer_auth(channel_token("amazon-de"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
             let status = res.status();
             (status, res.json::<Value>().await.unwrap()["id"].clone())
         }));
@@ -139,7 +195,10 @@ async fn concurrent_duplicate_posts_create_one_order() {
     let mut ids = std::collections::HashSet::new();
     for t in tasks {
         let (status, id) = t.await.unwrap();
-        assert!(status == StatusCode::CREATED || status == StatusCode::OK, "{status}");
+        assert!(
+            status == StatusCode::CREATED || status == StatusCode::OK,
+            "{status}"
+        );
         created += usize::from(status == StatusCode::CREATED);
         ids.insert(id.to_string());
     }
@@ -154,29 +213,70 @@ async fn a_channel_sees_only_its_own_orders() {
     let app = ready().await;
     let order = place(&app, "amazon-de", &order_body("AMZ-7", &[("TEE-RED-M", 1)])).await;
     let id = order["id"].as_str().unwrap();
-    let (status, _) = get(&app, &format!("/v1/orders/{id}"), &channel_token("amazon-de")).await;
+    let (status, _) = get(
+        &app,
+        &format!("/v1/orders/{id}"),
+        &channel_token("amazon-de"),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
-    for path in [format!("/v1/orders/{id}"), format!("/v1/orders/{id}/history")] {
+    for path in [
+        format!("/v1/orders/{id}"),
+        format!("/v1/orders/{id}/history"),
+    ] {
         let (status, _) = get(&app, &path, &channel_token("web-eu")).await;
-        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: another channel's order is 404, not 403");
+        assert_eq!(
+            status,
+            StatusCode::NOT_FOUND,
+            "{path}: another channel's order is 404, not 403"
+        );
     }
-    let res = post(&app, &format!("/v1/orders/{id}/cancel"), &channel_token("web-eu"), &json!({"reason": "x"})).await;
+    let res = post(
+        &app,
+        &format!("/v1/orders/{id}/cancel"),
+        &channel_token("web-eu"),
+        &json!({"reason": "x"}),
+    )
+    .await;
     problem(res, StatusCode::NOT_FOUND).await;
     let (_, list) = get(&app, "/v1/orders", &channel_token("web-eu")).await;
     assert!(list["items"].as_array().unwrap().is_empty());
-    let (_, list) = get(&app, "/v1/orders?channel=amazon-de", &channel_token("web-eu")).await;
-    assert!(list["items"].as_array().unwrap().is_empty(), "a channel filter can't widen a channel token");
+    let (_, list) = get(
+        &app,
+        "/v1/orders?channel=amazon-de",
+        &channel_token("web-eu"),
+    )
+    .await;
+    assert!(
+        list["items"].as_array().unwrap().is_empty(),
+        "a channel filter can't widen a channel token"
+    );
 
     // A channel token can't place for another channel; staff must name one.
     let mut body = order_body("WEB-9", &[("TEE-RED-M", 1)]);
     body["channel_id"] = json!("amazon-de");
-    problem(post(&app, "/v1/orders", &channel_token("web-eu"), &body).await, StatusCode::FORBIDDEN).await;
+    problem(
+        post(&app, "/v1/orders", &channel_token("web-eu"), &body).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
     body.as_object_mut().unwrap().remove("channel_id");
-    let p = problem(post(&app, "/v1/orders", &ops(), &body).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let p = problem(
+        post(&app, "/v1/orders", &ops(), &body).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
     assert_eq!(fields(&p), ["channel_id"]);
-    problem(post(&app, "/v1/orders", &token(&[Role::Warehouse]), &body).await, StatusCode::FORBIDDEN).await;
+    problem(
+        post(&app, "/v1/orders", &token(&[Role::Warehouse]), &body).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
     let unregistered = post(&app, "/v1/orders", &channel_token("shop-xy"), &body).await;
-    assert_eq!(fields(&problem(unregistered, StatusCode::UNPROCESSABLE_ENTITY).await), ["channel_id"]);
+    assert_eq!(
+        fields(&problem(unregistered, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["channel_id"]
+    );
 }
 
 #[tokio::test]
@@ -204,20 +304,35 @@ async fn the_channel_registry_validates_and_keeps_secrets_write_only() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(res.json::<Value>().await.unwrap()["webhook_secret_set"], true);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["webhook_secret_set"],
+        true
+    );
 
     let mut bad = channel_body("web", "sometimes");
     let res = put_channel(&app, "web-x", &bad).await;
-    assert_eq!(fields(&problem(res, StatusCode::BAD_REQUEST).await), ["backorder_policy"]);
+    assert_eq!(
+        fields(&problem(res, StatusCode::BAD_REQUEST).await),
+        ["backorder_policy"]
+    );
     bad = channel_body("web", "reject");
     bad["safety_buffer_percent"] = json!(120);
     bad["fraud_threshold"] = json!({"amount": "10", "currency": "USD"});
     bad["webhook_url"] = json!("http://example.com/hook");
     bad["ship_from"] = json!(["wh 1"]);
-    let p = problem(put_channel(&app, "web-x", &bad).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let p = problem(
+        put_channel(&app, "web-x", &bad).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
     assert_eq!(
         fields(&p),
-        ["ship_from[0]", "safety_buffer_percent", "fraud_threshold", "webhook_url"]
+        [
+            "ship_from[0]",
+            "safety_buffer_percent",
+            "fraud_threshold",
+            "webhook_url"
+        ]
     );
     let res = app
         .client
@@ -238,5 +353,8 @@ async fn the_channel_registry_validates_and_keeps_secrets_write_only() {
     .await;
     let events: Vec<pb::ChannelUpserted> = decode_all(&records);
     assert_eq!(events.len(), 2);
-    assert_eq!((events[1].version, events[1].ship_from.as_slice()), (2, &["WH-PRIMARY".to_string()][..]));
+    assert_eq!(
+        (events[1].version, events[1].ship_from.as_slice()),
+        (2, &["WH-PRIMARY".to_string()][..])
+    );
 }

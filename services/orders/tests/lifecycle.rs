@@ -32,16 +32,27 @@ async fn reserved_stock_and_a_paid_order_confirm_with_allocations() {
     reserve(&app, &order, "WH-PRIMARY").await;
     let confirmed = wait_status(&app, &id(&order), "confirmed").await;
     assert!(confirmed["confirmed_at"].is_string());
-    assert_eq!(confirmed["lines"][0]["allocations"], json!([{"location": "WH-PRIMARY", "quantity": 2}]));
+    assert_eq!(
+        confirmed["lines"][0]["allocations"],
+        json!([{"location": "WH-PRIMARY", "quantity": 2}])
+    );
 
     let records = order_events(&app, 2).await;
-    assert_eq!(types_for(&records, &id(&order)), ["OrderPlaced", "OrderConfirmed"]);
+    assert_eq!(
+        types_for(&records, &id(&order)),
+        ["OrderPlaced", "OrderConfirmed"]
+    );
     let confirmed: Vec<pb::OrderConfirmed> = decode_all(&records);
     assert_eq!(confirmed[0].allocations[0].location_code, "WH-PRIMARY");
     assert_eq!(confirmed[0].allocations[0].sku, "TEE-RED-M");
 
     let (_, history) = get(&app, &format!("/v1/orders/{}/history", id(&order)), &ops()).await;
-    let steps: Vec<&str> = history.as_array().unwrap().iter().map(|h| h["to"].as_str().unwrap()).collect();
+    let steps: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["to"].as_str().unwrap())
+        .collect();
     assert_eq!(steps, ["received", "reserved", "confirmed"]);
     assert_eq!(history[1]["actor"], "system:orders.reservations");
 }
@@ -72,16 +83,36 @@ async fn no_stock_under_reject_holds_the_order_and_ops_can_retry() {
     fail_reservation(&app, &order, "rejected").await;
     let held = wait_status(&app, &id(&order), "on_hold").await;
     assert_eq!(held["hold"]["reason"], "stock_conflict");
-    assert!(held["hold"]["detail"].as_str().unwrap().contains("TEE-RED-M short by 1"));
+    assert!(
+        held["hold"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("TEE-RED-M short by 1")
+    );
 
-    let (_, queue) = get(&app, "/v1/exceptions?reason=stock_conflict", &token(&[Role::Support])).await;
+    let (_, queue) = get(
+        &app,
+        "/v1/exceptions?reason=stock_conflict",
+        &token(&[Role::Support]),
+    )
+    .await;
     assert_eq!(queue["items"].as_array().unwrap().len(), 1);
     let (_, other) = get(&app, "/v1/exceptions?reason=fraud_review", &ops()).await;
     assert!(other["items"].as_array().unwrap().is_empty());
 
     let path = format!("/v1/orders/{}/retry-reservation", id(&order));
-    problem(post(&app, &path, &token(&[Role::Support]), &json!({})).await, StatusCode::FORBIDDEN).await;
-    let res = post(&app, &path, &ops(), &json!({"note": "stock moved from the store"})).await;
+    problem(
+        post(&app, &path, &token(&[Role::Support]), &json!({})).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let res = post(
+        &app,
+        &path,
+        &ops(),
+        &json!({"note": "stock moved from the store"}),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.json::<Value>().await.unwrap()["status"], "received");
     reserve(&app, &order, "WH-OVERFLOW").await;
@@ -90,12 +121,23 @@ async fn no_stock_under_reject_holds_the_order_and_ops_can_retry() {
     let records = order_events(&app, 4).await;
     assert_eq!(
         types_for(&records, &id(&order)),
-        ["OrderPlaced", "OrderOnHold", "OrderPlaced", "OrderConfirmed"]
+        [
+            "OrderPlaced",
+            "OrderOnHold",
+            "OrderPlaced",
+            "OrderConfirmed"
+        ]
     );
     let (_, history) = get(&app, &format!("/v1/orders/{}/history", id(&order)), &ops()).await;
     let retry = &history[2];
-    assert_eq!((retry["to"].as_str(), retry["actor"].as_str()), (Some("received"), Some("user:test-user")));
-    assert_eq!(retry["reason"], "reservation retried: stock moved from the store");
+    assert_eq!(
+        (retry["to"].as_str(), retry["actor"].as_str()),
+        (Some("received"), Some("user:test-user"))
+    );
+    assert_eq!(
+        retry["reason"],
+        "reservation retried: stock moved from the store"
+    );
 }
 
 #[tokio::test]
@@ -118,26 +160,44 @@ async fn intake_exceptions_hold_the_order_before_inventory_sees_it() {
     // 30 x 19.90 + 4.90 = 601.90, above the 500 threshold, first order of this email.
     let fraud = order_body("WEB-X", &[("TEE-RED-M", 30)]);
     let mut held = Vec::new();
-    for (body, reason) in [(failed, "payment_failed"), (address, "address_problem"), (fraud, "fraud_review")] {
+    for (body, reason) in [
+        (failed, "payment_failed"),
+        (address, "address_problem"),
+        (fraud, "fraud_review"),
+    ] {
         let order = place(&app, "web-eu", &body).await;
-        assert_eq!((order["status"].as_str(), order["hold"]["reason"].as_str()), (Some("on_hold"), Some(reason)));
+        assert_eq!(
+            (order["status"].as_str(), order["hold"]["reason"].as_str()),
+            (Some("on_hold"), Some(reason))
+        );
         held.push(order);
     }
     // A returning customer above the threshold is not held.
     let mut returning = order_body("WEB-R", &[("TEE-RED-M", 30)]);
     returning["customer"]["email"] = json!("WEB-F@example.com");
-    assert_eq!(place(&app, "web-eu", &returning).await["status"], "received");
+    assert_eq!(
+        place(&app, "web-eu", &returning).await["status"],
+        "received"
+    );
 
     let records = order_events(&app, 4).await;
     let on_hold: Vec<pb::OrderOnHold> = decode_all(&records);
     assert_eq!(on_hold.len(), 3);
     for order in &held {
-        assert_eq!(types_for(&records, &id(order)), ["OrderOnHold"], "inventory is not asked yet");
+        assert_eq!(
+            types_for(&records, &id(order)),
+            ["OrderOnHold"],
+            "inventory is not asked yet"
+        );
     }
 
     // A failed payment is released by recording the payment, not by ops.
     let payment_path = format!("/v1/orders/{}/release", id(&held[0]));
-    problem(post(&app, &payment_path, &ops(), &json!({})).await, StatusCode::CONFLICT).await;
+    problem(
+        post(&app, &payment_path, &ops(), &json!({})).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
     let res = post(
         &app,
         &format!("/v1/orders/{}/payment", id(&held[0])),
@@ -147,15 +207,36 @@ async fn intake_exceptions_hold_the_order_before_inventory_sees_it() {
     .await;
     assert_eq!(res.json::<Value>().await.unwrap()["status"], "received");
     // Fraud cleared by ops: placed with inventory.
-    let res = post(&app, &format!("/v1/orders/{}/release", id(&held[2])), &ops(), &json!({"note": "called the customer"})).await;
+    let res = post(
+        &app,
+        &format!("/v1/orders/{}/release", id(&held[2])),
+        &ops(),
+        &json!({"note": "called the customer"}),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.json::<Value>().await.unwrap()["status"], "received");
     let records = order_events(&app, 6).await;
-    assert_eq!(types_for(&records, &id(&held[2])), ["OrderOnHold", "OrderPlaced"]);
-    assert_eq!(types_for(&records, &id(&held[0])), ["OrderOnHold", "OrderPlaced"]);
+    assert_eq!(
+        types_for(&records, &id(&held[2])),
+        ["OrderOnHold", "OrderPlaced"]
+    );
+    assert_eq!(
+        types_for(&records, &id(&held[0])),
+        ["OrderOnHold", "OrderPlaced"]
+    );
     // Releasing an order that is not on hold is refused.
-    problem(post(&app, &format!("/v1/orders/{}/release", id(&held[2])), &ops(), &json!({})).await, StatusCode::CONFLICT)
-        .await;
+    problem(
+        post(
+            &app,
+            &format!("/v1/orders/{}/release", id(&held[2])),
+            &ops(),
+            &json!({}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -165,21 +246,55 @@ async fn cancellation_is_published_once_and_final() {
     reserve(&app, &order, "WH-PRIMARY").await;
     wait_status(&app, &id(&order), "confirmed").await;
     let path = format!("/v1/orders/{}/cancel", id(&order));
-    problem(post(&app, &path, &channel_token("amazon-de"), &json!({"reason": " "})).await, StatusCode::UNPROCESSABLE_ENTITY)
-        .await;
-    problem(post(&app, &path, &token(&[Role::Warehouse]), &json!({"reason": "x"})).await, StatusCode::FORBIDDEN).await;
+    problem(
+        post(
+            &app,
+            &path,
+            &channel_token("amazon-de"),
+            &json!({"reason": " "}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    problem(
+        post(
+            &app,
+            &path,
+            &token(&[Role::Warehouse]),
+            &json!({"reason": "x"}),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
     for _ in 0..2 {
-        let res = post(&app, &path, &channel_token("amazon-de"), &json!({"reason": "customer changed their mind"})).await;
+        let res = post(
+            &app,
+            &path,
+            &channel_token("amazon-de"),
+            &json!({"reason": "customer changed their mind"}),
+        )
+        .await;
         assert_eq!(res.status(), StatusCode::OK);
         assert_eq!(res.json::<Value>().await.unwrap()["status"], "cancelled");
     }
     let records = order_events(&app, 3).await;
-    assert_eq!(types_for(&records, &id(&order)), ["OrderPlaced", "OrderConfirmed", "OrderCancelled"]);
+    assert_eq!(
+        types_for(&records, &id(&order)),
+        ["OrderPlaced", "OrderConfirmed", "OrderCancelled"]
+    );
     let cancelled: Vec<pb::OrderCancelled> = decode_all(&records);
     assert_eq!(cancelled[0].cancelled_by, "channel:amazon-de");
     // A late answer from inventory doesn't revive it; payment can't either.
     reserve(&app, &order, "WH-PRIMARY").await;
-    let res = post(&app, &format!("/v1/orders/{}/payment", id(&order)), &ops(), &json!({"payment_status": "paid"})).await;
+    let res = post(
+        &app,
+        &format!("/v1/orders/{}/payment", id(&order)),
+        &ops(),
+        &json!({"payment_status": "paid"}),
+    )
+    .await;
     problem(res, StatusCode::CONFLICT).await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let (_, now) = get(&app, &format!("/v1/orders/{}", id(&order)), &ops()).await;

@@ -68,7 +68,12 @@ async fn status_changes_reach_the_feed_and_a_signed_webhook_with_retries() {
     channel(&app, "web-eu", channel_body("web", "reject")).await;
     list_sku(&app, "TEE-RED-M", &["amazon-de", "web-eu"]).await;
 
-    let order = place(&app, "amazon-de", &order_body("AMZ-W1", &[("TEE-RED-M", 1)])).await;
+    let order = place(
+        &app,
+        "amazon-de",
+        &order_body("AMZ-W1", &[("TEE-RED-M", 1)]),
+    )
+    .await;
     place(&app, "web-eu", &order_body("WEB-W1", &[("TEE-RED-M", 1)])).await;
     reserve(&app, &order, "WH-PRIMARY").await;
     let order_id = order["id"].as_str().unwrap();
@@ -76,32 +81,59 @@ async fn status_changes_reach_the_feed_and_a_signed_webhook_with_retries() {
 
     // The feed: received, reserved, confirmed, in order, only this channel's.
     let feed = eventually_some(Duration::from_secs(10), || async {
-        let (status, page) = get(&app, "/v1/channels/amazon-de/updates", &channel_token("amazon-de")).await;
+        let (status, page) = get(
+            &app,
+            "/v1/channels/amazon-de/updates",
+            &channel_token("amazon-de"),
+        )
+        .await;
         assert_eq!(status, StatusCode::OK);
         (page["items"].as_array().unwrap().len() == 3).then_some(page)
     })
     .await
     .expect("three updates in the feed");
     let items = feed["items"].as_array().unwrap();
-    let statuses: Vec<&str> = items.iter().map(|i| i["status"].as_str().unwrap()).collect();
+    let statuses: Vec<&str> = items
+        .iter()
+        .map(|i| i["status"].as_str().unwrap())
+        .collect();
     assert_eq!(statuses, ["received", "reserved", "confirmed"]);
     assert!(items.iter().all(|i| i["external_order_id"] == "AMZ-W1"));
-    let seqs: Vec<i64> = items.iter().map(|i| i["sequence"].as_i64().unwrap()).collect();
+    let seqs: Vec<i64> = items
+        .iter()
+        .map(|i| i["sequence"].as_i64().unwrap())
+        .collect();
     assert!(seqs.windows(2).all(|w| w[0] < w[1]));
     let cursor = feed["next_cursor"].as_str().unwrap();
-    let (_, rest) = get(&app, &format!("/v1/channels/amazon-de/updates?cursor={cursor}"), &channel_token("amazon-de")).await;
+    let (_, rest) = get(
+        &app,
+        &format!("/v1/channels/amazon-de/updates?cursor={cursor}"),
+        &channel_token("amazon-de"),
+    )
+    .await;
     assert!(rest["items"].as_array().unwrap().is_empty());
-    let (status, _) = get(&app, "/v1/channels/amazon-de/updates", &channel_token("web-eu")).await;
+    let (status, _) = get(
+        &app,
+        "/v1/channels/amazon-de/updates",
+        &channel_token("web-eu"),
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "another channel's feed");
 
     // Webhooks: the first attempt fails (500), the retry after ~1 s succeeds;
     // every delivered body is signed with the channel's secret.
-    let delivered = eventually(Duration::from_secs(20), || async { seen.lock().unwrap().len() >= 3 }).await;
+    let delivered = eventually(Duration::from_secs(20), || async {
+        seen.lock().unwrap().len() >= 3
+    })
+    .await;
     assert!(delivered, "three updates delivered");
     let received = seen.lock().unwrap().clone();
     let mut statuses = Vec::new();
     for (signature, body) in &received {
-        assert!(webhook::verify(SECRET, signature, body), "valid signature: {signature}");
+        assert!(
+            webhook::verify(SECRET, signature, body),
+            "valid signature: {signature}"
+        );
         assert!(!webhook::verify("wrong-secret-0000", signature, body));
         let payload: Value = serde_json::from_slice(body).unwrap();
         assert_eq!(payload["type"], "order.status_changed");
@@ -117,8 +149,19 @@ async fn status_changes_reach_the_feed_and_a_signed_webhook_with_retries() {
     assert_eq!(log.len(), 3);
     assert!(log.iter().all(|d| d["status"] == "delivered"));
     let retried: Vec<&Value> = log.iter().filter(|d| d["attempts"] == 2).collect();
-    assert_eq!(retried.len(), 1, "exactly one delivery needed a retry: {log:?}");
-    assert_eq!(count(&app, "webhook_attempts").await, 4, "every attempt is logged");
-    assert_eq!(count(&app, "webhook_attempts WHERE status_code = 500").await, 1);
+    assert_eq!(
+        retried.len(),
+        1,
+        "exactly one delivery needed a retry: {log:?}"
+    );
+    assert_eq!(
+        count(&app, "webhook_attempts").await,
+        4,
+        "every attempt is logged"
+    );
+    assert_eq!(
+        count(&app, "webhook_attempts WHERE status_code = 500").await,
+        1
+    );
     server.stop(false).await;
 }

@@ -69,6 +69,7 @@ pub async fn get_json(app: &TestApp, path: &str, bearer: &str) -> (StatusCode, V
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
+#[allow(unused_imports)] // not every test binary uses both
 pub use platform::testing::{fields, problem};
 
 /// Counts rows of a table in the app's database.

@@ -24,7 +24,13 @@ pub fn ops() -> String {
 }
 
 pub async fn get(app: &TestApp, path: &str, bearer: &str) -> (StatusCode, Value) {
-    let res = app.client.get(app.url(path)).bearer_auth(bearer).send().await.expect("request");
+    let res = app
+        .client
+        .get(app.url(path))
+        .bearer_auth(bearer)
+        .send()
+        .await
+        .expect("request");
     let status = res.status();
     (status, res.json().await.unwrap_or(Value::Null))
 }
@@ -48,11 +54,26 @@ pub async fn seed_skus(app: &TestApp, skus: &[&str]) {
         updated_at: Some(domain::events::timestamp(chrono::Utc::now())),
         ..Default::default()
     };
-    publish(&rt.producer, &app.topic(topics::CATALOG_PRODUCT_EVENTS), &event.product_id, &event).await;
+    publish(
+        &rt.producer,
+        &app.topic(topics::CATALOG_PRODUCT_EVENTS),
+        &event.product_id,
+        &event,
+    )
+    .await;
     let want = skus.len() as i64;
-    let list = skus.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(",");
+    let list = skus
+        .iter()
+        .map(|s| format!("'{s}'"))
+        .collect::<Vec<_>>()
+        .join(",");
     let known = eventually(Duration::from_secs(30), || async {
-        scalar(&rt.db, &format!("SELECT count(*) AS n FROM skus WHERE sku IN ({list})")).await == want
+        scalar(
+            &rt.db,
+            &format!("SELECT count(*) AS n FROM skus WHERE sku IN ({list})"),
+        )
+        .await
+            == want
     })
     .await;
     assert!(known, "SKUs {skus:?} projected from catalog events");
@@ -98,9 +119,21 @@ pub async fn seed_channel(app: &TestApp, c: Channel<'_>) {
         active: true,
         version: c.version,
     };
-    publish(&rt.producer, &app.topic(topics::ORDERS_CHANNEL_EVENTS), c.id, &event).await;
-    let sql = format!("SELECT count(*) AS n FROM channels WHERE id = '{}' AND version = {}", c.id, c.version);
-    let known = eventually(Duration::from_secs(30), || async { scalar(&rt.db, &sql).await == 1 }).await;
+    publish(
+        &rt.producer,
+        &app.topic(topics::ORDERS_CHANNEL_EVENTS),
+        c.id,
+        &event,
+    )
+    .await;
+    let sql = format!(
+        "SELECT count(*) AS n FROM channels WHERE id = '{}' AND version = {}",
+        c.id, c.version
+    );
+    let known = eventually(Duration::from_secs(30), || async {
+        scalar(&rt.db, &sql).await == 1
+    })
+    .await;
     assert!(known, "channel {} projected", c.id);
 }
 
@@ -135,14 +168,30 @@ pub async fn place(app: &TestApp, channel: &Channel<'_>, lines: &[(&str, i64)]) 
     place_with(app, channel, lines, None).await
 }
 
-pub async fn place_with(app: &TestApp, channel: &Channel<'_>, lines: &[(&str, i64)], hold: Option<&str>) -> String {
+pub async fn place_with(
+    app: &TestApp,
+    channel: &Channel<'_>,
+    lines: &[(&str, i64)],
+    hold: Option<&str>,
+) -> String {
     let order_id = Uuid::now_v7().to_string();
     let event = order_placed(&order_id, channel, lines, hold);
-    publish(&app.runtime().producer, &app.topic(topics::ORDERS_ORDER_EVENTS), &order_id, &event).await;
+    publish(
+        &app.runtime().producer,
+        &app.topic(topics::ORDERS_ORDER_EVENTS),
+        &order_id,
+        &event,
+    )
+    .await;
     order_id
 }
 
-pub fn order_placed(order_id: &str, channel: &Channel<'_>, lines: &[(&str, i64)], hold: Option<&str>) -> orders::OrderPlaced {
+pub fn order_placed(
+    order_id: &str,
+    channel: &Channel<'_>,
+    lines: &[(&str, i64)],
+    hold: Option<&str>,
+) -> orders::OrderPlaced {
     orders::OrderPlaced {
         order_id: order_id.into(),
         channel_id: channel.id.into(),
@@ -174,7 +223,13 @@ pub async fn cancel(app: &TestApp, order_id: &str, channel: &str) {
         cancelled_by: "channel:test".into(),
         cancelled_at: None,
     };
-    publish(&app.runtime().producer, &app.topic(topics::ORDERS_ORDER_EVENTS), order_id, &event).await;
+    publish(
+        &app.runtime().producer,
+        &app.topic(topics::ORDERS_ORDER_EVENTS),
+        order_id,
+        &event,
+    )
+    .await;
 }
 
 /// Reservation outcomes published so far (waits for at least `want`).
@@ -243,7 +298,10 @@ pub async fn assert_reconciles(app: &TestApp) {
          FROM movements m WHERE m.sku = s.sku AND m.location_id = s.location_id), 0)",
     )
     .await;
-    assert_eq!(reserved_drift, 0, "reserved equals the sum of its movements");
+    assert_eq!(
+        reserved_drift, 0,
+        "reserved equals the sum of its movements"
+    );
     let lines_drift = scalar(
         db,
         "SELECT count(*) AS n FROM stock s WHERE s.reserved <> COALESCE((SELECT sum(quantity) \
@@ -251,6 +309,10 @@ pub async fn assert_reconciles(app: &TestApp) {
     )
     .await;
     assert_eq!(lines_drift, 0, "reserved equals what orders and holds hold");
-    let oversold = scalar(db, "SELECT count(*) AS n FROM stock WHERE reserved > on_hand OR on_hand < 0").await;
+    let oversold = scalar(
+        db,
+        "SELECT count(*) AS n FROM stock WHERE reserved > on_hand OR on_hand < 0",
+    )
+    .await;
     assert_eq!(oversold, 0, "nothing oversold");
 }

@@ -23,7 +23,13 @@ pub fn ops() -> String {
 }
 
 pub async fn get(app: &TestApp, path: &str, bearer: &str) -> (StatusCode, Value) {
-    let res = app.client.get(app.url(path)).bearer_auth(bearer).send().await.expect("request");
+    let res = app
+        .client
+        .get(app.url(path))
+        .bearer_auth(bearer)
+        .send()
+        .await
+        .expect("request");
     let status = res.status();
     (status, res.json().await.unwrap_or(Value::Null))
 }
@@ -85,10 +91,19 @@ pub async fn list_sku(app: &TestApp, sku: &str, channels: &[&str]) {
         }],
         ..Default::default()
     };
-    publish(&rt.producer, &app.topic(topics::CATALOG_PRODUCT_EVENTS), &event.product_id, &event).await;
+    publish(
+        &rt.producer,
+        &app.topic(topics::CATALOG_PRODUCT_EVENTS),
+        &event.product_id,
+        &event,
+    )
+    .await;
     let sql = format!("SELECT count(*) AS n FROM catalog_skus WHERE sku = '{sku}'");
     assert!(
-        eventually(Duration::from_secs(30), || async { scalar(&rt.db, &sql).await == 1 }).await,
+        eventually(Duration::from_secs(30), || async {
+            scalar(&rt.db, &sql).await == 1
+        })
+        .await,
         "{sku} projected"
     );
 }
@@ -118,7 +133,13 @@ pub fn order_body(external_id: &str, lines: &[(&str, i64)]) -> Value {
 
 /// Places an order with a channel token; returns the created order.
 pub async fn place(app: &TestApp, channel: &str, body: &Value) -> Value {
-    let res = post(app, "/v1/orders", &platform::testing::channel_token(channel), body).await;
+    let res = post(
+        app,
+        "/v1/orders",
+        &platform::testing::channel_token(channel),
+        body,
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::CREATED, "{:?}", res.text().await);
     res.json().await.unwrap()
 }
@@ -143,7 +164,13 @@ pub async fn reserve(app: &TestApp, order: &Value, location: &str) {
         reserved_at: None,
     };
     let id = event.order_id.clone();
-    publish(&app.runtime().producer, &app.topic(topics::INVENTORY_RESERVATION_EVENTS), &id, &event).await;
+    publish(
+        &app.runtime().producer,
+        &app.topic(topics::INVENTORY_RESERVATION_EVENTS),
+        &id,
+        &event,
+    )
+    .await;
 }
 
 pub async fn fail_reservation(app: &TestApp, order: &Value, outcome: &str) {
@@ -160,7 +187,13 @@ pub async fn fail_reservation(app: &TestApp, order: &Value, outcome: &str) {
         failed_at: None,
     };
     let id = event.order_id.clone();
-    publish(&app.runtime().producer, &app.topic(topics::INVENTORY_RESERVATION_EVENTS), &id, &event).await;
+    publish(
+        &app.runtime().producer,
+        &app.topic(topics::INVENTORY_RESERVATION_EVENTS),
+        &id,
+        &event,
+    )
+    .await;
 }
 
 /// Waits for the order to reach `status`; returns it.
@@ -175,7 +208,13 @@ pub async fn wait_status(app: &TestApp, id: &str, status: &str) -> Value {
 
 /// The order events published so far (at least `want`).
 pub async fn order_events(app: &TestApp, want: usize) -> Vec<platform::testing::ReadRecord> {
-    read_topic(&app.topic(topics::ORDERS_ORDER_EVENTS), want, Duration::from_secs(30), Duration::from_millis(500)).await
+    read_topic(
+        &app.topic(topics::ORDERS_ORDER_EVENTS),
+        want,
+        Duration::from_secs(30),
+        Duration::from_millis(500),
+    )
+    .await
 }
 
 /// Event types of `records` for one order key.
@@ -183,10 +222,20 @@ pub fn types_for(records: &[platform::testing::ReadRecord], order_id: &str) -> V
     records
         .iter()
         .filter(|r| r.key.as_deref() == Some(order_id))
-        .map(|r| r.headers["event-type"].rsplit('.').next().unwrap().to_string())
+        .map(|r| {
+            r.headers["event-type"]
+                .rsplit('.')
+                .next()
+                .unwrap()
+                .to_string()
+        })
         .collect()
 }
 
 pub async fn count(app: &TestApp, table: &str) -> i64 {
-    scalar(&app.runtime().db, &format!("SELECT count(*) AS n FROM {table}")).await
+    scalar(
+        &app.runtime().db,
+        &format!("SELECT count(*) AS n FROM {table}"),
+    )
+    .await
 }
