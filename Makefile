@@ -54,8 +54,9 @@ openapi: ## Regenerate docs/openapi/<service>.json from the service binaries
 	  echo "docs/openapi/$$svc.json"; \
 	done
 
-bench: ## Catalog start-up, idle RSS and load figures for docs/benchmarks.md (release build)
+bench: ## Figures for docs/benchmarks.md (release build): catalog start-up, RSS, SKU lookups; order intake, placed -> confirmed
 	scripts/bench.sh
+	scripts/bench-orders.sh
 
 load: bench ## Same as bench (the peak-season load harness comes with its own issue)
 

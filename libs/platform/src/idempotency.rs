@@ -4,6 +4,7 @@
 
 use std::future::{Ready, ready};
 
+use crate::db::CachedExt;
 use actix_web::{FromRequest, HttpRequest, dev::Payload};
 use diesel::sql_types::{Jsonb, SmallInt, Text};
 use diesel_async::RunQueryDsl;
@@ -75,6 +76,7 @@ pub async fn claim<T: DeserializeOwned>(
     .bind::<Text, _>(scope)
     .bind::<Text, _>(key)
     .bind::<Text, _>(hash)
+    .cached()
     .execute(conn)
     .await?;
     if inserted == 1 {
@@ -86,6 +88,7 @@ pub async fn claim<T: DeserializeOwned>(
     )
     .bind::<Text, _>(scope)
     .bind::<Text, _>(key)
+    .cached()
     .get_result(conn)
     .await?;
     if stored.request_hash != hash {
@@ -120,6 +123,7 @@ pub async fn record<T: Serialize>(
     .bind::<Text, _>(key)
     .bind::<SmallInt, _>(status as i16)
     .bind::<Jsonb, _>(body)
+    .cached()
     .execute(conn)
     .await?;
     Ok(())

@@ -1,6 +1,7 @@
 //! The idempotent inbox: a consumer records each event id in the same
 //! transaction that applies the event, so a redelivered record applies nothing.
 
+use crate::db::CachedExt;
 use diesel::sql_types::{Text, Uuid};
 use diesel_async::RunQueryDsl;
 
@@ -20,6 +21,7 @@ pub async fn claim(conn: &mut Conn, consumer: &str, record: &Record) -> diesel::
     .bind::<Uuid, _>(record.envelope.event_id.as_uuid())
     .bind::<Text, _>(&record.topic)
     .bind::<Text, _>(&record.envelope.event_type)
+    .cached()
     .execute(conn)
     .await?;
     Ok(inserted == 1)

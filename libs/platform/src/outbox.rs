@@ -11,6 +11,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::db::CachedExt;
 use diesel::sql_types::{Array, BigInt, Bytea, Integer, Jsonb, Nullable, Text, Uuid};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use domain::events::{Envelope, Event};
@@ -69,6 +70,7 @@ impl Outbox {
         .bind::<Text, _>(E::TYPE)
         .bind::<Jsonb, _>(headers)
         .bind::<Bytea, _>(event.encode_to_vec())
+        .cached()
         .execute(conn)
         .await?;
         Ok(envelope.event_id)
@@ -126,7 +128,7 @@ pub async fn relay_batch(
         // across replicas. The lock ends with the transaction.
         let turn: Locked = diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS locked")
             .bind::<BigInt, _>(RELAY_LOCK)
-            .get_result(tx)
+            .cached().get_result(tx)
             .await?;
         if !turn.locked {
             return Ok(0);
@@ -137,7 +139,7 @@ pub async fn relay_batch(
              ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
         )
         .bind::<BigInt, _>(batch_size)
-        .load(tx)
+        .cached().load(tx)
         .await?;
         if rows.is_empty() {
             return Ok(0);
@@ -168,7 +170,7 @@ pub async fn relay_batch(
                     .bind::<BigInt, _>(row.id)
                     .bind::<Text, _>(err.to_string())
                     .bind::<BigInt, _>(backoff_ms)
-                    .execute(tx)
+                    .cached().execute(tx)
                     .await?;
                 }
             }
@@ -177,7 +179,7 @@ pub async fn relay_batch(
             "UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1)",
         )
         .bind::<Array<BigInt>, _>(&sent)
-        .execute(tx)
+        .cached().execute(tx)
         .await?;
         Ok(sent.len())
     })
@@ -191,6 +193,7 @@ async fn record_backlog(pool: &DbPool, metrics: &Metrics) -> anyhow::Result<()> 
          extract(epoch FROM now() - min(created_at))::bigint AS oldest_age \
          FROM outbox WHERE published_at IS NULL",
     )
+    .cached()
     .get_result(&mut conn)
     .await?;
     metrics.outbox_pending.set(backlog.pending);
@@ -211,7 +214,10 @@ pub async fn prune(pool: &DbPool) -> anyhow::Result<()> {
         "DELETE FROM idempotency_keys WHERE created_at < now() - interval '24 hours'",
         "DELETE FROM inbox WHERE received_at < now() - interval '30 days'",
     ] {
-        diesel::sql_query(statement).execute(&mut conn).await?;
+        diesel::sql_query(statement)
+            .cached()
+            .execute(&mut conn)
+            .await?;
     }
     Ok(())
 }

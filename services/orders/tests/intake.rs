@@ -35,6 +35,8 @@ async fn an_order_is_normalized_kept_raw_and_placed_with_inventory() {
     assert_eq!(order["total"]["amount"], "44.70");
     assert_eq!(order["billing_address"], order["shipping_address"]);
     let id = order["id"].as_str().unwrap();
+    let (_, stored) = get(&app, &format!("/v1/orders/{id}"), &ops()).await;
+    assert_eq!(stored, order, "the 201 body is the stored order");
 
     // The raw payload is kept verbatim, unknown fields included.
     let raw = platform::testing::scalar(

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use diesel::sql_types::{Array, BigInt, Bool, Text, Timestamptz};
 use diesel_async::RunQueryDsl;
 use domain::contracts::inventory::AvailabilityChange;
+use platform::db::CachedExt;
 use platform::db::Conn;
 
 use super::ChannelRow;
@@ -65,6 +66,7 @@ pub async fn publish_dirty(
     }
     let locked: Locked = diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS locked")
         .bind::<BigInt, _>(PUBLISHER_LOCK)
+        .cached()
         .get_result(conn)
         .await?;
     if !locked.locked {
@@ -80,7 +82,7 @@ pub async fn publish_dirty(
          (SELECT sku FROM availability_dirty ORDER BY sku LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING sku",
     )
     .bind::<BigInt, _>(batch)
-    .load(conn)
+    .cached().load(conn)
     .await?;
     if dirty.is_empty() {
         return Ok(Some(Vec::new()));
@@ -110,7 +112,7 @@ pub async fn publish_dirty(
     .bind::<Array<Text>, _>(ch)
     .bind::<Array<Text>, _>(sk)
     .bind::<Array<BigInt>, _>(ats)
-    .load(conn)
+    .cached().load(conn)
     .await
     .map(Some)
 }
@@ -121,6 +123,7 @@ pub async fn mark_all_dirty(conn: &mut Conn) -> diesel::QueryResult<()> {
         "INSERT INTO availability_dirty (sku) SELECT DISTINCT sku FROM stock ORDER BY 1 \
          ON CONFLICT DO NOTHING",
     )
+    .cached()
     .execute(conn)
     .await?;
     Ok(())
@@ -140,6 +143,7 @@ pub async fn changes(
     .bind::<Text, _>(channel)
     .bind::<BigInt, _>(after)
     .bind::<BigInt, _>(limit)
+    .cached()
     .load(conn)
     .await?;
     Ok(rows

@@ -6,6 +6,7 @@ use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamptz, Uuid
 use diesel_async::RunQueryDsl;
 use domain::contracts::inventory::{LocationInput, LocationKind, LocationView};
 use platform::ApiError;
+use platform::db::CachedExt;
 use platform::db::Conn;
 
 #[derive(Debug, Clone, diesel::QueryableByName)]
@@ -59,6 +60,7 @@ const COLUMNS: &str =
 pub async fn by_code(conn: &mut Conn, code: &str) -> diesel::QueryResult<Option<LocationRow>> {
     diesel::sql_query(format!("SELECT {COLUMNS} FROM locations WHERE code = $1"))
         .bind::<Text, _>(code)
+        .cached()
         .get_result(conn)
         .await
         .optional()
@@ -68,6 +70,7 @@ pub async fn list(conn: &mut Conn) -> diesel::QueryResult<Vec<LocationRow>> {
     diesel::sql_query(format!(
         "SELECT {COLUMNS} FROM locations ORDER BY priority, code"
     ))
+    .cached()
     .load(conn)
     .await
 }
@@ -99,6 +102,7 @@ pub async fn upsert(
     .bind::<Integer, _>(input.priority)
     .bind::<Nullable<Text>, _>(input.region.as_deref())
     .bind::<Bool, _>(input.active)
+    .cached()
     .get_result(conn)
     .await?;
     let row = by_code(conn, code)

@@ -12,6 +12,7 @@ pub mod stock;
 use chrono::{DateTime, Utc};
 use diesel::sql_types::{Array, BigInt, Bool, Integer, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
+use platform::db::CachedExt;
 use platform::db::Conn;
 
 /// Records a SKU from a catalog event. Status only moves forward in time: an
@@ -32,7 +33,7 @@ pub async fn upsert_sku(
     .bind::<SqlUuid, _>(product_id)
     .bind::<Text, _>(status)
     .bind::<Timestamptz, _>(at)
-    .execute(conn)
+    .cached().execute(conn)
     .await?;
     Ok(())
 }
@@ -46,6 +47,7 @@ pub async fn sku_known(conn: &mut Conn, sku: &str) -> diesel::QueryResult<bool> 
     let row: Known =
         diesel::sql_query("SELECT EXISTS (SELECT 1 FROM skus WHERE sku = $1) AS known")
             .bind::<Text, _>(sku)
+            .cached()
             .get_result(conn)
             .await?;
     Ok(row.known)
@@ -95,7 +97,7 @@ pub async fn upsert_channel(
     .bind::<Integer, _>(e.safety_buffer_percent)
     .bind::<Bool, _>(e.active)
     .bind::<BigInt, _>(e.version)
-    .execute(conn)
+    .cached().execute(conn)
     .await?;
     Ok(n == 1)
 }
@@ -107,6 +109,7 @@ pub async fn channel(conn: &mut Conn, id: &str) -> diesel::QueryResult<Option<Ch
          safety_buffer_percent, active FROM channels WHERE id = $1",
     )
     .bind::<Text, _>(id)
+    .cached()
     .get_result(conn)
     .await
     .optional()
@@ -117,6 +120,7 @@ pub async fn active_channels(conn: &mut Conn) -> diesel::QueryResult<Vec<Channel
         "SELECT id, backorder_policy, ship_from, priority, safety_buffer_units, \
          safety_buffer_percent, active FROM channels WHERE active ORDER BY id",
     )
+    .cached()
     .load(conn)
     .await
 }

@@ -9,6 +9,7 @@ use diesel::sql_types::{Array, Integer, Jsonb, Nullable, Text, Timestamptz, Uuid
 use diesel_async::RunQueryDsl;
 use domain::contracts::inventory::{ReservationView, ReservedLineView, ShortfallView};
 use domain::contracts::orders::BackorderPolicy;
+use platform::db::CachedExt;
 use platform::db::Conn;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -121,6 +122,7 @@ async fn set_status(
     .bind::<SqlUuid, _>(order_id)
     .bind::<Text, _>(status)
     .bind::<Jsonb, _>(serde_json::to_value(shorts).expect("serializes"))
+    .cached()
     .execute(conn)
     .await?;
     Ok(())
@@ -217,10 +219,24 @@ pub async fn place(
             quantity: l.quantity,
         })
         .collect();
-    diesel::sql_query(
+    // One statement creates the row or, for an order seen before (a retry),
+    // takes the policy sent now; either way the row is locked.
+    #[derive(diesel::QueryableByName)]
+    struct Seen {
+        #[diesel(sql_type = Text)]
+        status: String,
+    }
+    let seen: Seen = diesel::sql_query(
         "INSERT INTO order_reservations (order_id, channel_id, status, backorder_policy, ship_from, \
          channel_priority, placed_at, lines) VALUES ($1, $2, 'rejected', $3, $4, $5, $6, $7) \
-         ON CONFLICT (order_id) DO NOTHING",
+         ON CONFLICT (order_id) DO UPDATE SET \
+           backorder_policy = CASE WHEN order_reservations.status IN ('rejected', 'backordered') \
+                              THEN EXCLUDED.backorder_policy ELSE order_reservations.backorder_policy END, \
+           ship_from = CASE WHEN order_reservations.status IN ('rejected', 'backordered') \
+                       THEN EXCLUDED.ship_from ELSE order_reservations.ship_from END, \
+           channel_priority = CASE WHEN order_reservations.status IN ('rejected', 'backordered') \
+                              THEN EXCLUDED.channel_priority ELSE order_reservations.channel_priority END \
+         RETURNING status",
     )
     .bind::<SqlUuid, _>(order.order_id)
     .bind::<Text, _>(&order.channel_id)
@@ -229,15 +245,10 @@ pub async fn place(
     .bind::<Integer, _>(order.channel_priority)
     .bind::<Timestamptz, _>(order.placed_at)
     .bind::<Jsonb, _>(serde_json::to_value(&lines).expect("serializes"))
-    .execute(conn)
-    .await?;
-    let row: OrderRow = diesel::sql_query(format!(
-        "SELECT {ORDER_COLUMNS} FROM order_reservations WHERE order_id = $1 FOR UPDATE"
-    ))
-    .bind::<SqlUuid, _>(order.order_id)
+    .cached()
     .get_result(conn)
     .await?;
-    match row.status.as_str() {
+    match seen.status.as_str() {
         "reserved" => {
             let lines = stock::reserved_lines(conn, order.order_id).await?;
             return Ok(Outcome::AlreadyReserved(picks_of(lines)));
@@ -245,17 +256,6 @@ pub async fn place(
         "released" => return Ok(Outcome::Ignored),
         _ => {}
     }
-    // The policy may have changed since a first attempt (a retry): use this one.
-    diesel::sql_query(
-        "UPDATE order_reservations SET backorder_policy = $2, ship_from = $3, channel_priority = $4 \
-         WHERE order_id = $1",
-    )
-    .bind::<SqlUuid, _>(order.order_id)
-    .bind::<Text, _>(order.policy.as_str())
-    .bind::<Array<Text>, _>(&order.ship_from)
-    .bind::<Integer, _>(order.channel_priority)
-    .execute(conn)
-    .await?;
     if let Some(hold_id) = order.hold_id {
         convert_hold(conn, hold_id, order, actor).await?;
     }
@@ -287,6 +287,7 @@ async fn convert_hold(
         "SELECT channel_id FROM holds WHERE id = $1 AND status = 'active' FOR UPDATE",
     )
     .bind::<SqlUuid, _>(hold_id)
+    .cached()
     .get_result(conn)
     .await
     .optional()?;
@@ -303,6 +304,7 @@ async fn convert_hold(
     )
     .bind::<SqlUuid, _>(hold_id)
     .bind::<SqlUuid, _>(order.order_id)
+    .cached()
     .execute(conn)
     .await?;
     Ok(())
@@ -324,12 +326,14 @@ pub async fn cancel(
     )
     .bind::<SqlUuid, _>(order_id)
     .bind::<Text, _>(channel_id)
+    .cached()
     .execute(conn)
     .await?;
     let row: OrderRow = diesel::sql_query(format!(
         "SELECT {ORDER_COLUMNS} FROM order_reservations WHERE order_id = $1 FOR UPDATE"
     ))
     .bind::<SqlUuid, _>(order_id)
+    .cached()
     .get_result(conn)
     .await?;
     let released = if row.status == "reserved" {
@@ -361,6 +365,7 @@ pub async fn backordered(
          ORDER BY channel_priority, placed_at, order_id LIMIT $1",
     )
     .bind::<diesel::sql_types::BigInt, _>(limit)
+    .cached()
     .load(conn)
     .await?;
     Ok(rows
@@ -381,6 +386,7 @@ pub async fn fill_backorder(
          WHERE order_id = $1 AND status = 'backordered' FOR UPDATE SKIP LOCKED"
     ))
     .bind::<SqlUuid, _>(order_id)
+    .cached()
     .get_result(conn)
     .await
     .optional()?;
@@ -407,6 +413,7 @@ pub async fn view(conn: &mut Conn, order_id: Uuid) -> diesel::QueryResult<Option
         "SELECT {ORDER_COLUMNS} FROM order_reservations WHERE order_id = $1"
     ))
     .bind::<SqlUuid, _>(order_id)
+    .cached()
     .get_result(conn)
     .await
     .optional()?;
@@ -489,6 +496,7 @@ pub async fn create_hold(
     .bind::<Text, _>(channel_id)
     .bind::<diesel::sql_types::Double, _>(ttl_seconds as f64)
     .bind::<Text, _>(actor)
+    .cached()
     .get_result(conn)
     .await?;
     stock::reserve(conn, id, "hold", &picks, actor).await?;
@@ -498,6 +506,7 @@ pub async fn create_hold(
 pub async fn hold(conn: &mut Conn, id: Uuid) -> diesel::QueryResult<Option<HoldRow>> {
     diesel::sql_query(format!("SELECT {HOLD_COLUMNS} FROM holds WHERE id = $1"))
         .bind::<SqlUuid, _>(id)
+        .cached()
         .get_result(conn)
         .await
         .optional()
@@ -515,7 +524,7 @@ pub async fn end_hold(
         "SELECT {HOLD_COLUMNS} FROM holds WHERE id = $1 AND status = 'active' FOR UPDATE SKIP LOCKED"
     ))
     .bind::<SqlUuid, _>(id)
-    .get_result(conn)
+    .cached().get_result(conn)
     .await
     .optional()?;
     if locked.is_none() {
@@ -527,6 +536,7 @@ pub async fn end_hold(
     diesel::sql_query("UPDATE holds SET status = $2, updated_at = now() WHERE id = $1")
         .bind::<SqlUuid, _>(id)
         .bind::<Text, _>(status)
+        .cached()
         .execute(conn)
         .await?;
     Ok(true)
@@ -544,6 +554,7 @@ pub async fn expired_holds(conn: &mut Conn, limit: i64) -> diesel::QueryResult<V
          ORDER BY expires_at LIMIT $1",
     )
     .bind::<diesel::sql_types::BigInt, _>(limit)
+    .cached()
     .load(conn)
     .await?;
     Ok(rows.into_iter().map(|r| r.id).collect())

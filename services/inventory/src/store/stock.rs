@@ -9,6 +9,7 @@ use diesel::sql_types::{
 };
 use diesel_async::RunQueryDsl;
 use domain::contracts::inventory::{MovementView, SkuStockView, StockLevel};
+use platform::db::CachedExt;
 use platform::db::Conn;
 use uuid::Uuid;
 
@@ -43,6 +44,7 @@ pub async fn lock(conn: &mut Conn, skus: &BTreeSet<String>) -> diesel::QueryResu
          WHERE s.sku = ANY($1) ORDER BY s.sku, s.location_id FOR UPDATE OF s",
     )
     .bind::<Array<Text>, _>(skus)
+    .cached()
     .load(conn)
     .await
 }
@@ -55,6 +57,7 @@ pub async fn read(conn: &mut Conn, skus: &[String]) -> diesel::QueryResult<Vec<S
          WHERE s.sku = ANY($1) ORDER BY s.sku, l.priority, l.code",
     )
     .bind::<Array<Text>, _>(skus)
+    .cached()
     .load(conn)
     .await
 }
@@ -112,6 +115,7 @@ pub async fn record_movement(conn: &mut Conn, m: Movement<'_>) -> diesel::QueryR
     .bind::<Nullable<Text>, _>(m.reference)
     .bind::<Text, _>(m.actor)
     .bind::<Nullable<Text>, _>(m.note)
+    .cached()
     .get_result(conn)
     .await?;
     Ok(row.id)
@@ -128,6 +132,7 @@ pub async fn mark_dirty(conn: &mut Conn, skus: &BTreeSet<String>) -> diesel::Que
          ON CONFLICT DO NOTHING",
     )
     .bind::<Array<Text>, _>(skus)
+    .cached()
     .execute(conn)
     .await?;
     Ok(())
@@ -152,6 +157,7 @@ pub async fn lock_one(
     )
     .bind::<Text, _>(sku)
     .bind::<SqlUuid, _>(location_id)
+    .cached()
     .execute(conn)
     .await?;
     let row: Levels = diesel::sql_query(
@@ -159,6 +165,7 @@ pub async fn lock_one(
     )
     .bind::<Text, _>(sku)
     .bind::<SqlUuid, _>(location_id)
+    .cached()
     .get_result(conn)
     .await?;
     Ok((row.on_hand, row.reserved))
@@ -176,6 +183,7 @@ pub async fn set_on_hand(
     .bind::<Text, _>(sku)
     .bind::<SqlUuid, _>(location_id)
     .bind::<BigInt, _>(on_hand)
+    .cached()
     .execute(conn)
     .await?;
     Ok(())
@@ -199,6 +207,7 @@ async fn change_reserved(
     .bind::<Text, _>(sku)
     .bind::<SqlUuid, _>(location_id)
     .bind::<BigInt, _>(delta)
+    .cached()
     .get_result(conn)
     .await?;
     record_movement(
@@ -218,7 +227,9 @@ async fn change_reserved(
     Ok(())
 }
 
-/// Reserves `picks` for an order or a hold.
+/// Reserves `picks` for an order or a hold in one statement: the stock rows
+/// (locked by the caller, [`lock`]), one movement per stock row, the
+/// reservation lines, and the dirty marks for availability.
 pub async fn reserve(
     conn: &mut Conn,
     owner_id: Uuid,
@@ -226,26 +237,41 @@ pub async fn reserve(
     picks: &[Pick],
     actor: &str,
 ) -> diesel::QueryResult<()> {
-    let reference = format!("{owner_kind}:{owner_id}");
-    for p in picks {
-        change_reserved(conn, &p.sku, p.location_id, p.quantity, &reference, actor).await?;
-        diesel::sql_query(
-            "INSERT INTO reservation_lines (owner_id, owner_kind, line_no, sku, location_id, quantity) \
-             VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (owner_id, line_no, location_id) DO UPDATE \
-             SET quantity = reservation_lines.quantity + EXCLUDED.quantity",
-        )
-        .bind::<SqlUuid, _>(owner_id)
-        .bind::<Text, _>(owner_kind)
-        .bind::<Integer, _>(p.line_no)
-        .bind::<Text, _>(&p.sku)
-        .bind::<SqlUuid, _>(p.location_id)
-        .bind::<BigInt, _>(p.quantity)
-        .execute(conn)
-        .await?;
+    if picks.is_empty() {
+        return Ok(());
     }
-    let skus: BTreeSet<String> = picks.iter().map(|p| p.sku.clone()).collect();
-    mark_dirty(conn, &skus).await
+    diesel::sql_query(
+        "WITH p AS (SELECT * FROM unnest($1::int[], $2::text[], $3::uuid[], $4::bigint[]) \
+                    AS t(line_no, sku, location_id, quantity)), \
+         per_row AS (SELECT sku, location_id, sum(quantity)::bigint AS quantity FROM p GROUP BY 1, 2), \
+         changed AS ( \
+           UPDATE stock s SET reserved = s.reserved + r.quantity, updated_at = now() FROM per_row r \
+           WHERE s.sku = r.sku AND s.location_id = r.location_id \
+           RETURNING s.sku, s.location_id, s.on_hand, s.reserved, r.quantity), \
+         moved AS ( \
+           INSERT INTO movements (sku, location_id, kind, on_hand_before, on_hand_after, \
+                                  reserved_before, reserved_after, reference, actor) \
+           SELECT sku, location_id, 'reserve', on_hand, on_hand, reserved - quantity, reserved, $5, $6 \
+           FROM changed ORDER BY sku, location_id), \
+         dirty AS ( \
+           INSERT INTO availability_dirty (sku) SELECT DISTINCT sku FROM p ORDER BY 1 ON CONFLICT DO NOTHING) \
+         INSERT INTO reservation_lines (owner_id, owner_kind, line_no, sku, location_id, quantity) \
+         SELECT $7, $8, line_no, sku, location_id, quantity FROM p \
+         ON CONFLICT (owner_id, line_no, location_id) DO UPDATE \
+         SET quantity = reservation_lines.quantity + EXCLUDED.quantity",
+    )
+    .bind::<Array<Integer>, _>(picks.iter().map(|p| p.line_no).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(picks.iter().map(|p| p.sku.clone()).collect::<Vec<_>>())
+    .bind::<Array<SqlUuid>, _>(picks.iter().map(|p| p.location_id).collect::<Vec<_>>())
+    .bind::<Array<BigInt>, _>(picks.iter().map(|p| p.quantity).collect::<Vec<_>>())
+    .bind::<Text, _>(format!("{owner_kind}:{owner_id}"))
+    .bind::<Text, _>(actor)
+    .bind::<SqlUuid, _>(owner_id)
+    .bind::<Text, _>(owner_kind)
+    .cached()
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// A reserved line of an order or hold.
@@ -273,6 +299,7 @@ pub async fn reserved_lines(
          WHERE r.owner_id = $1 ORDER BY r.line_no, l.priority, l.code",
     )
     .bind::<SqlUuid, _>(owner_id)
+    .cached()
     .load(conn)
     .await
 }
@@ -292,6 +319,7 @@ pub async fn release(
     }
     diesel::sql_query("DELETE FROM reservation_lines WHERE owner_id = $1")
         .bind::<SqlUuid, _>(owner_id)
+        .cached()
         .execute(conn)
         .await?;
     let skus: BTreeSet<String> = lines.iter().map(|l| l.sku.clone()).collect();
@@ -358,7 +386,7 @@ pub async fn movements(
     .bind::<Nullable<Text>, _>(location)
     .bind::<BigInt, _>(after)
     .bind::<BigInt, _>(limit)
-    .load(conn)
+    .cached().load(conn)
     .await?;
     Ok(rows
         .into_iter()

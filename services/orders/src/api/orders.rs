@@ -117,33 +117,37 @@ pub async fn create(
             let first_time = intake::above_fraud_threshold(&order, &rules)
                 && order_store::first_time_customer(tx, &order.customer.email).await?;
             let hold = intake::intake_hold(&order, &rules, first_time);
-            let id = Uuid::now_v7();
-            let inserted = order_store::insert(
-                tx,
-                &NewOrder {
-                    id,
-                    channel_id: channel_id.as_str(),
-                    order: &order,
-                    hold: hold.as_ref(),
-                    raw_payload: &raw,
-                    request_hash: &hash,
-                    actor: &actor,
-                },
-            )
-            .await?;
-            if !inserted {
+            let new = NewOrder {
+                id: Uuid::now_v7(),
+                channel_id: channel_id.as_str(),
+                order: &order,
+                hold: hold.as_ref(),
+                raw_payload: &raw,
+                request_hash: &hash,
+                actor: &actor,
+                at: chrono::SubsecRound::trunc_subsecs(Utc::now(), 6),
+            };
+            if !order_store::insert(tx, &new).await? {
                 // A concurrent duplicate committed first: answer as its retry.
                 let (id, stored_hash) = order_store::existing(tx, channel_id.as_str(), &order.external_order_id)
                     .await?
                     .ok_or_else(|| ApiError::internal(anyhow::anyhow!("conflicting order vanished")))?;
                 return replay(tx, id, stored_hash).await;
             }
-            let head = order_store::lock(tx, id).await?.ok_or_else(|| not_found(id))?;
+            let head = new.head();
             match &hold {
                 Some((reason, detail)) => events::on_hold_event(outbox, tx, &head, *reason, detail).await?,
-                None => events::placed(outbox, tx, &head, &channel).await?,
+                None => {
+                    let lines: Vec<events::PlacedLine> = order
+                        .lines
+                        .iter()
+                        .map(|l| (l.line_no, l.sku.to_string(), l.quantity, l.unit_price.amount))
+                        .collect();
+                    events::placed_with(outbox, tx, &head, &channel, &lines, order.checkout_hold_id, &order.total)
+                        .await?
+                }
             }
-            let view = order_store::load(tx, id).await?.ok_or_else(|| not_found(id))?;
+            let view = new.view()?;
             Ok((view, true))
         })
         .await?;

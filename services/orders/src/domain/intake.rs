@@ -201,7 +201,8 @@ pub fn validate(
         discount_total: req.discount_total.canonical(),
         total: req.total.canonical(),
         payment_status: req.payment_status,
-        placed_at: req.placed_at,
+        // Stored with microseconds: keep what is read back identical.
+        placed_at: chrono::SubsecRound::trunc_subsecs(req.placed_at, 6),
         checkout_hold_id: req.checkout_hold_id,
     })
 }

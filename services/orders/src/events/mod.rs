@@ -282,8 +282,11 @@ pub async fn on_hold_event(
     Ok(())
 }
 
-/// Publishes OrderPlaced: inventory reserves the order under the channel's
-/// current rules.
+/// A line of OrderPlaced: line no, SKU, quantity, unit price.
+pub type PlacedLine = (i32, String, i64, rust_decimal::Decimal);
+
+/// Publishes OrderPlaced for a stored order: inventory reserves it under the
+/// channel's current rules.
 pub async fn placed(
     outbox: &Outbox,
     conn: &mut Conn,
@@ -291,6 +294,27 @@ pub async fn placed(
     channel: &ChannelRow,
 ) -> Result<(), ApiError> {
     let (lines, hold_id, currency, total) = orders::placement(conn, head.id).await?;
+    let currency: domain::Currency = currency.parse().map_err(|_| {
+        ApiError::internal(anyhow::anyhow!("stored currency '{currency}' is invalid"))
+    })?;
+    let total = domain::Money {
+        amount: total,
+        currency,
+    };
+    placed_with(outbox, conn, head, channel, &lines, hold_id, &total).await
+}
+
+/// Publishes OrderPlaced from what the caller holds (intake: the order it just wrote).
+pub async fn placed_with(
+    outbox: &Outbox,
+    conn: &mut Conn,
+    head: &Head,
+    channel: &ChannelRow,
+    lines: &[PlacedLine],
+    hold_id: Option<uuid::Uuid>,
+    total: &domain::Money,
+) -> Result<(), ApiError> {
+    let currency = total.currency.code().to_string();
     outbox
         .enqueue(
             conn,
@@ -301,11 +325,11 @@ pub async fn placed(
                 channel_id: head.channel_id.clone(),
                 external_order_id: head.external_order_id.clone(),
                 lines: lines
-                    .into_iter()
+                    .iter()
                     .map(|(line_no, sku, quantity, price)| pb::OrderLine {
-                        line_no,
-                        sku,
-                        quantity,
+                        line_no: *line_no,
+                        sku: sku.clone(),
+                        quantity: *quantity,
                         unit_price: Some(common::Money {
                             amount: price.normalize().to_string(),
                             currency: currency.clone(),
@@ -317,10 +341,7 @@ pub async fn placed(
                 channel_priority: channel.priority,
                 placed_at: Some(timestamp(head.placed_at)),
                 hold_id: hold_id.map(|h| h.to_string()).unwrap_or_default(),
-                total: Some(common::Money {
-                    amount: total.normalize().to_string(),
-                    currency,
-                }),
+                total: Some(domain::events::money_to_proto(total)),
             },
         )
         .await?;

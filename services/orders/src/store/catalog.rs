@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use diesel::sql_types::{Array, BigInt, Bool, Numeric, Text, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use domain::events::proto::catalog::v1 as pb;
+use platform::db::CachedExt;
 use platform::db::Conn;
 use rust_decimal::Decimal;
 
@@ -26,13 +27,14 @@ pub async fn apply_product(conn: &mut Conn, e: &pb::ProductUpserted) -> anyhow::
         .bind::<SqlUuid, _>(product_id)
         .bind::<Text, _>(&e.status)
         .bind::<BigInt, _>(e.version)
-        .execute(conn)
+        .cached().execute(conn)
         .await?;
         if applied == 0 {
             continue; // an older version replayed: keep the newer state
         }
         diesel::sql_query("DELETE FROM catalog_listings WHERE sku = $1")
             .bind::<Text, _>(&variant.sku)
+            .cached()
             .execute(conn)
             .await?;
         for listing in &variant.listings {
@@ -71,6 +73,7 @@ async fn upsert_listing(
     .bind::<Numeric, _>(amount)
     .bind::<Text, _>(&price.currency)
     .bind::<Bool, _>(active)
+    .cached()
     .execute(conn)
     .await?;
     Ok(())
@@ -106,6 +109,7 @@ pub async fn listings(
     )
     .bind::<Text, _>(channel)
     .bind::<Array<Text>, _>(skus)
+    .cached()
     .load(conn)
     .await?;
     Ok(rows

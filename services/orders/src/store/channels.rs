@@ -7,6 +7,7 @@ use diesel_async::RunQueryDsl;
 use domain::contracts::orders::{BackorderPolicy, ChannelInput, ChannelView};
 use domain::{ChannelKind, Money};
 use platform::ApiError;
+use platform::db::CachedExt;
 use platform::db::Conn;
 use rust_decimal::Decimal;
 
@@ -104,6 +105,7 @@ const COLUMNS: &str = "id, kind, name, currency, backorder_policy, ship_from, pr
 pub async fn get(conn: &mut Conn, id: &str) -> diesel::QueryResult<Option<ChannelRow>> {
     diesel::sql_query(format!("SELECT {COLUMNS} FROM channels WHERE id = $1"))
         .bind::<Text, _>(id)
+        .cached()
         .get_result(conn)
         .await
         .optional()
@@ -114,6 +116,7 @@ pub async fn lock(conn: &mut Conn, id: &str) -> diesel::QueryResult<Option<Chann
         "SELECT {COLUMNS} FROM channels WHERE id = $1 FOR UPDATE"
     ))
     .bind::<Text, _>(id)
+    .cached()
     .get_result(conn)
     .await
     .optional()
@@ -121,6 +124,7 @@ pub async fn lock(conn: &mut Conn, id: &str) -> diesel::QueryResult<Option<Chann
 
 pub async fn list(conn: &mut Conn) -> diesel::QueryResult<Vec<ChannelRow>> {
     diesel::sql_query(format!("SELECT {COLUMNS} FROM channels ORDER BY id"))
+        .cached()
         .load(conn)
         .await
 }
@@ -165,6 +169,6 @@ pub async fn upsert(
     .bind::<Nullable<Text>, _>(input.webhook_url.as_deref())
     .bind::<Nullable<Text>, _>(input.webhook_secret.as_deref())
     .bind::<Bool, _>(input.active)
-    .get_result(conn)
+    .cached().get_result(conn)
     .await
 }

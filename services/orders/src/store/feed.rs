@@ -11,6 +11,7 @@ use diesel::OptionalExtension;
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use domain::contracts::orders::{ChannelUpdate, HoldReason, OrderStatus, WebhookDeliveryView};
+use platform::db::CachedExt;
 use platform::db::Conn;
 use uuid::Uuid;
 
@@ -27,6 +28,7 @@ pub async fn dispatch(conn: &mut Conn, batch: i64) -> diesel::QueryResult<Option
     }
     let locked: Locked = diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS locked")
         .bind::<BigInt, _>(DISPATCH_LOCK)
+        .cached()
         .get_result(conn)
         .await?;
     if !locked.locked {
@@ -54,7 +56,7 @@ pub async fn dispatch(conn: &mut Conn, batch: i64) -> diesel::QueryResult<Option
          SELECT count(*) AS n FROM fed",
     )
     .bind::<BigInt, _>(batch)
-    .get_result(conn)
+    .cached().get_result(conn)
     .await?;
     Ok(Some(moved.n as usize))
 }
@@ -105,7 +107,7 @@ pub async fn updates(
     .bind::<Text, _>(channel)
     .bind::<BigInt, _>(after)
     .bind::<BigInt, _>(limit)
-    .load(conn)
+    .cached().load(conn)
     .await?;
     Ok(rows.into_iter().map(UpdateRow::view).collect())
 }
@@ -146,7 +148,7 @@ pub async fn lease_due(
     )
     .bind::<BigInt, _>(limit)
     .bind::<diesel::sql_types::Double, _>(lease_secs as f64)
-    .load(conn)
+    .cached().load(conn)
     .await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
@@ -155,6 +157,7 @@ pub async fn lease_due(
             "SELECT {UPDATE_COLUMNS} FROM channel_updates WHERE seq = $1"
         ))
         .bind::<BigInt, _>(r.update_seq)
+        .cached()
         .get_result(conn)
         .await
         .optional()?;
@@ -210,6 +213,7 @@ pub async fn record_attempt(conn: &mut Conn, a: &Attempt<'_>) -> diesel::QueryRe
     .bind::<Nullable<Integer>, _>(a.status_code)
     .bind::<Nullable<Text>, _>(a.error)
     .bind::<BigInt, _>(a.duration_ms)
+    .cached()
     .execute(conn)
     .await?;
     finish(
@@ -244,7 +248,7 @@ async fn finish(
     .bind::<Nullable<Integer>, _>(status_code)
     .bind::<Nullable<Text>, _>(error)
     .bind::<diesel::sql_types::Double, _>(retry_in_secs as f64)
-    .execute(conn)
+    .cached().execute(conn)
     .await?;
     Ok(())
 }
@@ -282,7 +286,7 @@ pub async fn deliveries(
     )
     .bind::<Text, _>(channel)
     .bind::<BigInt, _>(limit)
-    .load(conn)
+    .cached().load(conn)
     .await?;
     Ok(rows
         .into_iter()

@@ -13,6 +13,7 @@ use domain::contracts::orders::{
 };
 use domain::{Currency, Money};
 use platform::ApiError;
+use platform::db::CachedExt;
 use platform::db::Conn;
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -33,31 +34,38 @@ pub struct NewOrder<'a> {
     pub raw_payload: &'a serde_json::Value,
     pub request_hash: &'a str,
     pub actor: &'a str,
+    /// When it was received (microseconds, as stored).
+    pub at: DateTime<Utc>,
 }
 
-/// Inserts the order (received, or on hold) with its lines, history and
-/// channel update. Returns false when (channel, external id) already exists:
-/// nothing was written.
+/// Inserts the order (received, or on hold) with its lines, history row and
+/// channel update in one statement. Returns false when (channel, external id)
+/// already exists: nothing was written.
 pub async fn insert(conn: &mut Conn, n: &NewOrder<'_>) -> diesel::QueryResult<bool> {
     let o = n.order;
-    let status = if n.hold.is_some() {
-        OrderStatus::OnHold
-    } else {
-        OrderStatus::Received
-    };
+    let reason = n.hold.map(|h| format!("{}: {}", h.0.as_str(), h.1));
     let inserted = diesel::sql_query(
-        "INSERT INTO orders (id, channel_id, external_order_id, status, hold_reason, hold_detail, \
-         hold_since, customer, customer_email, shipping_address, billing_address, currency, subtotal, \
-         shipping_total, tax_total, discount_total, total, payment_status, checkout_hold_id, placed_at, \
-         raw_payload, request_hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $5 IS NULL THEN NULL ELSE now() END, $7, $8, $9, \
-         $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
-         ON CONFLICT (channel_id, external_order_id) DO NOTHING",
+        "WITH o AS ( \
+           INSERT INTO orders (id, channel_id, external_order_id, status, hold_reason, hold_detail, \
+             hold_since, customer, customer_email, shipping_address, billing_address, currency, subtotal, \
+             shipping_total, tax_total, discount_total, total, payment_status, checkout_hold_id, placed_at, \
+             raw_payload, request_hash, received_at, updated_at) \
+           VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $5 IS NULL THEN NULL ELSE $22 END, $7, $8, $9, \
+             $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $22) \
+           ON CONFLICT (channel_id, external_order_id) DO NOTHING RETURNING id), \
+         l AS ( \
+           INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price) \
+           SELECT o.id, t.* FROM o, unnest($23::int[], $24::text[], $25::bigint[], $26::numeric[]) t), \
+         h AS ( \
+           INSERT INTO order_status_history (order_id, from_status, to_status, reason, actor, at) \
+           SELECT o.id, NULL, $4, $27, $28, $22 FROM o) \
+         INSERT INTO channel_update_queue (channel_id, order_id, external_order_id, status, hold_reason, detail, at) \
+         SELECT $2, o.id, $3, $4, $5, $27, $22 FROM o",
     )
     .bind::<SqlUuid, _>(n.id)
     .bind::<Text, _>(n.channel_id)
     .bind::<Text, _>(&o.external_order_id)
-    .bind::<Text, _>(status.as_str())
+    .bind::<Text, _>(n.status().as_str())
     .bind::<Nullable<Text>, _>(n.hold.map(|h| h.0.as_str()))
     .bind::<Nullable<Text>, _>(n.hold.map(|h| h.1.as_str()))
     .bind::<Jsonb, _>(serde_json::to_value(&o.customer).expect("serializes"))
@@ -75,52 +83,92 @@ pub async fn insert(conn: &mut Conn, n: &NewOrder<'_>) -> diesel::QueryResult<bo
     .bind::<Timestamptz, _>(o.placed_at)
     .bind::<Jsonb, _>(n.raw_payload)
     .bind::<Text, _>(n.request_hash)
-    .execute(conn)
-    .await?;
-    if inserted == 0 {
-        return Ok(false);
-    }
-    diesel::sql_query(
-        "INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price) \
-         SELECT $1, * FROM unnest($2::int[], $3::text[], $4::bigint[], $5::numeric[])",
-    )
-    .bind::<SqlUuid, _>(n.id)
+    .bind::<Timestamptz, _>(n.at)
     .bind::<Array<Integer>, _>(o.lines.iter().map(|l| l.line_no).collect::<Vec<_>>())
-    .bind::<Array<Text>, _>(
-        o.lines
-            .iter()
-            .map(|l| l.sku.to_string())
-            .collect::<Vec<_>>(),
-    )
+    .bind::<Array<Text>, _>(o.lines.iter().map(|l| l.sku.to_string()).collect::<Vec<_>>())
     .bind::<Array<BigInt>, _>(o.lines.iter().map(|l| l.quantity).collect::<Vec<_>>())
-    .bind::<Array<Numeric>, _>(
-        o.lines
-            .iter()
-            .map(|l| l.unit_price.amount)
-            .collect::<Vec<_>>(),
-    )
+    .bind::<Array<Numeric>, _>(o.lines.iter().map(|l| l.unit_price.amount).collect::<Vec<_>>())
+    .bind::<Nullable<Text>, _>(reason)
+    .bind::<Text, _>(n.actor)
+    .cached()
     .execute(conn)
     .await?;
-    let reason = n.hold.map(|h| format!("{}: {}", h.0.as_str(), h.1));
-    record_change(
-        conn,
-        &Head {
-            id: n.id,
-            channel_id: n.channel_id.to_string(),
+    Ok(inserted == 1)
+}
+
+impl NewOrder<'_> {
+    pub fn status(&self) -> OrderStatus {
+        if self.hold.is_some() {
+            OrderStatus::OnHold
+        } else {
+            OrderStatus::Received
+        }
+    }
+
+    /// The order as just inserted, without reading it back.
+    pub fn view(&self) -> Result<OrderView, ApiError> {
+        let o = self.order;
+        Ok(OrderView {
+            id: self.id,
+            channel_id: self
+                .channel_id
+                .parse()
+                .map_err(|_| corrupt("channel", self.channel_id))?,
             external_order_id: o.external_order_id.clone(),
-            status: OrderStatus::Received,
-            hold_reason: None,
+            status: self.status(),
+            hold: self.hold.map(|(reason, detail)| HoldInfo {
+                reason: *reason,
+                detail: detail.clone(),
+                since: self.at,
+            }),
+            customer: o.customer.clone(),
+            shipping_address: o.shipping_address.clone(),
+            billing_address: o.billing_address.clone(),
+            lines: o
+                .lines
+                .iter()
+                .map(|l| {
+                    Ok(OrderLineView {
+                        line_no: l.line_no,
+                        sku: l.sku.to_string(),
+                        quantity: l.quantity,
+                        unit_price: l.unit_price,
+                        line_total: l
+                            .unit_price
+                            .times(l.quantity)
+                            .map_err(ApiError::internal)?
+                            .canonical(),
+                        allocations: Vec::new(),
+                        short_quantity: 0,
+                    })
+                })
+                .collect::<Result<_, ApiError>>()?,
+            subtotal: o.subtotal,
+            shipping_total: o.shipping_total,
+            tax_total: o.tax_total,
+            discount_total: o.discount_total,
+            total: o.total,
             payment_status: o.payment_status,
             placed_at: o.placed_at,
-        },
-        None,
-        status,
-        n.hold.map(|h| h.0),
-        reason.as_deref(),
-        n.actor,
-    )
-    .await?;
-    Ok(true)
+            received_at: self.at,
+            confirmed_at: None,
+            cancelled_at: None,
+            version: 1,
+            updated_at: self.at,
+        })
+    }
+
+    pub fn head(&self) -> Head {
+        Head {
+            id: self.id,
+            channel_id: self.channel_id.to_string(),
+            external_order_id: self.order.external_order_id.clone(),
+            status: self.status(),
+            hold_reason: self.hold.map(|h| h.0),
+            payment_status: self.order.payment_status,
+            placed_at: self.order.placed_at,
+        }
+    }
 }
 
 /// The id and request hash of the order a channel already sent under an external id.
@@ -141,6 +189,7 @@ pub async fn existing(
     )
     .bind::<Text, _>(channel)
     .bind::<Text, _>(external_id)
+    .cached()
     .get_result(conn)
     .await
     .optional()?;
@@ -157,6 +206,7 @@ pub async fn first_time_customer(conn: &mut Conn, email: &str) -> diesel::QueryR
     let row: Row =
         diesel::sql_query("SELECT EXISTS (SELECT 1 FROM orders WHERE customer_email = $1) AS seen")
             .bind::<Text, _>(email.to_lowercase())
+            .cached()
             .get_result(conn)
             .await?;
     Ok(!row.seen)
@@ -215,39 +265,11 @@ pub async fn lock(conn: &mut Conn, id: Uuid) -> Result<Option<Head>, ApiError> {
          FROM orders WHERE id = $1 FOR UPDATE",
     )
     .bind::<SqlUuid, _>(id)
+    .cached()
     .get_result(conn)
     .await
     .optional()?;
     row.map(HeadRow::head).transpose()
-}
-
-/// Writes the history row and queues the channel update of a status change.
-async fn record_change(
-    conn: &mut Conn,
-    head: &Head,
-    from: Option<OrderStatus>,
-    to: OrderStatus,
-    hold: Option<HoldReason>,
-    reason: Option<&str>,
-    actor: &str,
-) -> diesel::QueryResult<()> {
-    diesel::sql_query(
-        "WITH h AS (INSERT INTO order_status_history (order_id, from_status, to_status, reason, actor) \
-         VALUES ($1, $2, $3, $4, $5)) \
-         INSERT INTO channel_update_queue (channel_id, order_id, external_order_id, status, hold_reason, detail) \
-         VALUES ($6, $1, $7, $3, $8, $4)",
-    )
-    .bind::<SqlUuid, _>(head.id)
-    .bind::<Nullable<Text>, _>(from.map(|s| s.as_str()))
-    .bind::<Text, _>(to.as_str())
-    .bind::<Nullable<Text>, _>(reason)
-    .bind::<Text, _>(actor)
-    .bind::<Text, _>(&head.channel_id)
-    .bind::<Text, _>(&head.external_order_id)
-    .bind::<Nullable<Text>, _>(hold.map(|h| h.as_str()))
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 /// Moves an order to `to` if the lifecycle allows it (else 409), with its
@@ -261,32 +283,34 @@ pub async fn transition(
     actor: &str,
 ) -> Result<(), ApiError> {
     lifecycle::check(head.status, to).map_err(ApiError::Conflict)?;
+    let text = match (hold, reason) {
+        (Some((r, d)), _) => Some(format!("{}: {d}", r.as_str())),
+        (None, r) => r.map(str::to_string),
+    };
     diesel::sql_query(
-        "UPDATE orders SET status = $2, hold_reason = $3, hold_detail = $4, \
-         hold_since = CASE WHEN $3 IS NULL THEN NULL ELSE now() END, \
-         confirmed_at = CASE WHEN $2 = 'confirmed' THEN now() ELSE confirmed_at END, \
-         cancelled_at = CASE WHEN $2 = 'cancelled' THEN now() ELSE cancelled_at END, \
-         version = version + 1, updated_at = now() WHERE id = $1",
+        "WITH u AS ( \
+           UPDATE orders SET status = $2, hold_reason = $3, hold_detail = $4, \
+             hold_since = CASE WHEN $3 IS NULL THEN NULL ELSE now() END, \
+             confirmed_at = CASE WHEN $2 = 'confirmed' THEN now() ELSE confirmed_at END, \
+             cancelled_at = CASE WHEN $2 = 'cancelled' THEN now() ELSE cancelled_at END, \
+             version = version + 1, updated_at = now() WHERE id = $1 RETURNING id), \
+         h AS ( \
+           INSERT INTO order_status_history (order_id, from_status, to_status, reason, actor) \
+           SELECT id, $5, $2, $6, $7 FROM u) \
+         INSERT INTO channel_update_queue (channel_id, order_id, external_order_id, status, hold_reason, detail) \
+         SELECT $8, id, $9, $2, $3, $6 FROM u",
     )
     .bind::<SqlUuid, _>(head.id)
     .bind::<Text, _>(to.as_str())
     .bind::<Nullable<Text>, _>(hold.map(|h| h.0.as_str()))
     .bind::<Nullable<Text>, _>(hold.map(|h| h.1))
+    .bind::<Text, _>(head.status.as_str())
+    .bind::<Nullable<Text>, _>(text)
+    .bind::<Text, _>(actor)
+    .bind::<Text, _>(&head.channel_id)
+    .bind::<Text, _>(&head.external_order_id)
+    .cached()
     .execute(conn)
-    .await?;
-    let text = match (hold, reason) {
-        (Some((r, d)), _) => Some(format!("{}: {d}", r.as_str())),
-        (None, r) => r.map(str::to_string),
-    };
-    record_change(
-        conn,
-        head,
-        Some(head.status),
-        to,
-        hold.map(|h| h.0),
-        text.as_deref(),
-        actor,
-    )
     .await?;
     head.status = to;
     head.hold_reason = hold.map(|h| h.0);
@@ -301,32 +325,34 @@ pub async fn set_payment_status(
     diesel::sql_query("UPDATE orders SET payment_status = $2, version = version + 1, updated_at = now() WHERE id = $1")
         .bind::<SqlUuid, _>(id)
         .bind::<Text, _>(status.as_str())
-        .execute(conn)
+        .cached().execute(conn)
         .await?;
     Ok(())
 }
 
-/// Records where inventory reserved each line, replacing earlier allocations.
+/// Records where inventory reserved each line, and the units cut under the
+/// partial policy.
 pub async fn set_allocations(
     conn: &mut Conn,
     id: Uuid,
     allocations: &[(i32, String, i64)],
     shorts: &[(i32, i64)],
 ) -> diesel::QueryResult<()> {
-    diesel::sql_query("DELETE FROM order_allocations WHERE order_id = $1")
-        .bind::<SqlUuid, _>(id)
-        .execute(conn)
-        .await?;
     diesel::sql_query(
         "INSERT INTO order_allocations (order_id, line_no, location_code, quantity) \
-         SELECT $1, l, c, sum(q) FROM unnest($2::int[], $3::text[], $4::bigint[]) AS t(l, c, q) GROUP BY l, c",
+         SELECT $1, l, c, sum(q) FROM unnest($2::int[], $3::text[], $4::bigint[]) AS t(l, c, q) \
+         GROUP BY l, c ON CONFLICT (order_id, line_no, location_code) DO UPDATE SET quantity = EXCLUDED.quantity",
     )
     .bind::<SqlUuid, _>(id)
     .bind::<Array<Integer>, _>(allocations.iter().map(|a| a.0).collect::<Vec<_>>())
     .bind::<Array<Text>, _>(allocations.iter().map(|a| a.1.clone()).collect::<Vec<_>>())
     .bind::<Array<BigInt>, _>(allocations.iter().map(|a| a.2).collect::<Vec<_>>())
+    .cached()
     .execute(conn)
     .await?;
+    if shorts.is_empty() {
+        return Ok(());
+    }
     diesel::sql_query(
         "UPDATE order_lines o SET short_quantity = t.s \
          FROM unnest($2::int[], $3::bigint[]) AS t(l, s) WHERE o.order_id = $1 AND o.line_no = t.l",
@@ -334,6 +360,7 @@ pub async fn set_allocations(
     .bind::<SqlUuid, _>(id)
     .bind::<Array<Integer>, _>(shorts.iter().map(|s| s.0).collect::<Vec<_>>())
     .bind::<Array<BigInt>, _>(shorts.iter().map(|s| s.1).collect::<Vec<_>>())
+    .cached()
     .execute(conn)
     .await?;
     Ok(())
@@ -349,17 +376,10 @@ pub async fn has_allocations(conn: &mut Conn, id: Uuid) -> diesel::QueryResult<b
         "SELECT EXISTS (SELECT 1 FROM order_allocations WHERE order_id = $1) AS any",
     )
     .bind::<SqlUuid, _>(id)
+    .cached()
     .get_result(conn)
     .await?;
     Ok(row.any)
-}
-
-pub async fn clear_allocations(conn: &mut Conn, id: Uuid) -> diesel::QueryResult<()> {
-    diesel::sql_query("DELETE FROM order_allocations WHERE order_id = $1")
-        .bind::<SqlUuid, _>(id)
-        .execute(conn)
-        .await?;
-    Ok(())
 }
 
 #[derive(diesel::QueryableByName)]
@@ -453,6 +473,7 @@ pub async fn load(conn: &mut Conn, id: Uuid) -> Result<Option<OrderView>, ApiErr
     let row: Option<OrderRow> =
         diesel::sql_query(format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"))
             .bind::<SqlUuid, _>(id)
+            .cached()
             .get_result(conn)
             .await
             .optional()?;
@@ -462,6 +483,7 @@ pub async fn load(conn: &mut Conn, id: Uuid) -> Result<Option<OrderView>, ApiErr
          WHERE order_id = $1 ORDER BY line_no",
     )
     .bind::<SqlUuid, _>(id)
+    .cached()
     .load(conn)
     .await?;
     let allocations: Vec<AllocationRow> = diesel::sql_query(
@@ -469,6 +491,7 @@ pub async fn load(conn: &mut Conn, id: Uuid) -> Result<Option<OrderView>, ApiErr
          WHERE order_id = $1 ORDER BY line_no, location_code",
     )
     .bind::<SqlUuid, _>(id)
+    .cached()
     .load(conn)
     .await?;
     let currency: Currency = row
@@ -563,11 +586,13 @@ pub async fn placement(
          WHERE order_id = $1 ORDER BY line_no",
     )
     .bind::<SqlUuid, _>(id)
+    .cached()
     .load(conn)
     .await?;
     let row: Row =
         diesel::sql_query("SELECT checkout_hold_id, currency, total FROM orders WHERE id = $1")
             .bind::<SqlUuid, _>(id)
+            .cached()
             .get_result(conn)
             .await?;
     Ok((
@@ -600,6 +625,7 @@ pub async fn history(conn: &mut Conn, id: Uuid) -> Result<Vec<StatusChangeView>,
          WHERE order_id = $1 ORDER BY id",
     )
     .bind::<SqlUuid, _>(id)
+    .cached()
     .load(conn)
     .await?;
     rows.into_iter()
@@ -643,6 +669,7 @@ pub async fn list(conn: &mut Conn, filter: &ListFilter) -> Result<Vec<OrderView>
     .bind::<Nullable<Text>, _>(filter.channel.as_deref())
     .bind::<Nullable<SqlUuid>, _>(filter.after)
     .bind::<BigInt, _>(filter.limit)
+    .cached()
     .load(conn)
     .await?;
     let mut out = Vec::with_capacity(ids.len());
@@ -676,6 +703,7 @@ pub async fn allocation_lines(
          WHERE a.order_id = $1 ORDER BY a.line_no, a.location_code",
     )
     .bind::<SqlUuid, _>(id)
+    .cached()
     .load(conn)
     .await?;
     Ok(rows
