@@ -65,6 +65,10 @@ pub struct KafkaSettings {
     /// partitions over them, so records of different keys apply in parallel
     /// while one key's records stay in order.
     pub consumer_tasks: usize,
+    /// Records already fetched are applied together, up to this many per
+    /// database transaction (one commit for the batch). A failing batch is
+    /// retried record by record, so one bad record never holds back others.
+    pub max_batch: usize,
     /// Extra librdkafka properties (e.g. security.protocol, sasl.*).
     #[serde(default)]
     pub properties: HashMap<String, String>,
@@ -198,6 +202,7 @@ fn with_defaults(
         .set_default("kafka.max_attempts", 5)?
         .set_default("kafka.retry_backoff_ms", 200)?
         .set_default("kafka.consumer_tasks", 3)?
+        .set_default("kafka.max_batch", 100)?
         .set_default("outbox.relay_enabled", true)?
         .set_default("outbox.batch_size", 256)?
         .set_default("outbox.poll_interval_ms", 250)?

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use domain::events::{Envelope, headers};
+use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::{ClientContext, DefaultClientContext};
@@ -185,6 +186,11 @@ pub struct Subscription {
     /// Logical topic names (the prefix is added at run time).
     pub topics: Vec<String>,
     pub handler: HandlerFn,
+    /// Whether several records may share one transaction (up to
+    /// `kafka.max_batch`). Turn it off when handlers lock rows shared across
+    /// keys (e.g. stock by SKU): records of one batch lock in record order, so
+    /// two consumers' batches could deadlock.
+    pub batched: bool,
 }
 
 /// Publishes consumer lag from librdkafka's statistics.
@@ -262,29 +268,43 @@ pub async fn run_consumer(
     consumer.subscribe(&topic_refs)?;
     tracing::info!(consumer = %subscription.consumer, ?topics, "consumer started");
 
+    let max_batch = if subscription.batched {
+        settings.max_batch.max(1)
+    } else {
+        1
+    };
     loop {
-        let message = tokio::select! {
+        let first = tokio::select! {
             _ = shutdown.changed() => break,
             message = consumer.recv() => message,
         };
-        let message = match message {
-            Ok(m) => m,
+        let first = match first {
+            Ok(m) => Delivered::from(&m),
             Err(err) => {
                 tracing::warn!(error = %err, "kafka receive error");
                 tokio::time::sleep(Duration::from_millis(200)).await;
                 continue;
             }
         };
-        // A record is either applied, a duplicate, or dead-lettered before the
-        // consumer moves on. If even the dead-letter publish fails (Kafka or the
-        // database down), hold this partition and try again: skipping would lose it.
+        // Whatever else is already fetched joins the batch (without waiting), so
+        // under load many records share one transaction and one commit.
+        let mut batch = vec![first];
+        while batch.len() < max_batch {
+            match consumer.recv().now_or_never() {
+                Some(Ok(m)) => batch.push(Delivered::from(&m)),
+                _ => break,
+            }
+        }
+        // Every record is either applied, a duplicate, or dead-lettered before
+        // the consumer moves on. If even that fails (Kafka or the database
+        // down), hold the partitions and try again: skipping would lose records.
         let mut pause = Duration::from_millis(settings.retry_backoff_ms.max(100));
-        let outcome = loop {
-            match process(&settings, &subscription, &pool, &producer, &message).await {
-                Ok(outcome) => break Some(outcome),
+        let outcomes = loop {
+            match process_all(&settings, &subscription, &pool, &producer, &batch).await {
+                Ok(outcomes) => break Some(outcomes),
                 Err(err) => {
-                    tracing::error!(error = %err, topic = message.topic(), offset = message.offset(),
-                        "record neither applied nor dead-lettered; retrying");
+                    tracing::error!(error = %err, records = batch.len(), first_offset = batch[0].offset,
+                        "records neither applied nor dead-lettered; retrying");
                     tokio::select! {
                         _ = shutdown.changed() => break None,
                         _ = tokio::time::sleep(pause) => {}
@@ -293,28 +313,31 @@ pub async fn run_consumer(
                 }
             }
         };
-        let Some(outcome) = outcome else {
-            // Shutting down: the offset stays, so the record comes again.
+        let Some(outcomes) = outcomes else {
+            // Shutting down: the offsets stay, so the records come again.
             break;
         };
-        if outcome == Outcome::Applied {
-            // The handler's events are committed now: publish them at once
+        if outcomes.contains(&Outcome::Applied) {
+            // The handlers' events are committed now: publish them at once
             // rather than at the relay's next poll.
             outbox.notify();
         }
-        let label = match outcome {
-            Outcome::Applied => "applied",
-            Outcome::Duplicate => "duplicate",
-            Outcome::DeadLettered => "dead_lettered",
-        };
-        metrics
-            .events_consumed
-            .with_label_values(&[message.topic(), label])
-            .inc();
-        if let Err(err) = consumer.store_offset_from_message(&message) {
-            // The partition moved to another consumer in a rebalance: it will
-            // deliver the record again and its inbox will skip it.
-            tracing::warn!(error = %err, "offset not stored; the record will be redelivered");
+        for (record, outcome) in batch.iter().zip(outcomes) {
+            let label = match outcome {
+                Outcome::Applied => "applied",
+                Outcome::Duplicate => "duplicate",
+                Outcome::DeadLettered => "dead_lettered",
+            };
+            metrics
+                .events_consumed
+                .with_label_values(&[record.topic.as_str(), label])
+                .inc();
+            if let Err(err) = consumer.store_offset(&record.topic, record.partition, record.offset)
+            {
+                // The partition moved to another consumer in a rebalance: it will
+                // deliver the record again and its inbox will skip it.
+                tracing::warn!(error = %err, "offset not stored; the record will be redelivered");
+            }
         }
     }
     // Commit what was stored, then close on a side thread with a deadline: an
@@ -327,6 +350,62 @@ pub async fn run_consumer(
     }
     tracing::info!(consumer = %subscription.consumer, "consumer stopped");
     Ok(())
+}
+
+/// A consumed record, copied out of librdkafka's buffer.
+#[derive(Debug, Clone)]
+struct Delivered {
+    topic: String,
+    partition: i32,
+    offset: i64,
+    /// The record's key as text (keys are aggregate ids); empty when absent.
+    key: String,
+    payload: Vec<u8>,
+    headers: HashMap<String, String>,
+}
+
+impl From<&BorrowedMessage<'_>> for Delivered {
+    fn from(message: &BorrowedMessage<'_>) -> Self {
+        Self {
+            topic: message.topic().to_string(),
+            partition: message.partition(),
+            offset: message.offset(),
+            key: record_key(message),
+            payload: message.payload().unwrap_or_default().to_vec(),
+            headers: header_map(message),
+        }
+    }
+}
+
+impl Delivered {
+    fn envelope(&self) -> Result<Envelope, domain::events::EnvelopeError> {
+        Envelope::from_headers(|k| self.headers.get(k).map(String::as_str))
+    }
+
+    fn record(&self, envelope: Envelope) -> Record {
+        Record {
+            topic: self.topic.clone(),
+            partition: self.partition,
+            offset: self.offset,
+            key: Some(self.key.clone()).filter(|k| !k.is_empty()),
+            payload: self.payload.clone(),
+            envelope,
+        }
+    }
+
+    fn span(&self, envelope: &Envelope) -> tracing::Span {
+        let span = tracing::info_span!(
+            "consume",
+            otel.name = format!("{} receive", envelope.event_type),
+            event_id = %envelope.event_id,
+            event_type = %envelope.event_type,
+            topic = %self.topic,
+            partition = self.partition,
+            offset = self.offset,
+        );
+        crate::telemetry::set_parent_from_headers(&span, &self.headers);
+        span
+    }
 }
 
 /// A record's key as text (keys are aggregate ids); empty when absent.
@@ -350,39 +429,94 @@ fn header_map(message: &BorrowedMessage<'_>) -> HashMap<String, String> {
     map
 }
 
+/// Applies a batch in one transaction (each record through the inbox). If any
+/// record fails, nothing of the batch is kept and each record is processed on
+/// its own, with its own retries and dead-lettering.
+async fn process_all(
+    settings: &KafkaSettings,
+    subscription: &Subscription,
+    pool: &DbPool,
+    producer: &Producer,
+    batch: &[Delivered],
+) -> anyhow::Result<Vec<Outcome>> {
+    if batch.len() > 1 {
+        match apply_batch(subscription, pool, batch).await {
+            Ok(Some(outcomes)) => return Ok(outcomes),
+            // A record without a valid envelope: the one-by-one path dead-letters it.
+            Ok(None) => {}
+            Err(err) if is_transient(&err) => return Err(err),
+            Err(err) => {
+                tracing::debug!(error = %format!("{err:#}"), records = batch.len(),
+                    "batch failed; applying its records one by one");
+            }
+        }
+    }
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for record in batch {
+        outcomes.push(process(settings, subscription, pool, producer, record).await?);
+    }
+    Ok(outcomes)
+}
+
+/// The whole batch in one transaction; `None` when a record has no valid envelope.
+async fn apply_batch(
+    subscription: &Subscription,
+    pool: &DbPool,
+    batch: &[Delivered],
+) -> anyhow::Result<Option<Vec<Outcome>>> {
+    use diesel_async::AsyncConnection;
+    let mut records = Vec::with_capacity(batch.len());
+    for delivered in batch {
+        let Ok(envelope) = delivered.envelope() else {
+            return Ok(None);
+        };
+        let span = delivered.span(&envelope);
+        records.push((delivered.record(envelope), span));
+    }
+    let mut conn = pool.get().await?;
+    let handler = subscription.handler.clone();
+    let consumer = subscription.consumer.clone();
+    let outcomes = conn
+        .transaction::<Vec<Outcome>, anyhow::Error, _>(async move |tx| {
+            let mut outcomes = Vec::with_capacity(records.len());
+            for (record, span) in &records {
+                let applied = async {
+                    if !crate::inbox::claim(tx, &consumer, record).await? {
+                        return Ok::<bool, anyhow::Error>(false);
+                    }
+                    handler(tx, record).await?;
+                    Ok(true)
+                }
+                .instrument(span.clone())
+                .await?;
+                outcomes.push(if applied {
+                    Outcome::Applied
+                } else {
+                    Outcome::Duplicate
+                });
+            }
+            Ok(outcomes)
+        })
+        .await?;
+    Ok(Some(outcomes))
+}
+
 /// Applies one record with bounded retries; after the last failure, dead-letters it.
 async fn process(
     settings: &KafkaSettings,
     subscription: &Subscription,
     pool: &DbPool,
     producer: &Producer,
-    message: &BorrowedMessage<'_>,
+    delivered: &Delivered,
 ) -> anyhow::Result<Outcome> {
-    let headers_map = header_map(message);
-    let envelope = match Envelope::from_headers(|k| headers_map.get(k).map(String::as_str)) {
+    let envelope = match delivered.envelope() {
         Ok(e) => e,
         Err(err) => {
-            return dead_letter(producer, message, &headers_map, &err.to_string(), 0).await;
+            return dead_letter(producer, delivered, &err.to_string(), 0).await;
         }
     };
-    let span = tracing::info_span!(
-        "consume",
-        otel.name = format!("{} receive", envelope.event_type),
-        event_id = %envelope.event_id,
-        event_type = %envelope.event_type,
-        topic = message.topic(),
-        partition = message.partition(),
-        offset = message.offset(),
-    );
-    crate::telemetry::set_parent_from_headers(&span, &headers_map);
-    let record = Record {
-        topic: message.topic().to_string(),
-        partition: message.partition(),
-        offset: message.offset(),
-        key: Some(record_key(message)).filter(|k| !k.is_empty()),
-        payload: message.payload().unwrap_or_default().to_vec(),
-        envelope,
-    };
+    let span = delivered.span(&envelope);
+    let record = delivered.record(envelope);
     let mut delay = Duration::from_millis(settings.retry_backoff_ms);
     let mut last_error = String::new();
     for attempt in 1..=settings.max_attempts {
@@ -410,14 +544,7 @@ async fn process(
             }
         }
     }
-    dead_letter(
-        producer,
-        message,
-        &headers_map,
-        &last_error,
-        settings.max_attempts,
-    )
-    .await
+    dead_letter(producer, delivered, &last_error, settings.max_attempts).await
 }
 
 /// Infrastructure failures (no connection, connection lost, serialization
@@ -461,13 +588,13 @@ async fn apply(
 
 async fn dead_letter(
     producer: &Producer,
-    message: &BorrowedMessage<'_>,
-    original: &HashMap<String, String>,
+    delivered: &Delivered,
     error: &str,
     attempts: u32,
 ) -> anyhow::Result<Outcome> {
-    let dlq = dlq_name(message.topic());
-    let mut record_headers: Vec<(String, String)> = original
+    let dlq = dlq_name(&delivered.topic);
+    let mut record_headers: Vec<(String, String)> = delivered
+        .headers
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
@@ -475,25 +602,19 @@ async fn dead_letter(
         headers::DLQ_ERROR.into(),
         error.chars().take(2000).collect(),
     ));
-    record_headers.push((headers::DLQ_ORIGINAL_TOPIC.into(), message.topic().into()));
+    record_headers.push((headers::DLQ_ORIGINAL_TOPIC.into(), delivered.topic.clone()));
     record_headers.push((headers::DLQ_ATTEMPTS.into(), attempts.to_string()));
-    let key = record_key(message);
     producer
-        .send(
-            &dlq,
-            &key,
-            message.payload().unwrap_or_default(),
-            &record_headers,
-        )
+        .send(&dlq, &delivered.key, &delivered.payload, &record_headers)
         .await?;
     producer
         .metrics
         .events_dead_lettered
-        .with_label_values(&[message.topic()])
+        .with_label_values(&[delivered.topic.as_str()])
         .inc();
     tracing::error!(
-        topic = message.topic(),
-        offset = message.offset(),
+        topic = %delivered.topic,
+        offset = delivered.offset,
         error,
         "record dead-lettered"
     );

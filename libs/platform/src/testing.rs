@@ -132,6 +132,7 @@ pub fn test_settings(database_url: &str, topic_prefix: &str) -> Settings {
             max_attempts: 3,
             retry_backoff_ms: 20,
             consumer_tasks: 3,
+            max_batch: 50,
             properties: HashMap::new(),
         },
         outbox: OutboxSettings {

@@ -86,6 +86,7 @@ async fn redelivered_event_applies_once_and_poison_is_dead_lettered_and_replayab
             consumer: "test.projection".into(),
             topics: vec!["test.events.v1".into()],
             handler,
+            batched: true,
         },
         kafka::ConsumerDeps {
             pool: pool.clone(),
@@ -218,6 +219,7 @@ async fn database_outage_holds_the_record_instead_of_dead_lettering_it() {
             consumer: "test.projection".into(),
             topics: vec!["test.events.v1".into()],
             handler: Arc::new(apply),
+            batched: true,
         },
         kafka::ConsumerDeps {
             pool: pool.clone(),

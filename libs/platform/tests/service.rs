@@ -41,6 +41,7 @@ fn definition() -> ServiceDefinition {
                 consumer: "probe.in".into(),
                 topics: vec!["probe.in.v1".into()],
                 handler: Arc::new(record_effect),
+                batched: true,
             }]
         },
         tasks: |_| {

@@ -60,16 +60,22 @@ pub fn subscriptions(rt: &Runtime) -> Vec<Subscription> {
             consumer: "inventory.sku-projection".into(),
             topics: vec![topics::CATALOG_PRODUCT_EVENTS.into()],
             handler: Arc::new(product_handler),
+            batched: true,
         },
         Subscription {
             consumer: "inventory.channel-projection".into(),
             topics: vec![topics::ORDERS_CHANNEL_EVENTS.into()],
             handler: Arc::new(channel_handler),
+            batched: true,
         },
         Subscription {
             consumer: "inventory.reservations".into(),
             topics: vec![topics::ORDERS_ORDER_EVENTS.into()],
             handler: on_order,
+            // One order per transaction: an order's stock locks are taken in
+            // SKU order, but a batch of orders would lock in record order and
+            // two consumers' batches could deadlock on shared SKUs.
+            batched: false,
         },
     ]
 }

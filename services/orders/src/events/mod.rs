@@ -51,11 +51,14 @@ pub fn subscriptions(rt: &Runtime) -> Vec<Subscription> {
             consumer: "orders.catalog-projection".into(),
             topics: vec![topics::CATALOG_PRODUCT_EVENTS.into()],
             handler: Arc::new(catalog_handler),
+            batched: true,
         },
         Subscription {
             consumer: "orders.reservations".into(),
             topics: vec![topics::INVENTORY_RESERVATION_EVENTS.into()],
             handler: on_reservation,
+            // Each record locks only its own order's row.
+            batched: true,
         },
     ]
 }
