@@ -55,7 +55,7 @@ pub struct KafkaSettings {
     pub create_topics: bool,
     pub topic_partitions: i32,
     pub topic_replication: i32,
-    /// Consumer group; defaults to the service name.
+    /// Consumer group; defaults to the topic prefix + the service name.
     pub consumer_group: Option<String>,
     /// Attempts of a failing handler before the record goes to `<topic>.dlq`.
     pub max_attempts: u32,

@@ -187,11 +187,19 @@ pub struct Subscription {
     pub topics: Vec<String>,
     pub handler: HandlerFn,
     /// Whether several records may share one transaction (up to
-    /// `kafka.max_batch`). Turn it off when handlers lock rows shared across
-    /// keys (e.g. stock by SKU): records of one batch lock in record order, so
-    /// two consumers' batches could deadlock.
+    /// `kafka.max_batch`). When handlers lock rows shared across keys (e.g.
+    /// stock by SKU), records of one batch would lock in record order and two
+    /// consumers' batches could deadlock: give a `before_batch` hook that takes
+    /// the batch's locks in one consistent order first, or turn batching off.
     pub batched: bool,
+    /// Runs in a batch's transaction before its handlers (see `batched`).
+    pub before_batch: Option<BatchHook>,
 }
+
+/// Prepares a batch inside its transaction, e.g. takes its locks in order.
+pub type BatchHook = Arc<
+    dyn for<'a> Fn(&'a mut Conn, &'a [Record]) -> BoxFuture<'a, anyhow::Result<()>> + Send + Sync,
+>;
 
 /// Publishes consumer lag from librdkafka's statistics.
 struct LagContext {
@@ -259,6 +267,9 @@ pub async fn run_consumer(
         .create_with_context(LagContext {
             metrics: metrics.clone(),
         })?;
+    // If this task is dropped rather than stopped (a runtime shutting down),
+    // the consumer still closes on a thread of its own.
+    let consumer = CloseOnOwnThread::new(consumer);
     let topics: Vec<String> = subscription
         .topics
         .iter()
@@ -343,13 +354,52 @@ pub async fn run_consumer(
     // Commit what was stored, then close on a side thread with a deadline: an
     // rdkafka consumer close can hang (rust-rdkafka #509, #611).
     let _ = consumer.commit_consumer_state(rdkafka::consumer::CommitMode::Sync);
-    let closer = std::thread::spawn(move || drop(consumer));
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while !closer.is_finished() && std::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    if let Some(closer) = consumer.close() {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while !closer.is_finished() && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
     tracing::info!(consumer = %subscription.consumer, "consumer stopped");
     Ok(())
+}
+
+/// Owns an rdkafka client and drops it on a thread of its own: closing a
+/// consumer can hang in librdkafka (rust-rdkafka #509, #611), and must never
+/// block the thread that lets go of it, whether a stopping service or a
+/// runtime dropping the task.
+pub(crate) struct CloseOnOwnThread<C: Send + 'static>(Option<C>);
+
+impl<C: Send + 'static> CloseOnOwnThread<C> {
+    pub(crate) fn new(client: C) -> Self {
+        Self(Some(client))
+    }
+
+    /// Starts the close now; the handle tells when it finished.
+    pub(crate) fn close(mut self) -> Option<std::thread::JoinHandle<()>> {
+        let client = self.0.take()?;
+        std::thread::Builder::new()
+            .name("kafka-close".into())
+            .spawn(move || drop(client))
+            .ok()
+    }
+}
+
+impl<C: Send + 'static> std::ops::Deref for CloseOnOwnThread<C> {
+    type Target = C;
+    fn deref(&self) -> &C {
+        self.0.as_ref().expect("present until closed")
+    }
+}
+
+impl<C: Send + 'static> Drop for CloseOnOwnThread<C> {
+    fn drop(&mut self) {
+        if let Some(client) = self.0.take() {
+            let _ = std::thread::Builder::new()
+                .name("kafka-close".into())
+                .spawn(move || drop(client));
+        }
+    }
 }
 
 /// A consumed record, copied out of librdkafka's buffer.
@@ -466,20 +516,25 @@ async fn apply_batch(
 ) -> anyhow::Result<Option<Vec<Outcome>>> {
     use diesel_async::AsyncConnection;
     let mut records = Vec::with_capacity(batch.len());
+    let mut spans = Vec::with_capacity(batch.len());
     for delivered in batch {
         let Ok(envelope) = delivered.envelope() else {
             return Ok(None);
         };
-        let span = delivered.span(&envelope);
-        records.push((delivered.record(envelope), span));
+        spans.push(delivered.span(&envelope));
+        records.push(delivered.record(envelope));
     }
     let mut conn = pool.get().await?;
     let handler = subscription.handler.clone();
+    let before = subscription.before_batch.clone();
     let consumer = subscription.consumer.clone();
     let outcomes = conn
         .transaction::<Vec<Outcome>, anyhow::Error, _>(async move |tx| {
+            if let Some(before) = &before {
+                before(tx, &records).await?;
+            }
             let mut outcomes = Vec::with_capacity(records.len());
-            for (record, span) in &records {
+            for (record, span) in records.iter().zip(&spans) {
                 let applied = async {
                     if !crate::inbox::claim(tx, &consumer, record).await? {
                         return Ok::<bool, anyhow::Error>(false);
@@ -686,8 +741,13 @@ pub async fn replay_dead_letters(
             done.insert(partition, true);
         }
     }
-    let closer = std::thread::spawn(move || drop(consumer));
-    let _ = tokio::task::spawn_blocking(move || closer.join()).await;
+    // Wait for the close a little, never forever.
+    if let Some(closer) = CloseOnOwnThread::new(consumer).close() {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while !closer.is_finished() && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
     Ok(replayed)
 }
 

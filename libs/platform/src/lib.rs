@@ -185,11 +185,7 @@ pub async fn start(def: &ServiceDefinition, settings: config::Settings) -> anyho
             shutdown_rx.clone(),
         )));
     }
-    let group = settings
-        .kafka
-        .consumer_group
-        .clone()
-        .unwrap_or_else(|| def.name.to_string());
+    let group = consumer_group(def.name, &settings.kafka);
     for task in (def.tasks)(&runtime) {
         background.push(tokio::spawn(task(shutdown_rx.clone())));
     }
@@ -367,11 +363,7 @@ pub fn main(def: ServiceDefinition) -> anyhow::Result<()> {
                 Some(Command::ReplayDlq { topic }) => {
                     let metrics = metrics::Metrics::new(def.name)?;
                     let producer = kafka::Producer::new(&settings.kafka, def.name, metrics)?;
-                    let group = settings
-                        .kafka
-                        .consumer_group
-                        .clone()
-                        .unwrap_or_else(|| def.name.to_string());
+                    let group = consumer_group(def.name, &settings.kafka);
                     let n = kafka::replay_dead_letters(&settings.kafka, &group, &topic, &producer)
                         .await?;
                     producer.flush(Duration::from_secs(10));
@@ -393,6 +385,16 @@ pub fn main(def: ServiceDefinition) -> anyhow::Result<()> {
                 }
             }
         })
+}
+
+/// The consumer group: configured, or the topic prefix and the service name
+/// (`inventory` in production; deployments or tests that share a cluster under
+/// different prefixes never share a group).
+pub fn consumer_group(service: &str, kafka: &config::KafkaSettings) -> String {
+    kafka
+        .consumer_group
+        .clone()
+        .unwrap_or_else(|| format!("{}{service}", kafka.topic_prefix))
 }
 
 /// The service's OpenAPI document as pretty JSON (what `docs/openapi/` holds).

@@ -87,6 +87,7 @@ async fn redelivered_event_applies_once_and_poison_is_dead_lettered_and_replayab
             topics: vec!["test.events.v1".into()],
             handler,
             batched: true,
+            before_batch: None,
         },
         kafka::ConsumerDeps {
             pool: pool.clone(),
@@ -220,6 +221,7 @@ async fn database_outage_holds_the_record_instead_of_dead_lettering_it() {
             topics: vec!["test.events.v1".into()],
             handler: Arc::new(apply),
             batched: true,
+            before_batch: None,
         },
         kafka::ConsumerDeps {
             pool: pool.clone(),

@@ -42,6 +42,7 @@ fn definition() -> ServiceDefinition {
                 topics: vec!["probe.in.v1".into()],
                 handler: Arc::new(record_effect),
                 batched: true,
+                before_batch: None,
             }]
         },
         tasks: |_| {

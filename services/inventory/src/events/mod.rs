@@ -49,6 +49,39 @@ fn channel_handler<'a>(
     on_channel_event(conn, record).boxed()
 }
 
+/// Locks the stock rows every record of an order-events batch will touch, in
+/// one sorted statement, before any handler runs: the SKUs of placed orders'
+/// lines, and of what cancelled orders and converted holds have reserved.
+fn lock_batch_stock<'a>(
+    conn: &'a mut Conn,
+    records: &'a [Record],
+) -> BoxFuture<'a, anyhow::Result<()>> {
+    async move {
+        let mut skus = std::collections::BTreeSet::new();
+        let mut owners = Vec::new();
+        for record in records {
+            match record.envelope.event_type.as_str() {
+                t if t == orders::OrderPlaced::TYPE => {
+                    let event: orders::OrderPlaced = record.decode()?;
+                    skus.extend(event.lines.into_iter().map(|l| l.sku));
+                    if let Ok(hold) = event.hold_id.parse::<uuid::Uuid>() {
+                        owners.push(hold);
+                    }
+                }
+                t if t == orders::OrderCancelled::TYPE => {
+                    let event: orders::OrderCancelled = record.decode()?;
+                    owners.push(event.order_id.parse()?);
+                }
+                _ => {}
+            }
+        }
+        skus.extend(store::stock::reserved_skus_of(conn, &owners).await?);
+        store::stock::lock(conn, &skus).await?;
+        Ok(())
+    }
+    .boxed()
+}
+
 pub fn subscriptions(rt: &Runtime) -> Vec<Subscription> {
     let outbox = rt.outbox.clone();
     let on_order: HandlerFn = Arc::new(move |conn, record| {
@@ -61,21 +94,23 @@ pub fn subscriptions(rt: &Runtime) -> Vec<Subscription> {
             topics: vec![topics::CATALOG_PRODUCT_EVENTS.into()],
             handler: Arc::new(product_handler),
             batched: true,
+            before_batch: None,
         },
         Subscription {
             consumer: "inventory.channel-projection".into(),
             topics: vec![topics::ORDERS_CHANNEL_EVENTS.into()],
             handler: Arc::new(channel_handler),
             batched: true,
+            before_batch: None,
         },
         Subscription {
             consumer: "inventory.reservations".into(),
             topics: vec![topics::ORDERS_ORDER_EVENTS.into()],
             handler: on_order,
-            // One order per transaction: an order's stock locks are taken in
-            // SKU order, but a batch of orders would lock in record order and
-            // two consumers' batches could deadlock on shared SKUs.
-            batched: false,
+            // A batch first locks the stock of every order in it, in SKU
+            // order, so two consumers' batches never deadlock on shared SKUs.
+            batched: true,
+            before_batch: Some(Arc::new(lock_batch_stock)),
         },
     ]
 }

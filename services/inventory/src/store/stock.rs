@@ -327,6 +327,28 @@ pub async fn release(
     Ok(lines)
 }
 
+/// SKUs that any of `owners` (orders, holds) has reserved.
+pub async fn reserved_skus_of(
+    conn: &mut Conn,
+    owners: &[Uuid],
+) -> diesel::QueryResult<BTreeSet<String>> {
+    if owners.is_empty() {
+        return Ok(BTreeSet::new());
+    }
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        sku: String,
+    }
+    let rows: Vec<Row> =
+        diesel::sql_query("SELECT DISTINCT sku FROM reservation_lines WHERE owner_id = ANY($1)")
+            .bind::<Array<SqlUuid>, _>(owners)
+            .cached()
+            .load(conn)
+            .await?;
+    Ok(rows.into_iter().map(|r| r.sku).collect())
+}
+
 /// SKUs an owner has reserved (to lock them before releasing).
 pub async fn reserved_skus(
     conn: &mut Conn,

@@ -52,6 +52,7 @@ pub fn subscriptions(rt: &Runtime) -> Vec<Subscription> {
             topics: vec![topics::CATALOG_PRODUCT_EVENTS.into()],
             handler: Arc::new(catalog_handler),
             batched: true,
+            before_batch: None,
         },
         Subscription {
             consumer: "orders.reservations".into(),
@@ -59,6 +60,7 @@ pub fn subscriptions(rt: &Runtime) -> Vec<Subscription> {
             handler: on_reservation,
             // Each record locks only its own order's row.
             batched: true,
+            before_batch: None,
         },
     ]
 }
