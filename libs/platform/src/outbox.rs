@@ -76,6 +76,54 @@ impl Outbox {
         Ok(envelope.event_id)
     }
 
+    /// Inserts many events of one type for `topic` in one statement (e.g. a
+    /// coalesced batch of availability changes), in the caller's transaction.
+    pub async fn enqueue_all<E: Event>(
+        &self,
+        conn: &mut Conn,
+        topic: &str,
+        events: &[(String, E)],
+    ) -> diesel::QueryResult<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let trace = crate::telemetry::current_trace_headers();
+        let (mut ids, mut keys, mut headers, mut payloads) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (key, event) in events {
+            let mut envelope = Envelope::new::<E>(&self.source);
+            envelope.traceparent = trace.get("traceparent").cloned();
+            envelope.tracestate = trace.get("tracestate").cloned().filter(|s| !s.is_empty());
+            ids.push(envelope.event_id.as_uuid());
+            keys.push(key.clone());
+            headers.push(
+                serde_json::to_value(
+                    envelope
+                        .to_headers()
+                        .into_iter()
+                        .map(|(k, v)| [k.to_string(), v])
+                        .collect::<Vec<_>>(),
+                )
+                .expect("headers serialize"),
+            );
+            payloads.push(event.encode_to_vec());
+        }
+        diesel::sql_query(
+            "INSERT INTO outbox (event_id, topic, key, event_type, headers, payload) \
+             SELECT e, $1, k, $2, h, p FROM unnest($3::uuid[], $4::text[], $5::jsonb[], $6::bytea[]) AS t(e, k, h, p)",
+        )
+        .bind::<Text, _>(format!("{}{}", self.topic_prefix, topic))
+        .bind::<Text, _>(E::TYPE)
+        .bind::<Array<Uuid>, _>(ids)
+        .bind::<Array<Text>, _>(keys)
+        .bind::<Array<Jsonb>, _>(headers)
+        .bind::<Array<Bytea>, _>(payloads)
+        .cached()
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
     /// Wakes the relay now instead of at its next poll; call after a commit.
     pub fn notify(&self) {
         self.wake.notify_one();

@@ -29,7 +29,9 @@ pub fn tasks(rt: &Runtime) -> Vec<Task> {
     vec![
         periodic(
             "availability-publisher",
-            Duration::from_millis(100),
+            // Coalescing window: a busy SKU yields one event per channel per
+            // quarter second, not one per order.
+            Duration::from_millis(250),
             Some(AVAILABILITY_DIRTY.clone()),
             move || {
                 let rt = a.clone();
@@ -59,7 +61,7 @@ pub async fn publish_availability(rt: &Runtime) -> anyhow::Result<()> {
         let outbox = rt.outbox.clone();
         let published = conn
             .transaction::<_, anyhow::Error, _>(async |tx| {
-                let Some(changed) = availability::publish_dirty(tx, 500).await? else {
+                let Some(changed) = availability::publish_dirty(tx, 10_000).await? else {
                     return Ok(None);
                 };
                 super::publish_availability(&outbox, tx, &changed).await?;

@@ -304,19 +304,18 @@ pub async fn publish_outcome(
     Ok(())
 }
 
-/// Enqueues AvailabilityChanged for each changed feed row.
+/// Enqueues AvailabilityChanged for each changed feed row (one statement).
 pub async fn publish_availability(
     outbox: &Outbox,
     conn: &mut Conn,
     changed: &[availability::Changed],
 ) -> diesel::QueryResult<()> {
-    for c in changed {
-        outbox
-            .enqueue(
-                conn,
-                topics::INVENTORY_AVAILABILITY,
-                &c.sku,
-                &pb::AvailabilityChanged {
+    let events: Vec<(String, pb::AvailabilityChanged)> = changed
+        .iter()
+        .map(|c| {
+            (
+                c.sku.clone(),
+                pb::AvailabilityChanged {
                     sku: c.sku.clone(),
                     channel_id: c.channel_id.clone(),
                     available_to_sell: c.available_to_sell,
@@ -324,7 +323,9 @@ pub async fn publish_availability(
                     changed_at: Some(timestamp(c.changed_at)),
                 },
             )
-            .await?;
-    }
-    Ok(())
+        })
+        .collect();
+    outbox
+        .enqueue_all(conn, topics::INVENTORY_AVAILABILITY, &events)
+        .await
 }

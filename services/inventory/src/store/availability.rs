@@ -78,16 +78,22 @@ pub async fn publish_dirty(
         sku: String,
     }
     let dirty: Vec<Dirty> = diesel::sql_query(
-        "DELETE FROM availability_dirty WHERE sku IN \
-         (SELECT sku FROM availability_dirty ORDER BY sku LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING sku",
+        "DELETE FROM availability_marks WHERE id IN \
+         (SELECT id FROM availability_marks ORDER BY id LIMIT $1) RETURNING sku",
     )
     .bind::<BigInt, _>(batch)
-    .cached().load(conn)
+    .cached()
+    .load(conn)
     .await?;
     if dirty.is_empty() {
         return Ok(Some(Vec::new()));
     }
-    let skus: Vec<String> = dirty.into_iter().map(|d| d.sku).collect();
+    let skus: Vec<String> = dirty
+        .into_iter()
+        .map(|d| d.sku)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let channels = super::active_channels(conn).await?;
     let rows = super::stock::read(conn, &skus).await?;
     let (mut ch, mut sk, mut ats) = (Vec::new(), Vec::new(), Vec::new());
@@ -119,13 +125,10 @@ pub async fn publish_dirty(
 
 /// Marks every known SKU dirty (a channel's or location's rules changed).
 pub async fn mark_all_dirty(conn: &mut Conn) -> diesel::QueryResult<()> {
-    diesel::sql_query(
-        "INSERT INTO availability_dirty (sku) SELECT DISTINCT sku FROM stock ORDER BY 1 \
-         ON CONFLICT DO NOTHING",
-    )
-    .cached()
-    .execute(conn)
-    .await?;
+    diesel::sql_query("INSERT INTO availability_marks (sku) SELECT DISTINCT sku FROM stock")
+        .cached()
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

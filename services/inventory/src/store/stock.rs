@@ -121,20 +121,17 @@ pub async fn record_movement(conn: &mut Conn, m: Movement<'_>) -> diesel::QueryR
     Ok(row.id)
 }
 
-/// Marks SKUs for the availability publisher (sorted: rows lock in one order).
+/// Marks SKUs for the availability publisher (an insert-only log: never waits).
 pub async fn mark_dirty(conn: &mut Conn, skus: &BTreeSet<String>) -> diesel::QueryResult<()> {
     if skus.is_empty() {
         return Ok(());
     }
     let skus: Vec<&String> = skus.iter().collect();
-    diesel::sql_query(
-        "INSERT INTO availability_dirty (sku) SELECT unnest($1::text[]) ORDER BY 1 \
-         ON CONFLICT DO NOTHING",
-    )
-    .bind::<Array<Text>, _>(skus)
-    .cached()
-    .execute(conn)
-    .await?;
+    diesel::sql_query("INSERT INTO availability_marks (sku) SELECT unnest($1::text[])")
+        .bind::<Array<Text>, _>(skus)
+        .cached()
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -254,7 +251,7 @@ pub async fn reserve(
            SELECT sku, location_id, 'reserve', on_hand, on_hand, reserved - quantity, reserved, $5, $6 \
            FROM changed ORDER BY sku, location_id), \
          dirty AS ( \
-           INSERT INTO availability_dirty (sku) SELECT DISTINCT sku FROM p ORDER BY 1 ON CONFLICT DO NOTHING) \
+           INSERT INTO availability_marks (sku) SELECT DISTINCT sku FROM p) \
          INSERT INTO reservation_lines (owner_id, owner_kind, line_no, sku, location_id, quantity) \
          SELECT $7, $8, line_no, sku, location_id, quantity FROM p \
          ON CONFLICT (owner_id, line_no, location_id) DO UPDATE \
