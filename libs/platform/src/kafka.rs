@@ -69,7 +69,9 @@ impl Producer {
             .set("client.id", client_id)
             .set("enable.idempotence", "true")
             .set("acks", "all")
-            .set("linger.ms", "5")
+            // The relay hands over whole batches at once; waiting for more
+            // records would only add latency to every hop.
+            .set("linger.ms", "1")
             .set("compression.type", "zstd")
             .set("message.timeout.ms", "30000")
             .create()?;
