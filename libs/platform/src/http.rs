@@ -249,6 +249,44 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
+/// The page size of a list request: `default` when absent, a field error on
+/// `limit` outside 1..=`max`.
+pub fn page_limit(v: &mut domain::Validator, limit: Option<i64>, default: i64, max: i64) -> i64 {
+    let limit = limit.unwrap_or(default);
+    if !(1..=max).contains(&limit) {
+        v.push("limit", format!("must be between 1 and {max}"));
+    }
+    limit
+}
+
+/// A feed cursor: a sequence number this API returned (0, the beginning, when
+/// absent); anything else is a field error on `cursor`.
+pub fn sequence_cursor(v: &mut domain::Validator, cursor: Option<&str>) -> i64 {
+    match cursor {
+        None => 0,
+        Some(c) => v
+            .check(
+                "cursor",
+                c.parse::<i64>()
+                    .ok()
+                    .filter(|n| *n >= 0)
+                    .ok_or("not a cursor from this API"),
+            )
+            .unwrap_or(0),
+    }
+}
+
+/// A list cursor that is an id this API returned; anything else is a field
+/// error on `cursor`.
+pub fn id_cursor(v: &mut domain::Validator, cursor: Option<&str>) -> Option<uuid::Uuid> {
+    cursor.and_then(|c| {
+        v.check(
+            "cursor",
+            uuid::Uuid::parse_str(c).map_err(|_| "not a cursor from this API"),
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -293,5 +331,25 @@ mod tests {
         let (field, detail) = field_of(r#"{"lines": ["#);
         assert_eq!(field, None);
         assert!(detail.starts_with("malformed JSON"), "{detail}");
+    }
+
+    #[test]
+    fn paging_helpers_name_the_field() {
+        let mut v = domain::Validator::new();
+        assert_eq!(page_limit(&mut v, None, 50, 500), 50);
+        assert_eq!(sequence_cursor(&mut v, Some("42")), 42);
+        assert_eq!(sequence_cursor(&mut v, None), 0);
+        assert!(id_cursor(&mut v, Some("0190b6f0-0000-7000-8000-000000000000")).is_some());
+        assert!(v.is_empty());
+        page_limit(&mut v, Some(501), 50, 500);
+        sequence_cursor(&mut v, Some("-1"));
+        id_cursor(&mut v, Some("nope"));
+        let fields: Vec<String> = v
+            .finish()
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["limit", "cursor", "cursor"]);
     }
 }

@@ -10,7 +10,7 @@ use domain::{Sku, Validator};
 use platform::error::Problem;
 use platform::{ApiError, Caller, Runtime};
 
-use super::{acting_channel, numeric_cursor, page_limit};
+use super::{acting_channel, page_limit};
 use crate::store::{self, availability, stock};
 
 async fn known_channel(
@@ -84,7 +84,7 @@ pub async fn changes(
     let channel = acting_channel(&caller, q.channel.as_deref(), "channel")?;
     let mut v = Validator::new();
     let limit = page_limit(&mut v, q.limit);
-    let after = numeric_cursor(&mut v, q.cursor.as_deref());
+    let after = platform::http::sequence_cursor(&mut v, q.cursor.as_deref());
     v.finish()?;
     let mut conn = rt.conn().await?;
     known_channel(&mut conn, &channel).await?;

@@ -24,27 +24,7 @@ pub const MAX_PAGE: i64 = 1000;
 
 /// The page size from `limit`, or a field error.
 pub fn page_limit(v: &mut domain::Validator, limit: Option<i64>) -> i64 {
-    let limit = limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        v.push("limit", format!("must be between 1 and {MAX_PAGE}"));
-    }
-    limit
-}
-
-/// A numeric cursor (a sequence or id from this API), 0 when absent.
-pub fn numeric_cursor(v: &mut domain::Validator, cursor: Option<&str>) -> i64 {
-    match cursor {
-        None => 0,
-        Some(c) => v
-            .check(
-                "cursor",
-                c.parse::<i64>()
-                    .ok()
-                    .filter(|n| *n >= 0)
-                    .ok_or("not a cursor from this API"),
-            )
-            .unwrap_or(0),
-    }
+    platform::http::page_limit(v, limit, DEFAULT_PAGE, MAX_PAGE)
 }
 
 /// The channel a request acts for: a channel token's own channel (another one

@@ -18,7 +18,7 @@ use platform::idempotency::{self, IdempotencyKey};
 use platform::{ApiError, Caller, Runtime};
 use uuid::Uuid;
 
-use super::{ADJUSTERS, STAFF, numeric_cursor, page_limit};
+use super::{ADJUSTERS, STAFF, page_limit};
 use crate::domain::{Change, validate_adjustment};
 use crate::events::background::{AVAILABILITY_DIRTY, STOCK_FREED};
 use crate::store::{self, locations, reservations, stock};
@@ -203,7 +203,7 @@ pub async fn movements(
     let q = query.into_inner();
     let mut v = Validator::new();
     let limit = page_limit(&mut v, q.limit);
-    let after = numeric_cursor(&mut v, q.cursor.as_deref());
+    let after = platform::http::sequence_cursor(&mut v, q.cursor.as_deref());
     let sku = q.sku.and_then(|s| v.check("sku", s.parse::<Sku>()));
     v.finish()?;
     let mut conn = rt.conn().await?;

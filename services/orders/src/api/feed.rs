@@ -52,18 +52,7 @@ pub async fn updates(
     let q = query.into_inner();
     let mut v = Validator::new();
     let limit = page_limit(&mut v, q.limit);
-    let after = match q.cursor.as_deref() {
-        None => 0,
-        Some(c) => v
-            .check(
-                "cursor",
-                c.parse::<i64>()
-                    .ok()
-                    .filter(|n| *n >= 0)
-                    .ok_or("not a cursor from this API"),
-            )
-            .unwrap_or(0),
-    };
+    let after = platform::http::sequence_cursor(&mut v, q.cursor.as_deref());
     v.finish()?;
     let mut conn = rt.conn().await?;
     visible_channel(&mut conn, &caller, &id, super::READERS).await?;

@@ -40,11 +40,7 @@ pub const DEFAULT_PAGE: i64 = 50;
 pub const MAX_PAGE: i64 = 500;
 
 pub fn page_limit(v: &mut domain::Validator, limit: Option<i64>) -> i64 {
-    let limit = limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        v.push("limit", format!("must be between 1 and {MAX_PAGE}"));
-    }
-    limit
+    platform::http::page_limit(v, limit, DEFAULT_PAGE, MAX_PAGE)
 }
 
 pub fn not_found(id: Uuid) -> ApiError {

@@ -216,12 +216,7 @@ pub async fn list(
     {
         v.push("status", "is not an order status");
     }
-    let after = q.cursor.and_then(|c| {
-        v.check(
-            "cursor",
-            Uuid::parse_str(&c).map_err(|_| "not a cursor from this API"),
-        )
-    });
+    let after = platform::http::id_cursor(&mut v, q.cursor.as_deref());
     v.finish()?;
     let mut conn = rt.conn().await?;
     let items = order_store::list(
