@@ -196,6 +196,9 @@ pub struct Subscription {
     pub batched: bool,
     /// Runs in a batch's transaction before its handlers (see `batched`).
     pub before_batch: Option<BatchHook>,
+    /// Consumers for this subscription in one process; `None` takes
+    /// `kafka.consumer_tasks`. A light projection needs one.
+    pub consumer_tasks: Option<usize>,
 }
 
 /// Prepares a batch inside its transaction, e.g. takes its locks in order.

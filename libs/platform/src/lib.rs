@@ -189,9 +189,10 @@ pub async fn start(def: &ServiceDefinition, settings: config::Settings) -> anyho
     for task in (def.tasks)(&runtime) {
         background.push(tokio::spawn(task(shutdown_rx.clone())));
     }
-    let consumers = subscriptions
-        .into_iter()
-        .flat_map(|sub| std::iter::repeat_n(sub, settings.kafka.consumer_tasks));
+    let consumers = subscriptions.into_iter().flat_map(|sub| {
+        let tasks = sub.consumer_tasks.unwrap_or(settings.kafka.consumer_tasks);
+        std::iter::repeat_n(sub, tasks.max(1))
+    });
     for sub in consumers {
         let (settings, group, shutdown) =
             (settings.kafka.clone(), group.clone(), shutdown_rx.clone());

@@ -88,6 +88,7 @@ async fn redelivered_event_applies_once_and_poison_is_dead_lettered_and_replayab
             handler,
             batched: true,
             before_batch: None,
+            consumer_tasks: None,
         },
         kafka::ConsumerDeps {
             pool: pool.clone(),
@@ -222,6 +223,7 @@ async fn database_outage_holds_the_record_instead_of_dead_lettering_it() {
             handler: Arc::new(apply),
             batched: true,
             before_batch: None,
+            consumer_tasks: None,
         },
         kafka::ConsumerDeps {
             pool: pool.clone(),

@@ -43,6 +43,7 @@ fn definition() -> ServiceDefinition {
                 handler: Arc::new(record_effect),
                 batched: true,
                 before_batch: None,
+                consumer_tasks: None,
             }]
         },
         tasks: |_| {

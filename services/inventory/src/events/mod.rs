@@ -95,6 +95,7 @@ pub fn subscriptions(rt: &Runtime) -> Vec<Subscription> {
             handler: Arc::new(product_handler),
             batched: true,
             before_batch: None,
+            consumer_tasks: Some(1),
         },
         Subscription {
             consumer: "inventory.channel-projection".into(),
@@ -102,6 +103,7 @@ pub fn subscriptions(rt: &Runtime) -> Vec<Subscription> {
             handler: Arc::new(channel_handler),
             batched: true,
             before_batch: None,
+            consumer_tasks: Some(1),
         },
         Subscription {
             consumer: "inventory.reservations".into(),
@@ -111,6 +113,7 @@ pub fn subscriptions(rt: &Runtime) -> Vec<Subscription> {
             // order, so two consumers' batches never deadlock on shared SKUs.
             batched: true,
             before_batch: Some(Arc::new(lock_batch_stock)),
+            consumer_tasks: None,
         },
     ]
 }

@@ -53,6 +53,7 @@ pub fn subscriptions(rt: &Runtime) -> Vec<Subscription> {
             handler: Arc::new(catalog_handler),
             batched: true,
             before_batch: None,
+            consumer_tasks: Some(1),
         },
         Subscription {
             consumer: "orders.reservations".into(),
@@ -61,6 +62,7 @@ pub fn subscriptions(rt: &Runtime) -> Vec<Subscription> {
             // Each record locks only its own order's row.
             batched: true,
             before_batch: None,
+            consumer_tasks: None,
         },
     ]
 }
