@@ -7,7 +7,7 @@ use diesel_async::AsyncConnection;
 use domain::Validator;
 use domain::contracts::Page;
 use domain::contracts::orders::{
-    ActionRequest, ExceptionQuery, HoldReason, OrderStatus, OrderView,
+    ActionRequest, ExceptionQuery, HoldReason, OrderStatus, OrderView, PaymentStatus,
 };
 use platform::error::Problem;
 use platform::http::Json;
@@ -16,7 +16,6 @@ use platform::{ApiError, Caller, Runtime};
 use uuid::Uuid;
 
 use super::{EXCEPTION_READERS, EXCEPTION_STAFF, lock_visible, not_found, page_limit};
-use crate::events::background::UPDATES_QUEUED;
 use crate::store::orders::{self as order_store, Head};
 use crate::{events, store};
 
@@ -126,30 +125,7 @@ pub async fn release(
     id: web::Path<Uuid>,
     body: Option<Json<ActionRequest>>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_any(EXCEPTION_STAFF)?;
-    let note = body.map(|b| b.0.note).unwrap_or_default();
-    let id = id.into_inner();
-    let actor = caller.actor();
-    let outbox = &rt.outbox;
-    let mut conn = rt.conn().await?;
-    let view = conn
-        .transaction::<_, ApiError, _>(async |tx| {
-            let mut head = lock_visible(tx, &caller, id, EXCEPTION_STAFF).await?;
-            if head.status != OrderStatus::OnHold {
-                return Err(ApiError::Conflict(format!("the order is {}, not on hold", head.status.as_str())));
-            }
-            if head.payment_status == domain::contracts::orders::PaymentStatus::Failed {
-                return Err(ApiError::Conflict(
-                    "the payment is still failed: record the payment (POST /payment) to release the order".into(),
-                ));
-            }
-            resume(outbox, tx, &mut head, &with_note("released from hold", &note), &actor).await?;
-            order_store::load(tx, id).await?.ok_or_else(|| not_found(id))
-        })
-        .await?;
-    rt.outbox.notify();
-    UPDATES_QUEUED.notify_one();
-    Ok(HttpResponse::Ok().json(view))
+    act(&rt, &caller, id.into_inner(), body, Action::Release).await
 }
 
 /// Ask inventory to reserve again: for an order held for a stock conflict, or
@@ -171,28 +147,65 @@ pub async fn retry(
     id: web::Path<Uuid>,
     body: Option<Json<ActionRequest>>,
 ) -> Result<HttpResponse, ApiError> {
+    act(&rt, &caller, id.into_inner(), body, Action::Retry).await
+}
+
+/// What ops do to an order in the exception queue.
+#[derive(Clone, Copy)]
+enum Action {
+    Release,
+    Retry,
+}
+
+/// Applies `action` to the locked order in one transaction, with the caller's
+/// note in the status history, and returns the order as it is afterwards.
+async fn act(
+    rt: &Runtime,
+    caller: &Caller,
+    id: Uuid,
+    body: Option<Json<ActionRequest>>,
+    action: Action,
+) -> Result<HttpResponse, ApiError> {
     caller.require_any(EXCEPTION_STAFF)?;
     let note = body.map(|b| b.0.note).unwrap_or_default();
-    let id = id.into_inner();
     let actor = caller.actor();
     let outbox = &rt.outbox;
     let mut conn = rt.conn().await?;
     let view = conn
         .transaction::<_, ApiError, _>(async |tx| {
-            let mut head = lock_visible(tx, &caller, id, EXCEPTION_STAFF).await?;
-            let retryable = head.status == OrderStatus::Backordered
-                || (head.status == OrderStatus::OnHold && head.hold_reason == Some(HoldReason::StockConflict));
-            if !retryable {
-                return Err(ApiError::Conflict(format!(
-                    "only backordered orders or orders held for a stock conflict can retry; this one is {}",
-                    head.status.as_str()
-                )));
+            let mut head = lock_visible(tx, caller, id, EXCEPTION_STAFF).await?;
+            match action {
+                Action::Release => {
+                    if head.status != OrderStatus::OnHold {
+                        return Err(ApiError::Conflict(format!(
+                            "the order is {}, not on hold",
+                            head.status.as_str()
+                        )));
+                    }
+                    if head.payment_status == PaymentStatus::Failed {
+                        return Err(ApiError::Conflict(
+                            "the payment is still failed: record the payment (POST /payment) to release the order"
+                                .into(),
+                        ));
+                    }
+                    resume(outbox, tx, &mut head, &with_note("released from hold", &note), &actor).await?;
+                }
+                Action::Retry => {
+                    let retryable = head.status == OrderStatus::Backordered
+                        || (head.status == OrderStatus::OnHold
+                            && head.hold_reason == Some(HoldReason::StockConflict));
+                    if !retryable {
+                        return Err(ApiError::Conflict(format!(
+                            "only backordered orders or orders held for a stock conflict can retry; this one is {}",
+                            head.status.as_str()
+                        )));
+                    }
+                    place_again(outbox, tx, &mut head, &with_note("reservation retried", &note), &actor).await?;
+                }
             }
-            place_again(outbox, tx, &mut head, &with_note("reservation retried", &note), &actor).await?;
             order_store::load(tx, id).await?.ok_or_else(|| not_found(id))
         })
         .await?;
-    rt.outbox.notify();
-    UPDATES_QUEUED.notify_one();
+    super::committed(rt);
     Ok(HttpResponse::Ok().json(view))
 }

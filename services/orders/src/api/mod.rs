@@ -47,6 +47,13 @@ pub fn not_found(id: Uuid) -> ApiError {
     ApiError::NotFound(format!("order {id} does not exist"))
 }
 
+/// After a commit that changed orders: publish their events and channel
+/// updates now rather than at the next poll.
+pub fn committed(rt: &platform::Runtime) {
+    rt.outbox.notify();
+    crate::events::background::UPDATES_QUEUED.notify_one();
+}
+
 /// A channel token sees only its channel's orders: another's is 404, so it
 /// can't even learn that the order exists. Staff need one of `roles`.
 pub fn check_access(

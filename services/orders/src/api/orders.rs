@@ -17,20 +17,13 @@ use platform::{ApiError, Caller, Runtime};
 use uuid::Uuid;
 
 use super::{
-    CANCELLERS, INTAKE_STAFF, PAYMENT_STAFF, READERS, check_access, lock_visible, not_found,
-    page_limit,
+    CANCELLERS, INTAKE_STAFF, PAYMENT_STAFF, READERS, check_access, committed, lock_visible,
+    not_found, page_limit,
 };
 use crate::domain::intake::{self, ChannelRules, Listing};
 use crate::domain::lifecycle;
-use crate::events::background::UPDATES_QUEUED;
 use crate::store::orders::{self as order_store, NewOrder};
 use crate::{events, store};
-
-/// After a commit that changed orders: publish events and feed updates now.
-fn committed(rt: &Runtime) {
-    rt.outbox.notify();
-    UPDATES_QUEUED.notify_one();
-}
 
 /// The channel an order is placed for: a channel token's own (naming another
 /// is refused), or the one an intake staff member names.
