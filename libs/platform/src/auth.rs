@@ -101,6 +101,47 @@ impl Caller {
         self.roles.contains(&role)
     }
 
+    /// The channel a request acts for: a channel token's own (naming another
+    /// is 403), or the one a staff caller with one of `staff` names in `field`
+    /// (required, and a well-formed channel id).
+    pub fn acting_channel(
+        &self,
+        named: Option<&str>,
+        field: &str,
+        staff: &[Role],
+    ) -> Result<ChannelId, ApiError> {
+        match (&self.channel, named) {
+            (Some(own), Some(named)) if own.as_str() != named => Err(ApiError::Forbidden(format!(
+                "this token acts for channel {own} only"
+            ))),
+            (Some(own), _) => Ok(own.clone()),
+            (None, named) => {
+                self.require_any(staff)?;
+                let named =
+                    named.ok_or_else(|| ApiError::field(field, "is required for staff tokens"))?;
+                named.parse().map_err(|e: domain::channel::ChannelIdError| {
+                    ApiError::field(field, e.to_string())
+                })
+            }
+        }
+    }
+
+    /// A channel token sees only its own channel's resources; another
+    /// channel's answer `hidden` (a 404, so it can't learn the resource
+    /// exists). Staff need one of `staff`.
+    pub fn require_channel(
+        &self,
+        channel: &str,
+        staff: &[Role],
+        hidden: impl FnOnce() -> ApiError,
+    ) -> Result<(), ApiError> {
+        match &self.channel {
+            Some(own) if own.as_str() == channel => Ok(()),
+            Some(_) => Err(hidden()),
+            None => self.require_any(staff).map(|_| ()),
+        }
+    }
+
     /// How the caller is recorded in audit trails: `user:<sub>` or `channel:<id>`.
     pub fn actor(&self) -> String {
         match &self.channel {

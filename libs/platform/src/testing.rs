@@ -534,3 +534,37 @@ where
     }
     None
 }
+
+/// Asserts that `docs/openapi/<service>.json` is what the code serves (`make
+/// openapi` regenerates it). The path is read at run time from the calling
+/// crate's `CARGO_MANIFEST_DIR`: a test binary may be reused from a shared
+/// target dir by another checkout, and must check this checkout's file.
+pub fn assert_committed_openapi(def: &ServiceDefinition) {
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("run by cargo test");
+    let path = format!("{manifest_dir}/../../docs/openapi/{}.json", def.name);
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed.trim_end() == crate::openapi_json(def).trim_end(),
+        "docs/openapi/{}.json is out of date: run `make openapi` and commit it",
+        def.name
+    );
+}
+
+impl TestApp {
+    /// GET `path` with `bearer`: the status and the JSON body (null if none).
+    pub async fn get_json(
+        &self,
+        path: &str,
+        bearer: &str,
+    ) -> (reqwest::StatusCode, serde_json::Value) {
+        let res = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(bearer)
+            .send()
+            .await
+            .expect("request");
+        let status = res.status();
+        (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+}

@@ -58,15 +58,7 @@ pub async fn create_ok(app: &TestApp, body: &Value) -> Value {
 }
 
 pub async fn get_json(app: &TestApp, path: &str, bearer: &str) -> (StatusCode, Value) {
-    let res = app
-        .client
-        .get(app.url(path))
-        .bearer_auth(bearer)
-        .send()
-        .await
-        .expect("request");
-    let status = res.status();
-    (status, res.json().await.unwrap_or(Value::Null))
+    app.get_json(path, bearer).await
 }
 
 #[allow(unused_imports)] // not every test binary uses both

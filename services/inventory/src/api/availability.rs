@@ -89,13 +89,5 @@ pub async fn changes(
     let mut conn = rt.conn().await?;
     known_channel(&mut conn, &channel).await?;
     let items = availability::changes(&mut conn, &channel, after, limit).await?;
-    // The cursor always advances to the last item seen; an empty page keeps it.
-    let next_cursor = Some(
-        items
-            .last()
-            .map(|c| c.sequence)
-            .unwrap_or(after)
-            .to_string(),
-    );
-    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+    Ok(HttpResponse::Ok().json(Page::feed(items, after, |c| c.sequence)))
 }

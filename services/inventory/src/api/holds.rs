@@ -145,14 +145,9 @@ pub async fn create(
 
 /// A hold of another channel is 404 to a channel token.
 fn visible(caller: &Caller, row: &reservations::HoldRow) -> Result<(), ApiError> {
-    match &caller.channel {
-        Some(own) if own.as_str() != row.channel_id => Err(ApiError::NotFound(format!(
-            "hold {} does not exist",
-            row.id
-        ))),
-        Some(_) => Ok(()),
-        None => caller.require_any(super::STAFF).map(|_| ()),
-    }
+    caller.require_channel(&row.channel_id, super::STAFF, || {
+        ApiError::NotFound(format!("hold {} does not exist", row.id))
+    })
 }
 
 /// Get a hold.

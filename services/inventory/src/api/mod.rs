@@ -27,30 +27,16 @@ pub fn page_limit(v: &mut domain::Validator, limit: Option<i64>) -> i64 {
     platform::http::page_limit(v, limit, DEFAULT_PAGE, MAX_PAGE)
 }
 
-/// The channel a request acts for: a channel token's own channel (another one
-/// named in the request is refused), or the one a staff caller names.
+/// The channel a request acts for: a channel token's own, or the one a staff
+/// caller names in `field`.
 pub fn acting_channel(
     caller: &Caller,
     named: Option<&str>,
     field: &str,
 ) -> Result<String, ApiError> {
-    match (&caller.channel, named) {
-        (Some(own), Some(named)) if own.as_str() != named => Err(ApiError::Forbidden(format!(
-            "this token acts for channel {own} only"
-        ))),
-        (Some(own), _) => Ok(own.to_string()),
-        (None, Some(named)) => {
-            caller.require_any(STAFF)?;
-            named
-                .parse::<domain::ChannelId>()
-                .map(|c| c.to_string())
-                .map_err(|e| ApiError::field(field, e.to_string()))
-        }
-        (None, None) => {
-            caller.require_any(STAFF)?;
-            Err(ApiError::field(field, "is required"))
-        }
-    }
+    caller
+        .acting_channel(named, field, STAFF)
+        .map(|c| c.to_string())
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -215,10 +215,7 @@ pub async fn movements(
         limit,
     )
     .await?;
-    let next_cursor = (items.len() as i64 == limit)
-        .then(|| items.last().map(|m| m.id.to_string()))
-        .flatten();
-    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+    Ok(HttpResponse::Ok().json(Page::list(items, limit, |m| m.id.to_string())))
 }
 
 /// Inventory's view of an order's reservation.

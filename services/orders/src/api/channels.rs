@@ -142,13 +142,7 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let not_found = || ApiError::NotFound(format!("channel {id} does not exist"));
-    match &caller.channel {
-        Some(own) if own.as_str() != id => return Err(not_found()),
-        Some(_) => {}
-        None => {
-            caller.require_any(READERS)?;
-        }
-    }
+    caller.require_channel(&id, READERS, not_found)?;
     let mut conn = rt.conn().await?;
     let row = store::channels::get(&mut conn, &id)
         .await?

@@ -60,10 +60,7 @@ pub async fn list(
         },
     )
     .await?;
-    let next_cursor = (items.len() as i64 == limit)
-        .then(|| items.last().map(|o| o.id.to_string()))
-        .flatten();
-    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+    Ok(HttpResponse::Ok().json(Page::list(items, limit, |o| o.id.to_string())))
 }
 
 /// Takes an order off hold: back to reserved (and confirmed, if paid) when its

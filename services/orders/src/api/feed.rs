@@ -18,13 +18,7 @@ async fn visible_channel(
     roles: &[Role],
 ) -> Result<(), ApiError> {
     let not_found = || ApiError::NotFound(format!("channel {id} does not exist"));
-    match &caller.channel {
-        Some(own) if own.as_str() != id => return Err(not_found()),
-        Some(_) => {}
-        None => {
-            caller.require_any(roles)?;
-        }
-    }
+    caller.require_channel(id, roles, not_found)?;
     store::channels::get(conn, id)
         .await?
         .ok_or_else(not_found)?;
@@ -57,14 +51,7 @@ pub async fn updates(
     let mut conn = rt.conn().await?;
     visible_channel(&mut conn, &caller, &id, super::READERS).await?;
     let items = store::feed::updates(&mut conn, &id, after, limit).await?;
-    let next_cursor = Some(
-        items
-            .last()
-            .map(|u| u.sequence)
-            .unwrap_or(after)
-            .to_string(),
-    );
-    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+    Ok(HttpResponse::Ok().json(Page::feed(items, after, |u| u.sequence)))
 }
 
 /// The channel's latest webhook deliveries (newest first) with their state.

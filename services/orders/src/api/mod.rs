@@ -62,11 +62,7 @@ pub fn check_access(
     id: Uuid,
     roles: &[Role],
 ) -> Result<(), ApiError> {
-    match &caller.channel {
-        Some(own) if own.as_str() == channel_id => Ok(()),
-        Some(_) => Err(not_found(id)),
-        None => caller.require_any(roles).map(|_| ()),
-    }
+    caller.require_channel(channel_id, roles, || not_found(id))
 }
 
 /// Locks an order the caller may act on.

@@ -10,7 +10,7 @@ use domain::contracts::orders::{
     CancelRequest, CreateOrderRequest, HoldReason, OrderListQuery, OrderStatus, OrderView,
     PaymentStatus, PaymentUpdate, StatusChangeView,
 };
-use domain::{ChannelId, Sku, Validator};
+use domain::{Sku, Validator};
 use platform::error::Problem;
 use platform::http::{Json, parse_json};
 use platform::{ApiError, Caller, Runtime};
@@ -24,25 +24,6 @@ use crate::domain::intake::{self, ChannelRules, Listing};
 use crate::domain::lifecycle;
 use crate::store::orders::{self as order_store, NewOrder};
 use crate::{events, store};
-
-/// The channel an order is placed for: a channel token's own (naming another
-/// is refused), or the one an intake staff member names.
-fn intake_channel(caller: &Caller, named: Option<&str>) -> Result<ChannelId, ApiError> {
-    match (&caller.channel, named) {
-        (Some(own), Some(named)) if own.as_str() != named => Err(ApiError::Forbidden(format!(
-            "this token places orders for channel {own} only"
-        ))),
-        (Some(own), _) => Ok(own.clone()),
-        (None, named) => {
-            caller.require_any(INTAKE_STAFF)?;
-            let named = named
-                .ok_or_else(|| ApiError::field("channel_id", "is required for staff tokens"))?;
-            named.parse().map_err(|e: domain::channel::ChannelIdError| {
-                ApiError::field("channel_id", e.to_string())
-            })
-        }
-    }
-}
 
 /// Place an order from any channel. The same payload again returns the same
 /// order (200); another payload under the same external id is 409. The raw
@@ -67,7 +48,8 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let raw: serde_json::Value = parse_json(&body)?;
     let req: CreateOrderRequest = parse_json(&body)?;
-    let channel_id = intake_channel(&caller, req.channel_id.as_deref())?;
+    let channel_id =
+        caller.acting_channel(req.channel_id.as_deref(), "channel_id", INTAKE_STAFF)?;
     let hash = platform::idempotency::request_hash(&raw);
     let actor = caller.actor();
     let outbox = &rt.outbox;
@@ -223,10 +205,7 @@ pub async fn list(
         },
     )
     .await?;
-    let next_cursor = (items.len() as i64 == limit)
-        .then(|| items.last().map(|o| o.id.to_string()))
-        .flatten();
-    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+    Ok(HttpResponse::Ok().json(Page::list(items, limit, |o| o.id.to_string())))
 }
 
 /// The order's status history: every move, who or what made it, and when.

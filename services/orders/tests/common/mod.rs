@@ -23,15 +23,7 @@ pub fn ops() -> String {
 }
 
 pub async fn get(app: &TestApp, path: &str, bearer: &str) -> (StatusCode, Value) {
-    let res = app
-        .client
-        .get(app.url(path))
-        .bearer_auth(bearer)
-        .send()
-        .await
-        .expect("request");
-    let status = res.status();
-    (status, res.json().await.unwrap_or(Value::Null))
+    app.get_json(path, bearer).await
 }
 
 pub async fn post(app: &TestApp, path: &str, bearer: &str, body: &Value) -> reqwest::Response {
