@@ -30,6 +30,9 @@ async fn whole_orders_come_from_one_location_and_split_only_when_needed() {
 
     // A-1 x2 + B-1 x1: only the overflow has both, so it ships whole from there.
     let whole = place(&app, &web, &[("A-1", 2), ("B-1", 1)]).await;
+    // Orders of different keys may be consumed in any order: let the first
+    // settle so the second sees what it left.
+    outcomes(&app, 1).await;
     // A-1 x5 now: overflow has 3 left, primary 3: split, primary first.
     let split = place(&app, &web, &[("A-1", 5)]).await;
     let out = outcomes(&app, 2).await;
