@@ -22,6 +22,11 @@ pub mod proto {
             include!(concat!(env!("OUT_DIR"), "/crossdock.inventory.v1.rs"));
         }
     }
+    pub mod warehouse {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/crossdock.warehouse.v1.rs"));
+        }
+    }
 }
 
 pub mod topics {
@@ -37,6 +42,9 @@ pub mod topics {
     pub const INVENTORY_STOCK_EVENTS: &str = "inventory.stock-events.v1";
     /// Coalesced available-to-sell per SKU and channel, keyed by SKU.
     pub const INVENTORY_AVAILABILITY: &str = "inventory.availability.v1";
+    /// Fulfillment progress that other services act on (shipped, short picked),
+    /// keyed by order id.
+    pub const WAREHOUSE_FULFILLMENT_EVENTS: &str = "warehouse.fulfillment-events.v1";
 }
 
 /// Header names carried by every Kafka record (see docs/architecture.md).
@@ -83,7 +91,8 @@ macro_rules! events {
 }
 
 events!(orders: OrderPlaced, OrderCancelled, OrderConfirmed, OrderOnHold, ChannelUpserted);
-events!(inventory: StockReserved, ReservationFailed, StockReleased, StockAdjusted, AvailabilityChanged);
+events!(inventory: StockReserved, ReservationFailed, StockReleased, StockAdjusted, AvailabilityChanged, StockReallocated);
+events!(warehouse: FulfillmentShipped, ShortPicked);
 
 /// Reads a protobuf timestamp back into chrono (None when unset or out of range).
 pub fn from_timestamp(

@@ -1,0 +1,519 @@
+//! Warehouse REST contracts: bins, service levels, quality-check rules,
+//! fulfillment orders, waves and pick lists, scans, packages, shipping,
+//! exceptions, at-risk work and lead times.
+
+use chrono::{DateTime, NaiveTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// Create or replace a bin (`PUT /v1/locations/{location}/bins/{code}`). The
+/// bin code is what its label's barcode encodes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BinInput {
+    pub zone: String,
+    pub aisle: String,
+    pub shelf: String,
+    pub level: String,
+    /// Position on the pickers' walk through the location; pick lists follow it.
+    pub walk_sequence: i32,
+    /// SKUs stocked in this bin.
+    #[serde(default)]
+    pub skus: Vec<String>,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BinView {
+    pub id: Uuid,
+    pub location_code: String,
+    pub code: String,
+    pub zone: String,
+    pub aisle: String,
+    pub shelf: String,
+    pub level: String,
+    pub walk_sequence: i32,
+    pub skus: Vec<String>,
+    pub active: bool,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BinQuery {
+    /// Only bins stocking this SKU.
+    pub sku: Option<String>,
+}
+
+/// A channel's fulfillment promise (`PUT /v1/service-levels/{channel_id}`).
+/// Times of day are UTC.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ServiceLevelInput {
+    /// Orders placed before this time ship `handling_days` later; after it, a day later still.
+    #[schema(value_type = String, example = "14:00:00")]
+    pub cutoff_time: NaiveTime,
+    /// The time of day the carrier collects: the ship-by time.
+    #[schema(value_type = String, example = "18:00:00")]
+    pub ship_by_time: NaiveTime,
+    /// 0 = same day.
+    #[serde(default)]
+    pub handling_days: i32,
+    pub carrier: String,
+    pub carrier_service: String,
+    /// Targets per stage, in minutes: confirmed → released, released → picked,
+    /// picked → packed, packed → shipped.
+    pub targets: StageMinutes,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StageMinutes {
+    pub release: i32,
+    pub pick: i32,
+    pub pack: i32,
+    pub ship: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ServiceLevelView {
+    pub channel_id: String,
+    #[schema(value_type = String, example = "14:00:00")]
+    pub cutoff_time: NaiveTime,
+    #[schema(value_type = String, example = "18:00:00")]
+    pub ship_by_time: NaiveTime,
+    pub handling_days: i32,
+    pub carrier: String,
+    pub carrier_service: String,
+    pub targets: StageMinutes,
+    /// False when the channel has none configured and the defaults apply.
+    pub configured: bool,
+    pub version: i64,
+}
+
+/// What a quality-check rule matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum QualityScope {
+    /// Every package containing this SKU (e.g. high-value items).
+    Sku,
+    /// Every package of this channel's orders.
+    Channel,
+}
+
+impl QualityScope {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            QualityScope::Sku => "sku",
+            QualityScope::Channel => "channel",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct QualityRuleInput {
+    pub scope: QualityScope,
+    /// The SKU or channel id.
+    pub value: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct QualityRuleView {
+    pub id: Uuid,
+    pub scope: QualityScope,
+    pub value: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Where a fulfillment order stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FulfillmentStatus {
+    /// Waiting to be released into a wave.
+    Open,
+    /// On a pick list; nothing scanned yet.
+    Released,
+    Picking,
+    /// Every line picked (or short-picked and re-allocated).
+    Picked,
+    /// Every picked unit is in a closed package.
+    Packed,
+    Shipped,
+    Cancelled,
+}
+
+impl FulfillmentStatus {
+    pub const ALL: [FulfillmentStatus; 7] = [
+        FulfillmentStatus::Open,
+        FulfillmentStatus::Released,
+        FulfillmentStatus::Picking,
+        FulfillmentStatus::Picked,
+        FulfillmentStatus::Packed,
+        FulfillmentStatus::Shipped,
+        FulfillmentStatus::Cancelled,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            FulfillmentStatus::Open => "open",
+            FulfillmentStatus::Released => "released",
+            FulfillmentStatus::Picking => "picking",
+            FulfillmentStatus::Picked => "picked",
+            FulfillmentStatus::Packed => "packed",
+            FulfillmentStatus::Shipped => "shipped",
+            FulfillmentStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    pub fn is_final(&self) -> bool {
+        matches!(self, FulfillmentStatus::Shipped | FulfillmentStatus::Cancelled)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FulfillmentLineView {
+    pub line_no: i32,
+    pub sku: String,
+    /// Units this location ships for the line.
+    pub quantity: i64,
+    pub picked: i64,
+    pub packed: i64,
+    /// Units not found in the bin and re-allocated by inventory.
+    pub short: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FulfillmentView {
+    pub id: Uuid,
+    pub order_id: Uuid,
+    pub channel_id: String,
+    pub external_order_id: String,
+    pub location_code: String,
+    pub status: FulfillmentStatus,
+    /// The order is on hold in orders: not released, not shipped.
+    pub on_hold: bool,
+    pub carrier: String,
+    pub carrier_service: String,
+    pub ship_by: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wave_id: Option<Uuid>,
+    pub lines: Vec<FulfillmentLineView>,
+    pub packages: Vec<PackageView>,
+    pub placed_at: DateTime<Utc>,
+    pub confirmed_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub released_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub picked_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub packed_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipped_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FulfillmentQuery {
+    pub status: Option<String>,
+    pub location_code: Option<String>,
+    pub order_id: Option<Uuid>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// Release open fulfillment orders into a wave (`POST /v1/waves`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct WaveRequest {
+    pub location_code: String,
+    /// Only fulfillments going with this carrier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier: Option<String>,
+    /// Only fulfillments due to ship by then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ship_by_before: Option<DateTime<Utc>>,
+    /// At most this many fulfillments, earliest ship-by first (default 50, max 500).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_fulfillments: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PickTaskView {
+    pub id: Uuid,
+    pub fulfillment_id: Uuid,
+    pub line_no: i32,
+    pub sku: String,
+    /// The item barcode to scan (normalized GTIN-14), when the catalog has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gtin: Option<String>,
+    pub bin_code: String,
+    pub walk_sequence: i32,
+    pub quantity: i64,
+    pub picked: i64,
+    pub short: i64,
+    /// open | done | short | withdrawn
+    pub status: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PickListView {
+    pub id: Uuid,
+    pub wave_id: Uuid,
+    pub zone: String,
+    /// open | done | withdrawn
+    pub status: String,
+    /// In bin walking order.
+    pub tasks: Vec<PickTaskView>,
+}
+
+/// A fulfillment a wave release left out, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SkippedFulfillment {
+    pub fulfillment_id: Uuid,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct WaveView {
+    pub id: Uuid,
+    pub location_code: String,
+    /// batch | single (one urgent order)
+    pub kind: String,
+    /// released | completed | cancelled
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier: Option<String>,
+    pub fulfillment_ids: Vec<Uuid>,
+    pub pick_lists: Vec<PickListView>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<SkippedFulfillment>,
+    pub released_by: String,
+    pub released_at: DateTime<Utc>,
+}
+
+/// One scan at a bin: the bin label, then the item (`POST /v1/pick-tasks/{id}/scans`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PickScan {
+    /// The scanned bin label.
+    pub bin: String,
+    /// The scanned item barcode (GTIN); the SKU only for items without one.
+    pub item: String,
+    /// Units scanned at once (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<i64>,
+}
+
+/// A picker reports units missing from the bin (`POST /v1/pick-tasks/{id}/short`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ShortPickRequest {
+    /// The scanned bin label (the picker is at the bin).
+    pub bin: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A package's scan (`POST /v1/packages/{id}/items`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PackScan {
+    pub item: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<i64>,
+}
+
+/// Seal a package (`POST /v1/packages/{id}/close`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ClosePackageRequest {
+    pub weight_grams: i64,
+    pub length_mm: i64,
+    pub width_mm: i64,
+    pub height_mm: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum QualityResult {
+    Passed,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct QualityCheckRequest {
+    pub result: QualityResult,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Hand a package to the carrier (`POST /v1/packages/{id}/ship`): the label
+/// the operator scanned or the carrier API returned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ShipPackageRequest {
+    pub tracking_number: String,
+    /// Defaults to the fulfillment's carrier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier_service: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PackageItemView {
+    pub line_no: i32,
+    pub sku: String,
+    pub quantity: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PackageView {
+    pub id: Uuid,
+    pub fulfillment_id: Uuid,
+    /// open | packed | shipped | voided
+    pub status: String,
+    /// not_required | pending | passed | failed
+    pub qc_status: String,
+    pub items: Vec<PackageItemView>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight_grams: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dimensions_mm: Option<[i64; 3]>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier_service: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipped_at: Option<DateTime<Utc>>,
+}
+
+/// A floor exception: scan errors (recorded), and short picks, failed quality
+/// checks and cancelled picked work (open until ops resolve them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ExceptionView {
+    pub id: Uuid,
+    /// wrong_bin | wrong_item | over_pick | short_pick | pack_mismatch | qc_failed | cancelled_after_pick
+    pub kind: String,
+    /// recorded | open | resolved
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fulfillment_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pick_task_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_id: Option<Uuid>,
+    pub detail: String,
+    pub reported_by: String,
+    pub reported_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExceptionQuery {
+    pub status: Option<String>,
+    pub kind: Option<String>,
+    pub fulfillment_id: Option<Uuid>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResolveAction {
+    /// Failed quality check: void the package; its units go back to be packed again.
+    Repack,
+    /// Failed quality check: ops accept the package as it is.
+    Accept,
+    /// Anything else: noted and closed.
+    Acknowledge,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ResolveRequest {
+    pub action: ResolveAction,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Work that will miss its ship-by time at the current pace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AtRiskView {
+    pub fulfillment_id: Uuid,
+    pub order_id: Uuid,
+    pub channel_id: String,
+    pub location_code: String,
+    pub status: FulfillmentStatus,
+    pub ship_by: DateTime<Utc>,
+    /// When it would ship if each remaining stage takes as long as it has
+    /// recently (the channel's targets where there is no recent history).
+    pub projected_ship_at: DateTime<Utc>,
+    /// Positive: late by this much.
+    pub minutes_late: i64,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AtRiskQuery {
+    pub location_code: Option<String>,
+    pub channel_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LeadTimeQuery {
+    /// Shipped at or after (default: 7 days ago).
+    pub from: Option<DateTime<Utc>>,
+    /// Shipped before (default: now).
+    pub to: Option<DateTime<Utc>>,
+    pub location_code: Option<String>,
+}
+
+/// Seconds per stage over shipped fulfillments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct StageSeconds {
+    pub p50: f64,
+    pub p90: f64,
+    pub max: f64,
+}
+
+/// Lead times of one channel's shipped fulfillments (durations, not money).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct LeadTimeRow {
+    pub channel_id: String,
+    pub shipped: i64,
+    /// Shipped by their ship-by time.
+    pub on_time: i64,
+    pub release: StageSeconds,
+    pub pick: StageSeconds,
+    pub pack: StageSeconds,
+    pub ship: StageSeconds,
+    /// Order confirmed → shipped.
+    pub total: StageSeconds,
+}
+
+/// One audited action on the floor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub detail: serde_json::Value,
+}

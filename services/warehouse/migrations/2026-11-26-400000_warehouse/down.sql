@@ -1,0 +1,16 @@
+DROP TABLE audit_log;
+DROP TABLE floor_exceptions;
+DROP TABLE package_items;
+DROP TABLE packages;
+DROP TABLE pick_tasks;
+DROP TABLE pick_lists;
+DROP TABLE waves;
+DROP TABLE fulfillment_lines;
+DROP TABLE fulfillments;
+DROP TABLE cancelled_orders;
+DROP TABLE quality_rules;
+DROP TABLE bin_skus;
+DROP TABLE bins;
+DROP TABLE service_levels;
+DROP TABLE channels;
+DROP TABLE skus;

@@ -1,0 +1,294 @@
+//! Configuration: bins and the SKUs in them, per-channel service levels and
+//! quality-check rules.
+
+use actix_web::{HttpResponse, web};
+use diesel_async::AsyncConnection;
+use domain::contracts::warehouse::{
+    BinInput, BinQuery, BinView, QualityRuleInput, QualityRuleView, ServiceLevelInput,
+    ServiceLevelView,
+};
+use platform::error::Problem;
+use platform::http::Json;
+use platform::{ApiError, Caller, Runtime};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{OPS, READERS, staff};
+use crate::domain::{
+    valid_bin_code, valid_location_code, validate_bin, validate_quality_rule,
+    validate_service_level,
+};
+use crate::store::{self, bins};
+
+fn check_location(location: &str) -> Result<(), ApiError> {
+    if valid_location_code(location) {
+        Ok(())
+    } else {
+        Err(ApiError::field(
+            "location",
+            "location codes are upper-case letters, digits and '-'",
+        ))
+    }
+}
+
+/// Create or replace a bin and the SKUs stocked in it. The bin code is what
+/// its label's barcode encodes; pick lists follow `walk_sequence`.
+#[utoipa::path(
+    put, path = "/v1/locations/{location}/bins/{code}", tag = "setup",
+    params(("location" = String, Path), ("code" = String, Path)),
+    request_body = BinInput,
+    responses(
+        (status = 200, description = "Replaced", body = BinView),
+        (status = 201, description = "Created", body = BinView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields or unknown SKUs", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn put_bin(
+    rt: web::Data<Runtime>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+    Json(input): Json<BinInput>,
+) -> Result<HttpResponse, ApiError> {
+    staff(&caller, OPS)?;
+    let (location, code) = path.into_inner();
+    check_location(&location)?;
+    if !valid_bin_code(&code) {
+        return Err(ApiError::field(
+            "code",
+            "bin codes are 1-40 letters, digits, '-' or '.'",
+        ));
+    }
+    validate_bin(&input)?;
+    let actor = caller.actor();
+    let mut conn = rt.conn().await?;
+    let (view, created) = conn
+        .transaction::<_, ApiError, _>(async |tx| {
+            let skus: Vec<String> = input.skus.iter().map(|s| s.trim().to_string()).collect();
+            let unknown = store::unknown_skus(tx, &skus).await?;
+            if let Some(first) = unknown.first() {
+                let i = skus.iter().position(|s| s == first).unwrap_or(0);
+                return Err(ApiError::field(
+                    format!("skus[{i}]"),
+                    format!("unknown SKU {first}: not in the catalog"),
+                ));
+            }
+            let (view, created) = bins::put(tx, &location, &code, &input).await?;
+            store::audit(
+                tx,
+                &actor,
+                "bin_put",
+                None,
+                json!({"location": location, "bin": code, "skus": view.skus}),
+            )
+            .await?;
+            Ok((view, created))
+        })
+        .await?;
+    Ok(if created {
+        HttpResponse::Created().json(view)
+    } else {
+        HttpResponse::Ok().json(view)
+    })
+}
+
+#[utoipa::path(
+    get, path = "/v1/locations/{location}/bins/{code}", tag = "setup",
+    params(("location" = String, Path), ("code" = String, Path)),
+    responses(
+        (status = 200, body = BinView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_bin(
+    rt: web::Data<Runtime>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    staff(&caller, READERS)?;
+    let (location, code) = path.into_inner();
+    let mut conn = rt.conn().await?;
+    let view = bins::get(&mut conn, &location, &code)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no bin {code} at {location}")))?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// A location's bins in walking order.
+#[utoipa::path(
+    get, path = "/v1/locations/{location}/bins", tag = "setup",
+    params(("location" = String, Path), BinQuery),
+    responses(
+        (status = 200, body = Vec<BinView>),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_bins(
+    rt: web::Data<Runtime>,
+    caller: Caller,
+    location: web::Path<String>,
+    query: web::Query<BinQuery>,
+) -> Result<HttpResponse, ApiError> {
+    staff(&caller, READERS)?;
+    let mut conn = rt.conn().await?;
+    let list = bins::list(&mut conn, &location, query.sku.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Set a channel's service level: cut-off, collection time, handling days,
+/// carrier and per-stage targets. New fulfillment orders take their ship-by
+/// time from it.
+#[utoipa::path(
+    put, path = "/v1/service-levels/{channel_id}", tag = "setup",
+    params(("channel_id" = String, Path)),
+    request_body = ServiceLevelInput,
+    responses(
+        (status = 200, body = ServiceLevelView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields or unknown channel", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn put_service_level(
+    rt: web::Data<Runtime>,
+    caller: Caller,
+    channel_id: web::Path<String>,
+    Json(input): Json<ServiceLevelInput>,
+) -> Result<HttpResponse, ApiError> {
+    staff(&caller, OPS)?;
+    validate_service_level(&input)?;
+    let channel_id = channel_id.into_inner();
+    let actor = caller.actor();
+    let mut conn = rt.conn().await?;
+    let view = conn
+        .transaction::<_, ApiError, _>(async |tx| {
+            if !store::channel_known(tx, &channel_id).await? {
+                return Err(ApiError::field(
+                    "channel_id",
+                    format!("unknown channel {channel_id}: not in orders' registry"),
+                ));
+            }
+            let view = store::put_service_level(tx, &channel_id, &input, &actor).await?;
+            store::audit(
+                tx,
+                &actor,
+                "service_level_put",
+                None,
+                serde_json::to_value(&view).unwrap_or_default(),
+            )
+            .await?;
+            Ok(view)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// A channel's service level (the defaults when none is configured).
+#[utoipa::path(
+    get, path = "/v1/service-levels/{channel_id}", tag = "setup",
+    params(("channel_id" = String, Path)),
+    responses(
+        (status = 200, body = ServiceLevelView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_service_level(
+    rt: web::Data<Runtime>,
+    caller: Caller,
+    channel_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    staff(&caller, READERS)?;
+    let mut conn = rt.conn().await?;
+    let view = store::service_level(&mut conn, &channel_id).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Add a quality-check rule: every package holding the SKU, or every package
+/// of the channel, must pass a check before it ships.
+#[utoipa::path(
+    post, path = "/v1/quality-rules", tag = "setup",
+    request_body = QualityRuleInput,
+    responses(
+        (status = 201, body = QualityRuleView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The same rule exists", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create_rule(
+    rt: web::Data<Runtime>,
+    caller: Caller,
+    Json(input): Json<QualityRuleInput>,
+) -> Result<HttpResponse, ApiError> {
+    staff(&caller, OPS)?;
+    validate_quality_rule(&input)?;
+    let actor = caller.actor();
+    let mut conn = rt.conn().await?;
+    let view = conn
+        .transaction::<_, ApiError, _>(async |tx| {
+            let view = store::create_rule(tx, &input, &actor)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::Conflict(format!(
+                        "a {} rule for {} exists already",
+                        input.scope.as_str(),
+                        input.value.trim()
+                    ))
+                })?;
+            store::audit(
+                tx,
+                &actor,
+                "quality_rule_added",
+                None,
+                serde_json::to_value(&view).unwrap_or_default(),
+            )
+            .await?;
+            Ok(view)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+#[utoipa::path(
+    get, path = "/v1/quality-rules", tag = "setup",
+    responses(
+        (status = 200, body = Vec<QualityRuleView>),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_rules(rt: web::Data<Runtime>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    staff(&caller, READERS)?;
+    let mut conn = rt.conn().await?;
+    Ok(HttpResponse::Ok().json(store::rules(&mut conn).await?))
+}
+
+#[utoipa::path(
+    delete, path = "/v1/quality-rules/{id}", tag = "setup",
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn delete_rule(
+    rt: web::Data<Runtime>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    staff(&caller, OPS)?;
+    let id = id.into_inner();
+    let actor = caller.actor();
+    let mut conn = rt.conn().await?;
+    conn.transaction::<_, ApiError, _>(async |tx| {
+        if !store::delete_rule(tx, id).await? {
+            return Err(ApiError::NotFound(format!(
+                "quality rule {id} does not exist"
+            )));
+        }
+        store::audit(tx, &actor, "quality_rule_removed", None, json!({"id": id})).await?;
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
