@@ -138,13 +138,15 @@ pub struct MovementView {
     pub id: i64,
     pub sku: String,
     pub location: String,
-    /// receipt | cycle_count | damage | correction | return | reserve | release
+    /// receipt | cycle_count | damage | correction | return | reserve | release |
+    /// ship (a shipment consumed the reservation) | short_pick (units missing
+    /// from the bin, written off)
     pub kind: String,
     pub on_hand_before: i64,
     pub on_hand_after: i64,
     pub reserved_before: i64,
     pub reserved_after: i64,
-    /// The order or hold a reservation movement belongs to.
+    /// The order or hold a reservation, shipment or short-pick movement belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
     pub actor: String,
@@ -187,9 +189,32 @@ pub struct ReservationView {
     pub channel_id: String,
     /// reserved | backordered | rejected | released
     pub status: String,
+    /// What is still reserved (shipments and short picks take units off).
     pub lines: Vec<ReservedLineView>,
+    /// What will not be reserved: cut at placement (partial policy) or after a
+    /// short pick no other location could cover (partial or reject policy).
     pub shortfalls: Vec<ShortfallView>,
+    /// What left with shipments, per line and location.
+    #[serde(default)]
+    pub shipped: Vec<ReservedLineView>,
+    /// Short-picked units waiting for stock (backorder policy).
+    #[serde(default)]
+    pub awaiting_stock: Vec<AwaitingStockView>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// Units of an order line that a short pick left without stock, reserved
+/// automatically when stock arrives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AwaitingStockView {
+    pub line_no: i32,
+    pub sku: String,
+    pub quantity: i64,
+    /// The fulfillment that came up short.
+    pub fulfillment_id: String,
+    /// The location code where the units were missing.
+    pub short_at: String,
+    pub since: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

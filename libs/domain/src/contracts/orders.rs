@@ -195,16 +195,22 @@ pub enum OrderStatus {
     Backordered,
     OnHold,
     Cancelled,
+    /// Some lines (or units) have left the warehouse, not all.
+    PartiallyShipped,
+    /// Everything that will ship has shipped (cut units excepted).
+    Shipped,
 }
 
 impl OrderStatus {
-    pub const ALL: [OrderStatus; 6] = [
+    pub const ALL: [OrderStatus; 8] = [
         OrderStatus::Received,
         OrderStatus::Reserved,
         OrderStatus::Confirmed,
         OrderStatus::Backordered,
         OrderStatus::OnHold,
         OrderStatus::Cancelled,
+        OrderStatus::PartiallyShipped,
+        OrderStatus::Shipped,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -215,7 +221,14 @@ impl OrderStatus {
             OrderStatus::Backordered => "backordered",
             OrderStatus::OnHold => "on_hold",
             OrderStatus::Cancelled => "cancelled",
+            OrderStatus::PartiallyShipped => "partially_shipped",
+            OrderStatus::Shipped => "shipped",
         }
+    }
+
+    /// Whether goods of the order have left the warehouse.
+    pub fn has_shipped(&self) -> bool {
+        matches!(self, OrderStatus::PartiallyShipped | OrderStatus::Shipped)
     }
 
     pub fn parse(s: &str) -> Option<Self> {
@@ -277,8 +290,39 @@ pub struct OrderLineView {
     pub line_total: Money,
     /// Where the line's stock is reserved, once it is.
     pub allocations: Vec<AllocationView>,
-    /// Units cut under the partial backorder policy.
+    /// Units cut: under the partial backorder policy, or after a short pick
+    /// no other location could cover.
     pub short_quantity: i64,
+    /// Units that have left the warehouse.
+    pub shipped_quantity: i64,
+}
+
+/// Units of an order line in a parcel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ShippedLineView {
+    pub line_no: i32,
+    pub sku: String,
+    pub quantity: i64,
+}
+
+/// A parcel handed to a carrier, with its tracking number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ParcelView {
+    #[schema(example = "DHL")]
+    pub carrier: String,
+    pub service: String,
+    pub tracking_number: String,
+    pub lines: Vec<ShippedLineView>,
+}
+
+/// What one fulfillment shipped from one location.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ShipmentView {
+    pub fulfillment_id: String,
+    #[schema(example = "WH-PRIMARY")]
+    pub location_code: String,
+    pub parcels: Vec<ParcelView>,
+    pub shipped_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -305,11 +349,16 @@ pub struct OrderView {
     pub confirmed_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancelled_at: Option<DateTime<Utc>>,
+    /// What has shipped, oldest first.
+    #[serde(default)]
+    pub shipments: Vec<ShipmentView>,
     pub version: i64,
     pub updated_at: DateTime<Utc>,
 }
 
-/// One step of an order's lifecycle: who or what moved it, and when.
+/// One step of an order's lifecycle: who or what moved it, and when. A step
+/// whose `from` equals `to` records an event that left the status as it was
+/// (another partial shipment, a short pick re-allocated).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct StatusChangeView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -363,7 +412,8 @@ pub struct FeedQuery {
     pub limit: Option<i64>,
 }
 
-/// A status change of one of the channel's orders, in feed order.
+/// A change to one of the channel's orders, in feed order: a status change,
+/// or a shipment or cut that left the status as it was.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ChannelUpdate {
     pub sequence: i64,
@@ -374,6 +424,9 @@ pub struct ChannelUpdate {
     pub hold_reason: Option<HoldReason>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// The shipment this update announces, with its tracking numbers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipment: Option<ShipmentView>,
     pub at: DateTime<Utc>,
 }
 

@@ -1,6 +1,8 @@
-//! Inventory rules, free of I/O: allocation, available-to-sell, adjustments.
+//! Inventory rules, free of I/O: allocation, available-to-sell, adjustments,
+//! what shipments and short picks take out of stock.
 
 pub mod allocation;
+pub mod fulfillment;
 
 use domain::contracts::inventory::{AdjustmentReason, AdjustmentRequest};
 use domain::{Sku, Validator};

@@ -1,5 +1,6 @@
 //! Inventory's background work: publishing coalesced availability, filling
-//! backorders when stock arrives, and expiring storefront holds. Each step is
+//! backorders (whole orders, and short-picked units waiting for stock) when
+//! stock arrives, and expiring storefront holds. Each step is
 //! safe to run on several replicas at once (advisory or row locks).
 
 use std::collections::HashMap;
@@ -12,7 +13,7 @@ use platform::Runtime;
 use platform::tasks::{Task, periodic};
 use tokio::sync::Notify;
 
-use crate::store::{availability, reservations, stock};
+use crate::store::{availability, fulfillment, reservations, stock};
 
 /// Woken after a commit that freed or added stock (adjustments, releases), so
 /// backorders fill at once instead of at the next sweep.
@@ -76,19 +77,61 @@ pub async fn publish_availability(rt: &Runtime) -> anyhow::Result<()> {
     }
 }
 
-/// Reserves waiting backorders that stock now covers, in fill order. Returns
-/// how many were filled.
+/// One entry of the backorder queue.
+enum Backorder {
+    /// A whole order, reserved only in full.
+    Order(reservations::Backordered),
+    /// Short-picked units of one order line (its reservation otherwise stands).
+    Reallocation(fulfillment::Waiting),
+}
+
+impl Backorder {
+    /// Fill order: channel priority, then oldest placed, then order id.
+    fn key(&self) -> (i32, chrono::DateTime<chrono::Utc>, uuid::Uuid, i64) {
+        match self {
+            Backorder::Order(o) => (o.channel_priority, o.placed_at, o.order_id, 0),
+            Backorder::Reallocation(w) => (w.channel_priority, w.placed_at, w.order_id, w.id),
+        }
+    }
+
+    /// (SKU, quantity) it needs.
+    fn needs(&self) -> Vec<(&str, i64)> {
+        match self {
+            Backorder::Order(o) => o
+                .lines
+                .iter()
+                .map(|l| (l.sku.as_str(), l.quantity))
+                .collect(),
+            Backorder::Reallocation(w) => vec![(w.sku.as_str(), w.quantity)],
+        }
+    }
+}
+
+/// Reserves waiting backorders that stock now covers, in fill order: whole
+/// backordered orders and short-picked units waiting for stock, in one queue.
+/// Returns how many were filled.
 pub async fn fill_backorders(rt: &Runtime) -> anyhow::Result<usize> {
     let mut conn = rt.db.get().await?;
-    let waiting = reservations::backordered(&mut conn, 1000).await?;
-    if waiting.is_empty() {
+    let mut queue: Vec<Backorder> = reservations::backordered(&mut conn, 1000)
+        .await?
+        .into_iter()
+        .map(Backorder::Order)
+        .chain(
+            fulfillment::waiting(&mut conn, 1000)
+                .await?
+                .into_iter()
+                .map(Backorder::Reallocation),
+        )
+        .collect();
+    if queue.is_empty() {
         return Ok(0);
     }
-    // A lock-free first look: skip orders that all stock together can't cover,
-    // so a long backorder queue costs one read, not a transaction per order.
-    let skus: Vec<String> = waiting
+    queue.sort_by_key(Backorder::key);
+    // A lock-free first look: skip entries that all stock together can't cover,
+    // so a long backorder queue costs one read, not a transaction per entry.
+    let skus: Vec<String> = queue
         .iter()
-        .flat_map(|(_, lines)| lines.iter().map(|l| l.sku.clone()))
+        .flat_map(|b| b.needs().into_iter().map(|(sku, _)| sku.to_string()))
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
@@ -99,38 +142,63 @@ pub async fn fill_backorders(rt: &Runtime) -> anyhow::Result<usize> {
         }
     }
     let mut filled = 0;
-    for (order_id, lines) in waiting {
-        let fits = lines
+    for entry in &queue {
+        let needs = entry.needs();
+        let fits = needs
             .iter()
-            .all(|l| budget.get(&l.sku).copied().unwrap_or(0) >= l.quantity);
+            .all(|(sku, q)| budget.get(*sku).copied().unwrap_or(0) >= *q);
         if !fits {
             continue;
         }
         let outbox = rt.outbox.clone();
         let done = conn
-            .transaction::<_, anyhow::Error, _>(async |tx| {
-                let Some(picks) = reservations::fill_backorder(tx, order_id, ACTOR_FILL).await?
-                else {
-                    return Ok(false);
-                };
-                super::publish_outcome(
-                    &outbox,
-                    tx,
-                    &order_id.to_string(),
-                    reservations::Outcome::Reserved {
-                        picks,
-                        shorts: Vec::new(),
-                    },
-                    "backorder_fill",
-                )
-                .await?;
-                Ok(true)
+            .transaction::<_, anyhow::Error, _>(async |tx| match entry {
+                Backorder::Order(order) => {
+                    let order_id = order.order_id;
+                    let Some(picks) =
+                        reservations::fill_backorder(tx, order_id, ACTOR_FILL).await?
+                    else {
+                        return Ok(false);
+                    };
+                    super::publish_outcome(
+                        &outbox,
+                        tx,
+                        &order_id.to_string(),
+                        reservations::Outcome::Reserved {
+                            picks,
+                            shorts: Vec::new(),
+                        },
+                        "backorder_fill",
+                    )
+                    .await?;
+                    Ok(true)
+                }
+                Backorder::Reallocation(w) => {
+                    let Some(picks) = fulfillment::fill_waiting(tx, w, ACTOR_FILL).await? else {
+                        return Ok(false);
+                    };
+                    super::publish_reallocated(
+                        &outbox,
+                        tx,
+                        &fulfillment::Reallocated {
+                            order_id: w.order_id,
+                            channel_id: w.channel_id.clone(),
+                            fulfillment_id: w.fulfillment_id.clone(),
+                            from_location_code: w.from_code.clone(),
+                            picks,
+                            short: None,
+                            outcome: "reallocated",
+                        },
+                    )
+                    .await?;
+                    Ok(true)
+                }
             })
             .await?;
         if done {
             filled += 1;
-            for l in &lines {
-                *budget.entry(l.sku.clone()).or_default() -= l.quantity;
+            for (sku, q) in needs {
+                *budget.entry(sku.to_string()).or_default() -= q;
             }
         }
     }

@@ -1,10 +1,13 @@
 //! What inventory consumes and publishes.
 //!
 //! Consumes: catalog product events (the SKU projection), orders' channel
-//! events (the channel projection) and order events (OrderPlaced reserves,
-//! OrderCancelled releases). Publishes StockReserved, ReservationFailed and
-//! StockReleased keyed by order id, StockAdjusted and AvailabilityChanged keyed
-//! by SKU, all through the outbox in the transaction of the change.
+//! events (the channel projection), order events (OrderPlaced reserves,
+//! OrderCancelled releases) and the warehouse's fulfillment events
+//! (FulfillmentShipped consumes the reservation, ShortPicked writes off and
+//! re-allocates). Publishes StockReserved, ReservationFailed, StockReleased and
+//! StockReallocated keyed by order id, StockAdjusted (every on-hand change:
+//! adjustments, shipments, short picks) and AvailabilityChanged keyed by SKU,
+//! all through the outbox in the transaction of the change.
 
 use std::sync::Arc;
 
@@ -13,6 +16,7 @@ use domain::contracts::orders::BackorderPolicy;
 use domain::events::proto::catalog::v1 as catalog;
 use domain::events::proto::inventory::v1 as pb;
 use domain::events::proto::orders::v1 as orders;
+use domain::events::proto::warehouse::v1 as warehouse;
 use domain::events::{Event, from_timestamp, timestamp, topics};
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
@@ -22,7 +26,8 @@ use platform::kafka::{HandlerFn, Record, Subscription};
 use platform::outbox::Outbox;
 
 use crate::domain::allocation::{Line, Pick, Short};
-use crate::store::{self, availability, reservations};
+use crate::store::fulfillment::{self, Reallocated, ShortPickOutcome};
+use crate::store::{self, availability, locations, reservations};
 
 pub const TOPICS: &[&str] = &[
     topics::INVENTORY_RESERVATION_EVENTS,
@@ -32,6 +37,9 @@ pub const TOPICS: &[&str] = &[
 
 /// Who consumer-driven changes are recorded as.
 pub const RESERVATIONS_ACTOR: &str = "system:inventory.reservations";
+/// Who changes made on the warehouse's reports are recorded as (the person
+/// who shipped or reported is named in the movement's note).
+pub const FULFILLMENT_ACTOR: &str = "system:inventory.fulfillment";
 
 pub mod background;
 
@@ -82,11 +90,52 @@ fn lock_batch_stock<'a>(
     .boxed()
 }
 
+/// Locks the stock rows every record of a fulfillment-events batch will
+/// touch (shipped lines' and short-picked SKUs), in one sorted statement.
+fn lock_fulfillment_stock<'a>(
+    conn: &'a mut Conn,
+    records: &'a [Record],
+) -> BoxFuture<'a, anyhow::Result<()>> {
+    async move {
+        let mut skus = std::collections::BTreeSet::new();
+        for record in records {
+            match record.envelope.event_type.as_str() {
+                t if t == warehouse::FulfillmentShipped::TYPE => {
+                    let event: warehouse::FulfillmentShipped = record.decode()?;
+                    skus.extend(event.lines.iter().filter_map(|l| sku_of(&l.sku).ok()));
+                }
+                t if t == warehouse::ShortPicked::TYPE => {
+                    let event: warehouse::ShortPicked = record.decode()?;
+                    skus.extend(sku_of(&event.sku).ok());
+                }
+                _ => {}
+            }
+        }
+        store::stock::lock(conn, &skus).await?;
+        Ok(())
+    }
+    .boxed()
+}
+
+/// A SKU as stored (upper-case), or why it isn't one.
+fn sku_of(raw: &str) -> anyhow::Result<String> {
+    Ok(raw
+        .parse::<domain::Sku>()
+        .map_err(|e| anyhow::anyhow!("invalid SKU '{raw}': {e}"))?
+        .as_str()
+        .to_string())
+}
+
 pub fn subscriptions(rt: &Runtime) -> Vec<Subscription> {
     let outbox = rt.outbox.clone();
     let on_order: HandlerFn = Arc::new(move |conn, record| {
         let outbox = outbox.clone();
         async move { on_order_event(&outbox, conn, record).await }.boxed()
+    });
+    let outbox = rt.outbox.clone();
+    let on_fulfillment: HandlerFn = Arc::new(move |conn, record| {
+        let outbox = outbox.clone();
+        async move { on_fulfillment_event(&outbox, conn, record).await }.boxed()
     });
     vec![
         Subscription {
@@ -113,6 +162,15 @@ pub fn subscriptions(rt: &Runtime) -> Vec<Subscription> {
             // order, so two consumers' batches never deadlock on shared SKUs.
             batched: true,
             before_batch: Some(Arc::new(lock_batch_stock)),
+            consumer_tasks: None,
+        },
+        Subscription {
+            consumer: "inventory.fulfillment".into(),
+            topics: vec![topics::WAREHOUSE_FULFILLMENT_EVENTS.into()],
+            handler: on_fulfillment,
+            // As for reservations: the batch's stock first, in SKU order.
+            batched: true,
+            before_batch: Some(Arc::new(lock_fulfillment_stock)),
             consumer_tasks: None,
         },
     ]
@@ -182,6 +240,259 @@ async fn on_order_event(outbox: &Outbox, conn: &mut Conn, record: &Record) -> an
         // OrderConfirmed, OrderOnHold: nothing to do with stock.
         _ => Ok(()),
     }
+}
+
+async fn on_fulfillment_event(
+    outbox: &Outbox,
+    conn: &mut Conn,
+    record: &Record,
+) -> anyhow::Result<()> {
+    match record.envelope.event_type.as_str() {
+        t if t == warehouse::FulfillmentShipped::TYPE => {
+            let event: warehouse::FulfillmentShipped = record.decode()?;
+            let shipped_at =
+                from_timestamp(event.shipped_at.as_ref()).unwrap_or(record.envelope.occurred_at);
+            fulfillment_shipped(outbox, conn, &event, shipped_at).await
+        }
+        t if t == warehouse::ShortPicked::TYPE => {
+            short_picked(outbox, conn, &record.decode()?).await
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Consumes the shipped units' reservation and on hand at the shipping
+/// location. Units no longer reserved (a cancellation raced the shipment)
+/// still left the building: they come off on hand only, as far as stock
+/// allows, with a warning.
+async fn fulfillment_shipped(
+    outbox: &Outbox,
+    conn: &mut Conn,
+    e: &warehouse::FulfillmentShipped,
+    shipped_at: chrono::DateTime<Utc>,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        !e.fulfillment_id.is_empty(),
+        "FulfillmentShipped without a fulfillment id"
+    );
+    let order_id: uuid::Uuid = e.order_id.parse()?;
+    let location = locations::by_code(conn, &e.location_code)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("unknown location '{}'", e.location_code))?;
+    // One entry per line (parcels may have been summed by line already).
+    let mut lines: Vec<Line> = Vec::new();
+    for l in e.lines.iter().filter(|l| l.quantity > 0) {
+        let sku = sku_of(&l.sku)?;
+        match lines.iter_mut().find(|x| x.line_no == l.line_no) {
+            Some(x) if x.sku == sku => x.quantity += l.quantity,
+            Some(_) => anyhow::bail!("line {} is shipped under two SKUs", l.line_no),
+            None => lines.push(Line {
+                line_no: l.line_no,
+                sku,
+                quantity: l.quantity,
+            }),
+        }
+    }
+    let fresh = fulfillment::record_shipment(
+        conn,
+        &e.fulfillment_id,
+        order_id,
+        location.id,
+        &lines,
+        shipped_at,
+    )
+    .await?;
+    if fresh.is_empty() {
+        tracing::debug!(fulfillment_id = %e.fulfillment_id, "fulfillment already shipped; nothing to do");
+        return Ok(());
+    }
+    let skus: std::collections::BTreeSet<String> = fresh.iter().map(|l| l.sku.clone()).collect();
+    store::stock::lock(conn, &skus).await?;
+    let note = format!(
+        "fulfillment {} shipped by {}",
+        e.fulfillment_id,
+        if e.shipped_by.is_empty() {
+            "the warehouse"
+        } else {
+            &e.shipped_by
+        }
+    );
+    for line in &fresh {
+        let shipped =
+            fulfillment::ship_line(conn, order_id, line, location.id, &note, FULFILLMENT_ACTOR)
+                .await?;
+        let split = shipped.split;
+        if split.reserved < line.quantity {
+            tracing::warn!(
+                %order_id, fulfillment_id = %e.fulfillment_id, line_no = line.line_no,
+                sku = %line.sku, location = %location.code, shipped = line.quantity,
+                from_reservation = split.reserved, unreserved = split.unreserved,
+                unaccounted = split.unaccounted,
+                "shipped more than the order had reserved there (released by a cancellation?);                  the rest came off on hand only"
+            );
+        }
+        if let Some(taken) = shipped.taken {
+            publish_stock_adjusted(
+                outbox,
+                conn,
+                StockChange {
+                    sku: &line.sku,
+                    location_code: &location.code,
+                    reason: "ship",
+                    on_hand: taken.on_hand,
+                    movement_id: taken.movement_id,
+                    note: &note,
+                },
+            )
+            .await?;
+        }
+    }
+    store::stock::mark_dirty(conn, &skus).await?;
+    Ok(())
+}
+
+/// Writes the missing units off at the short location and re-allocates them;
+/// answers with StockReallocated (and StockAdjusted for the write-off).
+async fn short_picked(
+    outbox: &Outbox,
+    conn: &mut Conn,
+    e: &warehouse::ShortPicked,
+) -> anyhow::Result<()> {
+    let order_id: uuid::Uuid = e.order_id.parse()?;
+    let sku = sku_of(&e.sku)?;
+    let location = locations::by_code(conn, &e.location_code)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("unknown location '{}'", e.location_code))?;
+    let note = format!(
+        "short pick in bin {} reported by {} (fulfillment {})",
+        if e.bin_code.is_empty() {
+            "?"
+        } else {
+            &e.bin_code
+        },
+        if e.reported_by.is_empty() {
+            "the warehouse"
+        } else {
+            &e.reported_by
+        },
+        e.fulfillment_id
+    );
+    let outcome = fulfillment::short_pick(
+        conn,
+        &fulfillment::ShortPick {
+            order_id,
+            line_no: e.line_no,
+            sku: &sku,
+            location_id: location.id,
+            location_code: &location.code,
+            missing: e.missing,
+            fulfillment_id: &e.fulfillment_id,
+            note: &note,
+        },
+        FULFILLMENT_ACTOR,
+    )
+    .await?;
+    let (reallocated, written_off, movement) = match outcome {
+        ShortPickOutcome::Applied {
+            reallocated,
+            written_off,
+            movement,
+        } => (reallocated, written_off, movement),
+        other => {
+            tracing::warn!(%order_id, fulfillment_id = %e.fulfillment_id, line_no = e.line_no,
+                %sku, location = %location.code, missing = e.missing, outcome = ?other,
+                "short pick not applied: nothing reserved for the line there");
+            return Ok(());
+        }
+    };
+    if written_off < e.missing {
+        tracing::warn!(%order_id, fulfillment_id = %e.fulfillment_id, line_no = e.line_no,
+            %sku, location = %location.code, missing = e.missing, written_off,
+            "short pick clamped to what the line had reserved there");
+    }
+    publish_stock_adjusted(
+        outbox,
+        conn,
+        StockChange {
+            sku: &sku,
+            location_code: &location.code,
+            reason: "short_pick",
+            on_hand: movement.on_hand,
+            movement_id: movement.movement_id,
+            note: &note,
+        },
+    )
+    .await?;
+    publish_reallocated(outbox, conn, &reallocated).await?;
+    Ok(())
+}
+
+/// An on-hand change to publish as StockAdjusted.
+pub struct StockChange<'a> {
+    pub sku: &'a str,
+    pub location_code: &'a str,
+    /// receipt | cycle_count | damage | correction | return | ship | short_pick
+    pub reason: &'a str,
+    pub on_hand: (i64, i64),
+    pub movement_id: i64,
+    pub note: &'a str,
+}
+
+/// Enqueues StockAdjusted for an on-hand change made by the fulfillment consumer.
+pub async fn publish_stock_adjusted(
+    outbox: &Outbox,
+    conn: &mut Conn,
+    c: StockChange<'_>,
+) -> anyhow::Result<()> {
+    outbox
+        .enqueue(
+            conn,
+            topics::INVENTORY_STOCK_EVENTS,
+            c.sku,
+            &pb::StockAdjusted {
+                sku: c.sku.to_string(),
+                location_code: c.location_code.to_string(),
+                reason: c.reason.to_string(),
+                delta: c.on_hand.1 - c.on_hand.0,
+                on_hand_before: c.on_hand.0,
+                on_hand_after: c.on_hand.1,
+                adjusted_by: FULFILLMENT_ACTOR.to_string(),
+                note: c.note.to_string(),
+                adjusted_at: Some(timestamp(Utc::now())),
+                movement_id: c.movement_id,
+            },
+        )
+        .await?;
+    Ok(())
+}
+
+/// Enqueues StockReallocated: the answer to a short pick, or a waiting
+/// reallocation filled (outcome reallocated, the same fulfillment and from
+/// location).
+pub async fn publish_reallocated(
+    outbox: &Outbox,
+    conn: &mut Conn,
+    r: &Reallocated,
+) -> anyhow::Result<()> {
+    let order_id = r.order_id.to_string();
+    outbox
+        .enqueue(
+            conn,
+            topics::INVENTORY_RESERVATION_EVENTS,
+            &order_id,
+            &pb::StockReallocated {
+                order_id: order_id.clone(),
+                channel_id: r.channel_id.clone(),
+                fulfillment_id: r.fulfillment_id.clone(),
+                from_location_code: r.from_location_code.clone(),
+                lines: reserved_lines(&r.picks),
+                shortfalls: shortfalls(r.short.as_slice()),
+                outcome: r.outcome.to_string(),
+                reallocated_at: Some(timestamp(Utc::now())),
+            },
+        )
+        .await?;
+    Ok(())
 }
 
 fn place_order_of(event: &orders::OrderPlaced) -> anyhow::Result<reservations::PlaceOrder> {

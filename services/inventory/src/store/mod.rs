@@ -2,9 +2,11 @@
 //! passes, so the caller decides the transaction.
 //!
 //! Lock order, everywhere, so concurrent transactions never deadlock:
-//! order reservation row → hold row → stock rows (sorted by SKU, location).
+//! order reservation row → hold row or waiting reallocation → stock rows
+//! (sorted by SKU, location).
 
 pub mod availability;
+pub mod fulfillment;
 pub mod locations;
 pub mod reservations;
 pub mod stock;

@@ -343,26 +343,38 @@ pub async fn cancel(
     } else {
         Vec::new()
     };
+    // Short-picked units waiting for stock wait no more.
+    super::fulfillment::drop_waiting(conn, order_id).await?;
     set_status(conn, order_id, "released", &[]).await?;
     Ok(released)
 }
 
+/// A backordered order waiting for stock.
+#[derive(Debug, Clone)]
+pub struct Backordered {
+    pub order_id: Uuid,
+    pub channel_priority: i32,
+    pub placed_at: DateTime<Utc>,
+    pub lines: Vec<Line>,
+}
+
 /// Backordered orders with their lines, in fill order: channel priority, then
 /// oldest placed.
-pub async fn backordered(
-    conn: &mut Conn,
-    limit: i64,
-) -> diesel::QueryResult<Vec<(Uuid, Vec<Line>)>> {
+pub async fn backordered(conn: &mut Conn, limit: i64) -> diesel::QueryResult<Vec<Backordered>> {
     #[derive(diesel::QueryableByName)]
     struct Waiting {
         #[diesel(sql_type = SqlUuid)]
         order_id: Uuid,
+        #[diesel(sql_type = Integer)]
+        channel_priority: i32,
+        #[diesel(sql_type = Timestamptz)]
+        placed_at: DateTime<Utc>,
         #[diesel(sql_type = Jsonb)]
         lines: serde_json::Value,
     }
     let rows: Vec<Waiting> = diesel::sql_query(
-        "SELECT order_id, lines FROM order_reservations WHERE status = 'backordered' \
-         ORDER BY channel_priority, placed_at, order_id LIMIT $1",
+        "SELECT order_id, channel_priority, placed_at, lines FROM order_reservations \
+         WHERE status = 'backordered' ORDER BY channel_priority, placed_at, order_id LIMIT $1",
     )
     .bind::<diesel::sql_types::BigInt, _>(limit)
     .cached()
@@ -370,7 +382,12 @@ pub async fn backordered(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| (r.order_id, stored_lines(r.lines)))
+        .map(|r| Backordered {
+            order_id: r.order_id,
+            channel_priority: r.channel_priority,
+            placed_at: r.placed_at,
+            lines: stored_lines(r.lines),
+        })
         .collect())
 }
 
@@ -443,6 +460,8 @@ pub async fn view(conn: &mut Conn, order_id: Uuid) -> diesel::QueryResult<Option
                 missing: s.missing,
             })
             .collect(),
+        shipped: super::fulfillment::shipped(conn, order_id).await?,
+        awaiting_stock: super::fulfillment::awaiting_stock(conn, order_id).await?,
         updated_at: row.updated_at,
     }))
 }

@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
+use diesel::OptionalExtension;
 use diesel::sql_types::{
     Array, BigInt, Bool, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid,
 };
@@ -265,6 +266,137 @@ pub async fn reserve(
     .bind::<Text, _>(actor)
     .bind::<SqlUuid, _>(owner_id)
     .bind::<Text, _>(owner_kind)
+    .cached()
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The levels of a stock row the caller has locked ([`lock`]); None when the
+/// SKU has no row at the location.
+pub async fn levels(
+    conn: &mut Conn,
+    sku: &str,
+    location_id: Uuid,
+) -> diesel::QueryResult<Option<(i64, i64)>> {
+    let row: Option<Levels> = diesel::sql_query(
+        "SELECT on_hand, reserved FROM stock WHERE sku = $1 AND location_id = $2",
+    )
+    .bind::<Text, _>(sku)
+    .bind::<SqlUuid, _>(location_id)
+    .cached()
+    .get_result(conn)
+    .await
+    .optional()?;
+    Ok(row.map(|r| (r.on_hand, r.reserved)))
+}
+
+/// Units leaving a stock row for good (shipped, or missing from the bin).
+pub struct TakeOut<'a> {
+    pub sku: &'a str,
+    pub location_id: Uuid,
+    /// ship | short_pick
+    pub kind: &'a str,
+    /// Units that were reserved: off reserved and on hand.
+    pub reserved: i64,
+    /// Units that were not: off on hand only.
+    pub unreserved: i64,
+    pub reference: String,
+    pub actor: &'a str,
+    pub note: &'a str,
+}
+
+/// The movement a [`take_out`] wrote.
+#[derive(Debug, Clone, Copy)]
+pub struct TakenOut {
+    pub movement_id: i64,
+    pub on_hand: (i64, i64),
+}
+
+/// Takes units out of a row the caller has locked ([`lock`]), writing the
+/// movement; the CHECK constraints stop a caller that got the split wrong.
+pub async fn take_out(conn: &mut Conn, t: TakeOut<'_>) -> diesel::QueryResult<TakenOut> {
+    let row: Levels = diesel::sql_query(
+        "UPDATE stock SET on_hand = on_hand - $3 - $4, reserved = reserved - $3, updated_at = now() \
+         WHERE sku = $1 AND location_id = $2 RETURNING on_hand, reserved",
+    )
+    .bind::<Text, _>(t.sku)
+    .bind::<SqlUuid, _>(t.location_id)
+    .bind::<BigInt, _>(t.reserved)
+    .bind::<BigInt, _>(t.unreserved)
+    .cached()
+    .get_result(conn)
+    .await?;
+    let on_hand = (row.on_hand + t.reserved + t.unreserved, row.on_hand);
+    let movement_id = record_movement(
+        conn,
+        Movement {
+            sku: t.sku,
+            location_id: t.location_id,
+            kind: t.kind,
+            on_hand,
+            reserved: (row.reserved + t.reserved, row.reserved),
+            reference: Some(t.reference),
+            actor: t.actor,
+            note: Some(t.note),
+        },
+    )
+    .await?;
+    Ok(TakenOut {
+        movement_id,
+        on_hand,
+    })
+}
+
+/// Units an order line has reserved at a location.
+pub async fn reserved_for_line(
+    conn: &mut Conn,
+    order_id: Uuid,
+    line_no: i32,
+    location_id: Uuid,
+) -> diesel::QueryResult<i64> {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = BigInt)]
+        quantity: i64,
+    }
+    let row: Option<Row> = diesel::sql_query(
+        "SELECT quantity FROM reservation_lines \
+         WHERE owner_id = $1 AND owner_kind = 'order' AND line_no = $2 AND location_id = $3",
+    )
+    .bind::<SqlUuid, _>(order_id)
+    .bind::<Integer, _>(line_no)
+    .bind::<SqlUuid, _>(location_id)
+    .cached()
+    .get_result(conn)
+    .await
+    .optional()?;
+    Ok(row.map(|r| r.quantity).unwrap_or(0))
+}
+
+/// Takes `quantity` units off an order line's reservation at a location
+/// (deleting the line at zero). The stock row is the caller's to change.
+pub async fn unreserve_line(
+    conn: &mut Conn,
+    order_id: Uuid,
+    line_no: i32,
+    location_id: Uuid,
+    quantity: i64,
+) -> diesel::QueryResult<()> {
+    if quantity <= 0 {
+        return Ok(());
+    }
+    diesel::sql_query(
+        "WITH gone AS ( \
+           DELETE FROM reservation_lines WHERE owner_id = $1 AND owner_kind = 'order' \
+           AND line_no = $2 AND location_id = $3 AND quantity <= $4) \
+         UPDATE reservation_lines SET quantity = quantity - $4 WHERE owner_id = $1 \
+         AND owner_kind = 'order' AND line_no = $2 AND location_id = $3 AND quantity > $4",
+    )
+    .bind::<SqlUuid, _>(order_id)
+    .bind::<Integer, _>(line_no)
+    .bind::<SqlUuid, _>(location_id)
+    .bind::<BigInt, _>(quantity)
     .cached()
     .execute(conn)
     .await?;

@@ -229,6 +229,7 @@ pub struct Outcomes {
     pub reserved: Vec<pb::StockReserved>,
     pub failed: Vec<pb::ReservationFailed>,
     pub released: Vec<pb::StockReleased>,
+    pub reallocated: Vec<pb::StockReallocated>,
 }
 
 pub async fn outcomes(app: &TestApp, want: usize) -> Outcomes {
@@ -251,6 +252,7 @@ pub async fn outcomes(app: &TestApp, want: usize) -> Outcomes {
         reserved: platform::testing::decode_all(&records),
         failed: platform::testing::decode_all(&records),
         released: platform::testing::decode_all(&records),
+        reallocated: platform::testing::decode_all(&records),
     }
 }
 
@@ -315,4 +317,94 @@ pub async fn assert_reconciles(app: &TestApp) {
     )
     .await;
     assert_eq!(oversold, 0, "nothing oversold");
+}
+
+/// StockAdjusted events published so far, one per event id (waits for at least `want`).
+pub async fn stock_events(app: &TestApp, want: usize) -> Vec<pb::StockAdjusted> {
+    let records = read_topic(
+        &app.topic(topics::INVENTORY_STOCK_EVENTS),
+        want,
+        Duration::from_secs(60),
+        Duration::from_millis(500),
+    )
+    .await;
+    let mut seen = std::collections::HashSet::new();
+    let records: Vec<_> = records
+        .into_iter()
+        .filter(|r| seen.insert(r.headers.get("event-id").cloned()))
+        .collect();
+    platform::testing::decode_all(&records)
+}
+
+/// The movement log of `sku`, oldest first.
+pub async fn movements(app: &TestApp, sku: &str) -> Vec<Value> {
+    let (status, page) = get(app, &format!("/v1/movements?sku={sku}&limit=1000"), &ops()).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    page["items"].as_array().unwrap().clone()
+}
+
+/// Inventory's reservation view of an order.
+pub async fn reservation(app: &TestApp, order_id: &str) -> Value {
+    let (status, body) = get(app, &format!("/v1/reservations/{order_id}"), &ops()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+/// (SKU, location, quantity) of a reservation view's `field` lines.
+pub fn view_lines(view: &Value, field: &str) -> Vec<(i64, String, i64)> {
+    view[field]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["line_no"].as_i64().unwrap(),
+                l["location"].as_str().unwrap().to_string(),
+                l["quantity"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// On hand and reserved of `sku` at `location`.
+pub fn levels_at(stock: &Value, location: &str) -> (i64, i64) {
+    stock["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["location"] == location)
+        .map(|l| {
+            (
+                l["on_hand"].as_i64().unwrap(),
+                l["reserved"].as_i64().unwrap(),
+            )
+        })
+        .unwrap_or((0, 0))
+}
+
+/// Publishes a warehouse event for `order_id` on the fulfillment topic under
+/// `envelope` (the same envelope twice is a redelivery).
+pub async fn publish_warehouse<E: domain::events::Event>(
+    app: &TestApp,
+    order_id: &str,
+    event: &E,
+    envelope: &domain::events::Envelope,
+) {
+    platform::testing::publish_with(
+        &app.runtime().producer,
+        &app.topic(topics::WAREHOUSE_FULFILLMENT_EVENTS),
+        order_id,
+        event,
+        envelope,
+    )
+    .await;
+}
+
+/// How many distinct fulfillment events inventory has consumed.
+pub async fn fulfillment_events_consumed(app: &TestApp) -> i64 {
+    scalar(
+        &app.runtime().db,
+        "SELECT count(*) AS n FROM inbox WHERE consumer = 'inventory.fulfillment'",
+    )
+    .await
 }

@@ -232,7 +232,8 @@ pub async fn history(
 }
 
 /// Cancel an order before shipment (the channel itself, or ops/support). Its
-/// reserved stock is released. Cancelling a cancelled order changes nothing.
+/// reserved stock is released. Cancelling a cancelled order changes nothing;
+/// once anything has shipped it is a 409 (returns are a separate flow).
 #[utoipa::path(
     post, path = "/v1/orders/{id}/cancel", tag = "orders",
     request_body = CancelRequest,
@@ -241,7 +242,7 @@ pub async fn history(
         (status = 200, body = OrderView),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The order can no longer be cancelled", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The order can no longer be cancelled (e.g. it has shipped)", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -262,6 +263,13 @@ pub async fn cancel(
         .transaction::<_, ApiError, _>(async |tx| {
             let mut head = lock_visible(tx, &caller, id, CANCELLERS).await?;
             if head.status != OrderStatus::Cancelled {
+                if head.status.has_shipped() {
+                    return Err(ApiError::Conflict(format!(
+                        "the order has shipped ({}) and can no longer be cancelled; \
+                         returns are a separate flow",
+                        head.status.as_str()
+                    )));
+                }
                 if !lifecycle::cancellable(head.status) {
                     return Err(ApiError::Conflict(format!(
                         "an order that is {} can no longer be cancelled",

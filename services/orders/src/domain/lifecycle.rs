@@ -2,14 +2,17 @@
 //! and written to the status history with who or what made it.
 //!
 //! ```text
-//! received ──► reserved ──► confirmed
-//!    │  │         │  ▲          │
-//!    │  └► backordered ─┘        │
+//! received ──► reserved ──► confirmed ──► partially_shipped ──► shipped
+//!    │  │         │  ▲          │  │                              ▲
+//!    │  └► backordered ─┘        │  └──────────────────────────────┘
 //!    ▼        │                  │
 //! on_hold ◄───┴──────────────────┤   (exceptions: payment, stock, address, fraud)
 //!    │                           │
 //!    └──────────► cancelled ◄────┘   (any state before shipment)
 //! ```
+//!
+//! Once anything has shipped, the order can be neither held nor cancelled:
+//! returns are a separate flow.
 
 use domain::contracts::orders::OrderStatus::{self, *};
 
@@ -20,7 +23,8 @@ pub fn can_move(from: OrderStatus, to: OrderStatus) -> bool {
         (Received, Reserved | Backordered | OnHold | Cancelled)
             | (Backordered, Reserved | OnHold | Cancelled | Received)
             | (Reserved, Confirmed | OnHold | Cancelled)
-            | (Confirmed, OnHold | Cancelled)
+            | (Confirmed, OnHold | Cancelled | PartiallyShipped | Shipped)
+            | (PartiallyShipped, Shipped)
             // Released from a hold: back to received (placed again) or, when
             // stock is still reserved, straight back to reserved.
             | (OnHold, Received | Reserved | Cancelled)
@@ -76,9 +80,39 @@ mod tests {
     }
 
     #[test]
-    fn every_state_but_cancelled_can_cancel() {
+    fn every_state_before_shipment_can_cancel() {
         for s in OrderStatus::ALL {
-            assert_eq!(cancellable(s), s != Cancelled, "{s:?}");
+            assert_eq!(
+                cancellable(s),
+                !matches!(s, Cancelled | PartiallyShipped | Shipped),
+                "{s:?}"
+            );
         }
+    }
+
+    #[test]
+    fn confirmed_orders_ship_in_one_go_or_in_parts() {
+        assert!(can_move(Confirmed, Shipped));
+        assert!(can_move(Confirmed, PartiallyShipped));
+        assert!(can_move(PartiallyShipped, Shipped));
+        for from in [Received, Reserved, Backordered, OnHold, Cancelled] {
+            assert!(!can_move(from, Shipped), "{from:?} has nothing to ship");
+            assert!(!can_move(from, PartiallyShipped), "{from:?}");
+        }
+    }
+
+    #[test]
+    fn shipped_goods_cannot_be_held_undone_or_cancelled() {
+        for from in [PartiallyShipped, Shipped] {
+            for to in OrderStatus::ALL {
+                let allowed = from == PartiallyShipped && to == Shipped;
+                assert_eq!(can_move(from, to), allowed, "{from:?} -> {to:?}");
+            }
+        }
+        assert!(
+            check(Shipped, Cancelled)
+                .unwrap_err()
+                .contains("shipped cannot become cancelled")
+        );
     }
 }

@@ -1,8 +1,10 @@
 //! What orders consumes and publishes.
 //!
 //! Consumes catalog product events (the SKU and listing projection intake
-//! validates against) and inventory's reservation events (which move orders to
-//! reserved, confirmed, backordered or on hold). Publishes OrderPlaced,
+//! validates against), inventory's reservation events (which move orders to
+//! reserved, confirmed, backordered or on hold; StockReallocated moves
+//! allocations after a short pick) and the warehouse's FulfillmentShipped
+//! (partially shipped, shipped; the shipment goes to the channel). Publishes OrderPlaced,
 //! OrderCancelled, OrderConfirmed and OrderOnHold keyed by order id, and
 //! ChannelUpserted keyed by channel id, through the outbox.
 
@@ -16,7 +18,8 @@ use domain::events::proto::catalog::v1 as catalog;
 use domain::events::proto::common::v1 as common;
 use domain::events::proto::inventory::v1 as inventory;
 use domain::events::proto::orders::v1 as pb;
-use domain::events::{Event, timestamp, topics};
+use domain::events::proto::warehouse::v1 as warehouse;
+use domain::events::{Event, from_timestamp, timestamp, topics};
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use platform::db::Conn;
@@ -24,14 +27,18 @@ use platform::kafka::{HandlerFn, Record, Subscription};
 use platform::outbox::Outbox;
 use platform::{ApiError, Runtime};
 
+use crate::domain::fulfillment::{reallocation, shipping_status};
 use crate::store::channels::ChannelRow;
 use crate::store::orders::{self, Head};
+use crate::store::shipments::{self, NewShipment, StoredParcel};
 use crate::store::{self};
 
 pub const TOPICS: &[&str] = &[topics::ORDERS_ORDER_EVENTS, topics::ORDERS_CHANNEL_EVENTS];
 
 /// Who changes made by inventory's answers are recorded as.
 pub const RESERVATIONS_ACTOR: &str = "system:orders.reservations";
+/// Who changes made on the warehouse's reports are recorded as.
+pub const FULFILLMENT_ACTOR: &str = "system:orders.fulfillment";
 
 fn catalog_handler<'a>(
     conn: &'a mut Conn,
@@ -64,6 +71,15 @@ pub fn subscriptions(rt: &Runtime) -> Vec<Subscription> {
             before_batch: None,
             consumer_tasks: None,
         },
+        Subscription {
+            consumer: "orders.fulfillment".into(),
+            topics: vec![topics::WAREHOUSE_FULFILLMENT_EVENTS.into()],
+            handler: Arc::new(fulfillment_handler),
+            // Each record locks only its own order's row.
+            batched: true,
+            before_batch: None,
+            consumer_tasks: None,
+        },
     ]
 }
 
@@ -91,9 +107,281 @@ async fn on_reservation_event(
         t if t == inventory::ReservationFailed::TYPE => {
             reservation_failed(outbox, conn, record.decode()?).await
         }
+        t if t == inventory::StockReallocated::TYPE => {
+            stock_reallocated(conn, record.decode()?).await
+        }
         _ => Ok(()),
     };
     result.map_err(ApiError::into_anyhow)
+}
+
+fn fulfillment_handler<'a>(
+    conn: &'a mut Conn,
+    record: &'a Record,
+) -> BoxFuture<'a, anyhow::Result<()>> {
+    on_fulfillment_event(conn, record).boxed()
+}
+
+async fn on_fulfillment_event(conn: &mut Conn, record: &Record) -> anyhow::Result<()> {
+    let result = match record.envelope.event_type.as_str() {
+        t if t == warehouse::FulfillmentShipped::TYPE => {
+            let event: warehouse::FulfillmentShipped = record.decode()?;
+            let shipped_at =
+                from_timestamp(event.shipped_at.as_ref()).unwrap_or(record.envelope.occurred_at);
+            fulfillment_shipped(conn, event, shipped_at).await
+        }
+        // ShortPicked: inventory answers it with StockReallocated.
+        _ => Ok(()),
+    };
+    result.map_err(ApiError::into_anyhow)
+}
+
+/// Records a shipment once per fulfillment, adds its units to the lines and
+/// moves a confirmed or partially shipped order on. Goods of an order that is
+/// held or cancelled left all the same: recorded, noted, and told to the
+/// channel, the status unchanged.
+async fn fulfillment_shipped(
+    conn: &mut Conn,
+    e: warehouse::FulfillmentShipped,
+    shipped_at: chrono::DateTime<Utc>,
+) -> Result<(), ApiError> {
+    if e.fulfillment_id.is_empty() {
+        return Err(ApiError::internal(anyhow::anyhow!(
+            "FulfillmentShipped without a fulfillment id"
+        )));
+    }
+    let id: uuid::Uuid = e.order_id.parse().map_err(ApiError::internal)?;
+    let Some(mut head) = orders::lock(conn, id).await? else {
+        tracing::warn!(order_id = %id, fulfillment_id = %e.fulfillment_id,
+            "FulfillmentShipped for an unknown order; ignored");
+        return Ok(());
+    };
+    let shipped_line = |l: &warehouse::FulfilledLine| domain::contracts::orders::ShippedLineView {
+        line_no: l.line_no,
+        sku: l.sku.clone(),
+        quantity: l.quantity,
+    };
+    let parcels: Vec<StoredParcel> = e
+        .parcels
+        .iter()
+        .map(|p| StoredParcel {
+            package_id: p.package_id.clone(),
+            carrier: p.carrier.clone(),
+            service: p.service.clone(),
+            tracking_number: p.tracking_number.clone(),
+            weight_grams: p.weight_grams,
+            lines: p.lines.iter().map(shipped_line).collect(),
+        })
+        .collect();
+    let lines: Vec<_> = e
+        .lines
+        .iter()
+        .filter(|l| l.quantity > 0)
+        .map(shipped_line)
+        .collect();
+    let new = NewShipment {
+        fulfillment_id: &e.fulfillment_id,
+        order_id: id,
+        location_code: &e.location_code,
+        parcels: &parcels,
+        lines: &lines,
+        shipped_by: &e.shipped_by,
+        shipped_at,
+    };
+    let Some(unknown) = shipments::record(conn, &new).await? else {
+        tracing::debug!(fulfillment_id = %e.fulfillment_id, "shipment already recorded");
+        return Ok(());
+    };
+    if !unknown.is_empty() {
+        tracing::warn!(order_id = %id, fulfillment_id = %e.fulfillment_id, lines = ?unknown,
+            "shipped lines the order doesn't have; recorded with the shipment only");
+    }
+    let shipment = new.view();
+    let tracking = parcels
+        .iter()
+        .map(|p| format!("{} {}", p.carrier, p.tracking_number))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let target = shipping_status(&shipments::progress(conn, id).await?);
+    let what = match target {
+        Some(OrderStatus::Shipped) => "shipped",
+        Some(_) => "partially shipped",
+        None => "shipment",
+    };
+    let reason = format!(
+        "{what} from {} (fulfillment {}): {tracking}",
+        e.location_code, e.fulfillment_id
+    );
+    match (head.status, target) {
+        (OrderStatus::Confirmed | OrderStatus::PartiallyShipped, Some(to)) if to != head.status => {
+            orders::transition_with(
+                conn,
+                &mut head,
+                to,
+                None,
+                Some(&reason),
+                FULFILLMENT_ACTOR,
+                Some(&shipment),
+            )
+            .await
+        }
+        // Another part of a partially shipped order (or a late extra parcel).
+        (OrderStatus::Confirmed | OrderStatus::PartiallyShipped | OrderStatus::Shipped, _) => {
+            orders::note(
+                conn,
+                &head,
+                &reason,
+                FULFILLMENT_ACTOR,
+                true,
+                Some(&shipment),
+            )
+            .await
+        }
+        (status, _) => {
+            tracing::warn!(order_id = %id, fulfillment_id = %e.fulfillment_id,
+                status = status.as_str(), "goods shipped for an order that is not confirmed");
+            let reason = format!("shipped while {}: {reason}", status.as_str());
+            orders::note(
+                conn,
+                &head,
+                &reason,
+                FULFILLMENT_ACTOR,
+                true,
+                Some(&shipment),
+            )
+            .await
+        }
+    }
+}
+
+/// Inventory's answer to a short pick: the units come off the short
+/// location's allocation and onto the new ones; what waits is remembered per
+/// fulfillment line, what is cut joins the line's short quantity. A cut may
+/// leave nothing more to ship: the order is then shipped.
+async fn stock_reallocated(
+    conn: &mut Conn,
+    e: inventory::StockReallocated,
+) -> Result<(), ApiError> {
+    let id: uuid::Uuid = e.order_id.parse().map_err(ApiError::internal)?;
+    let Some(mut head) = orders::lock(conn, id).await? else {
+        tracing::warn!(order_id = %id, "StockReallocated for an unknown order; ignored");
+        return Ok(());
+    };
+    if head.status == OrderStatus::Cancelled {
+        // Inventory releases everything the order holds on OrderCancelled.
+        return Ok(());
+    }
+    if !matches!(e.outcome.as_str(), "reallocated" | "backordered" | "cut") {
+        tracing::warn!(order_id = %id, outcome = %e.outcome, "unknown re-allocation outcome");
+    }
+    let mut line_nos: Vec<i32> = e
+        .lines
+        .iter()
+        .map(|l| l.line_no)
+        .chain(e.shortfalls.iter().map(|s| s.line_no))
+        .collect();
+    line_nos.sort_unstable();
+    line_nos.dedup();
+    let (mut moved, mut filled, mut waiting, mut cut) = (0, 0, 0, 0);
+    for line_no in line_nos {
+        let to: Vec<(String, i64)> = e
+            .lines
+            .iter()
+            .filter(|l| l.line_no == line_no)
+            .map(|l| (l.location_code.clone(), l.quantity))
+            .collect();
+        let reallocated: i64 = to.iter().map(|t| t.1).sum();
+        let missing: i64 = e
+            .shortfalls
+            .iter()
+            .filter(|s| s.line_no == line_no)
+            .map(|s| s.missing)
+            .sum();
+        let waited = shipments::waiting(conn, id, &e.fulfillment_id, line_no).await?;
+        let r = reallocation(
+            &e.outcome,
+            reallocated,
+            missing,
+            waited,
+            !e.shortfalls.is_empty(),
+        );
+        shipments::move_allocation(
+            conn,
+            id,
+            line_no,
+            &e.from_location_code,
+            r.off_short_location,
+            &to,
+        )
+        .await?;
+        shipments::add_waiting(
+            conn,
+            id,
+            &e.fulfillment_id,
+            line_no,
+            r.waiting - r.from_waiting,
+        )
+        .await?;
+        if r.cut > 0 {
+            shipments::cut(conn, id, line_no, r.cut).await?;
+        }
+        if r.from_waiting > 0 {
+            filled += r.from_waiting;
+        } else {
+            moved += reallocated;
+        }
+        waiting += r.waiting;
+        cut += r.cut;
+    }
+    let places = e
+        .lines
+        .iter()
+        .map(|l| l.location_code.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut parts = Vec::new();
+    if filled > 0 {
+        parts.push(format!(
+            "stock arrived: {filled} unit(s) reserved at {places}"
+        ));
+    }
+    if moved > 0 {
+        parts.push(format!("{moved} unit(s) re-allocated to {places}"));
+    }
+    if waiting > 0 {
+        parts.push(format!("{waiting} unit(s) wait for stock"));
+    }
+    if cut > 0 {
+        parts.push(format!("{cut} unit(s) cut: no stock elsewhere"));
+    }
+    let reason = format!(
+        "short pick at {} (fulfillment {}): {}",
+        e.from_location_code,
+        e.fulfillment_id,
+        parts.join("; ")
+    );
+    // The channel hears of cuts (fewer units will ship); moves are internal.
+    orders::note(conn, &head, &reason, RESERVATIONS_ACTOR, cut > 0, None).await?;
+    if cut > 0
+        && matches!(
+            head.status,
+            OrderStatus::Confirmed | OrderStatus::PartiallyShipped
+        )
+        && shipping_status(&shipments::progress(conn, id).await?) == Some(OrderStatus::Shipped)
+    {
+        orders::transition(
+            conn,
+            &mut head,
+            OrderStatus::Shipped,
+            None,
+            Some("everything else has shipped; the rest was cut"),
+            RESERVATIONS_ACTOR,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 async fn stock_reserved(
@@ -108,10 +396,14 @@ async fn stock_reserved(
     };
     if matches!(
         head.status,
-        OrderStatus::Cancelled | OrderStatus::Reserved | OrderStatus::Confirmed
+        OrderStatus::Cancelled
+            | OrderStatus::Reserved
+            | OrderStatus::Confirmed
+            | OrderStatus::PartiallyShipped
+            | OrderStatus::Shipped
     ) {
-        // Cancelled: inventory releases on OrderCancelled. Reserved or confirmed:
-        // a repeated answer to a retry.
+        // Cancelled: inventory releases on OrderCancelled. Reserved, confirmed
+        // or shipping: a repeated answer to a retry.
         return Ok(());
     }
     let allocations: Vec<(i32, String, i64)> = e

@@ -1,6 +1,7 @@
 //! The channel updates feed and webhook deliveries.
 //!
-//! Status changes are queued in the transaction that makes them. The
+//! Status changes (and shipments or cuts that leave the status as it was) are
+//! queued in the transaction that makes them, with the shipment they announce. The
 //! dispatcher (one at a time, an advisory lock) moves them into the feed with
 //! their sequence number, so the feed's order is its commit order and a
 //! cursor never skips an update, and creates a webhook delivery for channels
@@ -8,7 +9,9 @@
 
 use chrono::{DateTime, Utc};
 use diesel::OptionalExtension;
-use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{
+    BigInt, Bool, Integer, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid,
+};
 use diesel_async::RunQueryDsl;
 use domain::contracts::orders::{ChannelUpdate, HoldReason, OrderStatus, WebhookDeliveryView};
 use platform::db::CachedExt;
@@ -43,10 +46,12 @@ pub async fn dispatch(conn: &mut Conn, batch: i64) -> diesel::QueryResult<Option
         "WITH taken AS ( \
            DELETE FROM channel_update_queue WHERE id IN \
              (SELECT id FROM channel_update_queue ORDER BY id LIMIT $1) \
-           RETURNING id, channel_id, order_id, external_order_id, status, hold_reason, detail, at), \
+           RETURNING id, channel_id, order_id, external_order_id, status, hold_reason, detail, shipment, at), \
          fed AS ( \
-           INSERT INTO channel_updates (seq, channel_id, order_id, external_order_id, status, hold_reason, detail, at) \
-           SELECT nextval('channel_update_seq'), channel_id, order_id, external_order_id, status, hold_reason, detail, at \
+           INSERT INTO channel_updates (seq, channel_id, order_id, external_order_id, status, hold_reason, \
+             detail, shipment, at) \
+           SELECT nextval('channel_update_seq'), channel_id, order_id, external_order_id, status, hold_reason, \
+             detail, shipment, at \
            FROM (SELECT * FROM taken ORDER BY id) t \
            RETURNING seq, channel_id), \
          hooks AS ( \
@@ -75,6 +80,8 @@ struct UpdateRow {
     hold_reason: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
     detail: Option<String>,
+    #[diesel(sql_type = Nullable<Jsonb>)]
+    shipment: Option<serde_json::Value>,
     #[diesel(sql_type = Timestamptz)]
     at: DateTime<Utc>,
 }
@@ -88,12 +95,20 @@ impl UpdateRow {
             status: OrderStatus::parse(&self.status).unwrap_or(OrderStatus::Received),
             hold_reason: self.hold_reason.as_deref().and_then(HoldReason::parse),
             detail: self.detail,
+            // Written from a ShipmentView by this service: unreadable is a bug,
+            // reported, and the update still goes out.
+            shipment: self.shipment.and_then(|s| {
+                serde_json::from_value(s)
+                    .inspect_err(|e| tracing::error!(seq = self.seq, error = %e, "stored shipment is invalid"))
+                    .ok()
+            }),
             at: self.at,
         }
     }
 }
 
-const UPDATE_COLUMNS: &str = "seq, order_id, external_order_id, status, hold_reason, detail, at";
+const UPDATE_COLUMNS: &str =
+    "seq, order_id, external_order_id, status, hold_reason, detail, shipment, at";
 
 pub async fn updates(
     conn: &mut Conn,

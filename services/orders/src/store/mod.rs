@@ -5,3 +5,4 @@ pub mod catalog;
 pub mod channels;
 pub mod feed;
 pub mod orders;
+pub mod shipments;

@@ -1,5 +1,6 @@
 //! Orders, their lines, allocations and status history. A status change and
-//! its history row and channel update are written together ([`transition`]).
+//! its history row and channel update are written together ([`transition`]);
+//! so are an event that leaves the status as it was and its update ([`note`]).
 
 use chrono::{DateTime, Utc};
 use diesel::OptionalExtension;
@@ -9,7 +10,7 @@ use diesel::sql_types::{
 use diesel_async::RunQueryDsl;
 use domain::contracts::orders::{
     AllocationView, HoldInfo, HoldReason, OrderLineView, OrderStatus, OrderView, PaymentStatus,
-    StatusChangeView,
+    ShipmentView, StatusChangeView,
 };
 use domain::{Currency, Money};
 use platform::ApiError;
@@ -140,6 +141,7 @@ impl NewOrder<'_> {
                             .canonical(),
                         allocations: Vec::new(),
                         short_quantity: 0,
+                        shipped_quantity: 0,
                     })
                 })
                 .collect::<Result<_, ApiError>>()?,
@@ -153,6 +155,7 @@ impl NewOrder<'_> {
             received_at: self.at,
             confirmed_at: None,
             cancelled_at: None,
+            shipments: Vec::new(),
             version: 1,
             updated_at: self.at,
         })
@@ -282,6 +285,19 @@ pub async fn transition(
     reason: Option<&str>,
     actor: &str,
 ) -> Result<(), ApiError> {
+    transition_with(conn, head, to, hold, reason, actor, None).await
+}
+
+/// [`transition`], with the shipment the channel update announces.
+pub async fn transition_with(
+    conn: &mut Conn,
+    head: &mut Head,
+    to: OrderStatus,
+    hold: Option<(HoldReason, &str)>,
+    reason: Option<&str>,
+    actor: &str,
+    shipment: Option<&ShipmentView>,
+) -> Result<(), ApiError> {
     lifecycle::check(head.status, to).map_err(ApiError::Conflict)?;
     let text = match (hold, reason) {
         (Some((r, d)), _) => Some(format!("{}: {d}", r.as_str())),
@@ -297,8 +313,9 @@ pub async fn transition(
          h AS ( \
            INSERT INTO order_status_history (order_id, from_status, to_status, reason, actor) \
            SELECT id, $5, $2, $6, $7 FROM u) \
-         INSERT INTO channel_update_queue (channel_id, order_id, external_order_id, status, hold_reason, detail) \
-         SELECT $8, id, $9, $2, $3, $6 FROM u",
+         INSERT INTO channel_update_queue (channel_id, order_id, external_order_id, status, hold_reason, \
+           detail, shipment) \
+         SELECT $8, id, $9, $2, $3, $6, $10 FROM u",
     )
     .bind::<SqlUuid, _>(head.id)
     .bind::<Text, _>(to.as_str())
@@ -309,11 +326,51 @@ pub async fn transition(
     .bind::<Text, _>(actor)
     .bind::<Text, _>(&head.channel_id)
     .bind::<Text, _>(&head.external_order_id)
+    .bind::<Nullable<Jsonb>, _>(shipment.map(shipment_json))
     .cached()
     .execute(conn)
     .await?;
     head.status = to;
     head.hold_reason = hold.map(|h| h.0);
+    Ok(())
+}
+
+fn shipment_json(shipment: &ShipmentView) -> serde_json::Value {
+    serde_json::to_value(shipment).expect("serializes")
+}
+
+/// Records something that happened to the order without changing its status
+/// (a further partial shipment, a shipment of a held order, a re-allocation)
+/// as a history row from and to the current status. With `tell_channel`, the
+/// channel gets it as an update too (with the shipment, if any).
+pub async fn note(
+    conn: &mut Conn,
+    head: &Head,
+    reason: &str,
+    actor: &str,
+    tell_channel: bool,
+    shipment: Option<&ShipmentView>,
+) -> Result<(), ApiError> {
+    diesel::sql_query(
+        "WITH h AS ( \
+           INSERT INTO order_status_history (order_id, from_status, to_status, reason, actor) \
+           VALUES ($1, $2, $2, $3, $4) RETURNING order_id) \
+         INSERT INTO channel_update_queue (channel_id, order_id, external_order_id, status, hold_reason, \
+           detail, shipment) \
+         SELECT $5, order_id, $6, $2, $7, $3, $8 FROM h WHERE $9",
+    )
+    .bind::<SqlUuid, _>(head.id)
+    .bind::<Text, _>(head.status.as_str())
+    .bind::<Text, _>(reason)
+    .bind::<Text, _>(actor)
+    .bind::<Text, _>(&head.channel_id)
+    .bind::<Text, _>(&head.external_order_id)
+    .bind::<Nullable<Text>, _>(head.hold_reason.map(|h| h.as_str()))
+    .bind::<Nullable<Jsonb>, _>(shipment.map(shipment_json))
+    .bind::<Bool, _>(tell_channel)
+    .cached()
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -449,6 +506,8 @@ struct LineRow {
     unit_price: Decimal,
     #[diesel(sql_type = BigInt)]
     short_quantity: i64,
+    #[diesel(sql_type = BigInt)]
+    shipped_quantity: i64,
 }
 
 #[derive(diesel::QueryableByName)]
@@ -479,7 +538,7 @@ pub async fn load(conn: &mut Conn, id: Uuid) -> Result<Option<OrderView>, ApiErr
             .optional()?;
     let Some(row) = row else { return Ok(None) };
     let lines: Vec<LineRow> = diesel::sql_query(
-        "SELECT line_no, sku, quantity, unit_price, short_quantity FROM order_lines \
+        "SELECT line_no, sku, quantity, unit_price, short_quantity, shipped_quantity FROM order_lines \
          WHERE order_id = $1 ORDER BY line_no",
     )
     .bind::<SqlUuid, _>(id)
@@ -530,9 +589,11 @@ pub async fn load(conn: &mut Conn, id: Uuid) -> Result<Option<OrderView>, ApiErr
                     })
                     .collect(),
                 short_quantity: l.short_quantity,
+                shipped_quantity: l.shipped_quantity,
             }
         })
         .collect();
+    let shipments = super::shipments::list(conn, id).await?;
     Ok(Some(OrderView {
         id: row.id,
         channel_id: row
@@ -557,6 +618,7 @@ pub async fn load(conn: &mut Conn, id: Uuid) -> Result<Option<OrderView>, ApiErr
         received_at: row.received_at,
         confirmed_at: row.confirmed_at,
         cancelled_at: row.cancelled_at,
+        shipments,
         version: row.version,
         updated_at: row.updated_at,
     }))
@@ -582,7 +644,7 @@ pub async fn placement(
         total: Decimal,
     }
     let lines: Vec<LineRow> = diesel::sql_query(
-        "SELECT line_no, sku, quantity, unit_price, short_quantity FROM order_lines \
+        "SELECT line_no, sku, quantity, unit_price, short_quantity, shipped_quantity FROM order_lines \
          WHERE order_id = $1 ORDER BY line_no",
     )
     .bind::<SqlUuid, _>(id)

@@ -7,6 +7,7 @@ use std::time::Duration;
 use domain::events::proto::catalog::v1 as catalog;
 use domain::events::proto::common::v1 as common;
 use domain::events::proto::inventory::v1 as inventory;
+use domain::events::proto::warehouse::v1 as warehouse;
 use domain::events::topics;
 use platform::Role;
 use platform::testing::{TestApp, eventually, eventually_some, publish, read_topic, scalar, token};
@@ -230,4 +231,199 @@ pub async fn count(app: &TestApp, table: &str) -> i64 {
         &format!("SELECT count(*) AS n FROM {table}"),
     )
     .await
+}
+
+/// Inventory's answer with each line reserved where given: (line no, location).
+pub async fn reserve_lines(app: &TestApp, order: &Value, at: &[(i32, &str)]) {
+    let event = inventory::StockReserved {
+        order_id: order["id"].as_str().unwrap().into(),
+        lines: order["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                let line_no = l["line_no"].as_i64().unwrap() as i32;
+                inventory::ReservedLine {
+                    line_no,
+                    sku: l["sku"].as_str().unwrap().into(),
+                    location_code: at
+                        .iter()
+                        .find(|(no, _)| *no == line_no)
+                        .map(|(_, loc)| loc.to_string())
+                        .expect("a location for every line"),
+                    quantity: l["quantity"].as_i64().unwrap(),
+                }
+            })
+            .collect(),
+        shortfalls: vec![],
+        trigger: "placement".into(),
+        reserved_at: None,
+    };
+    let id = event.order_id.clone();
+    publish(
+        &app.runtime().producer,
+        &app.topic(topics::INVENTORY_RESERVATION_EVENTS),
+        &id,
+        &event,
+    )
+    .await;
+}
+
+/// The warehouse's FulfillmentShipped: `lines` (line no, SKU, quantity) in one
+/// parcel with tracking number `tracking`.
+pub fn fulfillment_shipped(
+    order: &Value,
+    fulfillment: &str,
+    location: &str,
+    tracking: &str,
+    lines: &[(i32, &str, i64)],
+) -> warehouse::FulfillmentShipped {
+    let lines: Vec<warehouse::FulfilledLine> = lines
+        .iter()
+        .map(|(line_no, sku, quantity)| warehouse::FulfilledLine {
+            line_no: *line_no,
+            sku: sku.to_string(),
+            quantity: *quantity,
+        })
+        .collect();
+    warehouse::FulfillmentShipped {
+        fulfillment_id: fulfillment.into(),
+        order_id: order["id"].as_str().unwrap().into(),
+        channel_id: order["channel_id"].as_str().unwrap().into(),
+        external_order_id: order["external_order_id"].as_str().unwrap().into(),
+        location_code: location.into(),
+        parcels: vec![warehouse::Parcel {
+            package_id: format!("PKG-{fulfillment}"),
+            carrier: "DHL".into(),
+            service: "Paket".into(),
+            tracking_number: tracking.into(),
+            lines: lines.clone(),
+            weight_grams: 1200,
+        }],
+        lines,
+        shipped_by: "user:packer-3".into(),
+        shipped_at: Some(domain::events::timestamp(chrono::Utc::now())),
+    }
+}
+
+/// Publishes a warehouse event for the order (a new event id each time).
+pub async fn publish_warehouse<E: domain::events::Event>(app: &TestApp, order: &Value, event: &E) {
+    publish(
+        &app.runtime().producer,
+        &app.topic(topics::WAREHOUSE_FULFILLMENT_EVENTS),
+        order["id"].as_str().unwrap(),
+        event,
+    )
+    .await;
+}
+
+/// Inventory's StockReallocated for the order.
+pub async fn reallocated(
+    app: &TestApp,
+    order: &Value,
+    fulfillment: &str,
+    from: &str,
+    lines: &[(i32, &str, i64)],
+    shortfalls: &[(i32, i64, i64)],
+    outcome: &str,
+) {
+    let sku = |line_no: i32| {
+        order["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["line_no"] == line_no)
+            .map(|l| l["sku"].as_str().unwrap().to_string())
+            .expect("line")
+    };
+    let event = inventory::StockReallocated {
+        order_id: order["id"].as_str().unwrap().into(),
+        channel_id: order["channel_id"].as_str().unwrap().into(),
+        fulfillment_id: fulfillment.into(),
+        from_location_code: from.into(),
+        lines: lines
+            .iter()
+            .map(|(line_no, location, quantity)| inventory::ReservedLine {
+                line_no: *line_no,
+                sku: sku(*line_no),
+                location_code: location.to_string(),
+                quantity: *quantity,
+            })
+            .collect(),
+        shortfalls: shortfalls
+            .iter()
+            .map(|(line_no, requested, missing)| inventory::Shortfall {
+                line_no: *line_no,
+                sku: sku(*line_no),
+                requested: *requested,
+                missing: *missing,
+            })
+            .collect(),
+        outcome: outcome.into(),
+        reallocated_at: None,
+    };
+    publish(
+        &app.runtime().producer,
+        &app.topic(topics::INVENTORY_RESERVATION_EVENTS),
+        order["id"].as_str().unwrap(),
+        &event,
+    )
+    .await;
+}
+
+/// The order's allocations: (line no, location, quantity).
+pub fn allocations(order: &Value) -> Vec<(i64, String, i64)> {
+    order["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|l| {
+            let line_no = l["line_no"].as_i64().unwrap();
+            l["allocations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(move |a| {
+                    (
+                        line_no,
+                        a["location"].as_str().unwrap().to_string(),
+                        a["quantity"].as_i64().unwrap(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Polls the order until `check` holds; returns it.
+pub async fn wait_order(
+    app: &TestApp,
+    id: &str,
+    what: &str,
+    check: impl Fn(&Value) -> bool,
+) -> Value {
+    eventually_some(Duration::from_secs(30), || async {
+        let (_, order) = get(app, &format!("/v1/orders/{id}"), &ops()).await;
+        check(&order).then_some(order)
+    })
+    .await
+    .unwrap_or_else(|| panic!("order {id}: {what}"))
+}
+
+/// The order's status history: (from, to, reason, actor).
+pub async fn history(app: &TestApp, id: &str) -> Vec<Value> {
+    let (status, history) = get(app, &format!("/v1/orders/{id}/history"), &ops()).await;
+    assert_eq!(status, StatusCode::OK, "{history}");
+    history.as_array().unwrap().clone()
+}
+
+/// A channel's feed once it has `want` updates.
+pub async fn feed(app: &TestApp, channel: &str, want: usize) -> Vec<Value> {
+    eventually_some(Duration::from_secs(20), || async {
+        let (_, page) = get(app, &format!("/v1/channels/{channel}/updates"), &ops()).await;
+        let items = page["items"].as_array().cloned().unwrap_or_default();
+        (items.len() >= want).then_some(items)
+    })
+    .await
+    .unwrap_or_else(|| panic!("{want} updates in the feed of {channel}"))
 }
