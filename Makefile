@@ -2,7 +2,7 @@
 # The scripts do the work (scripts/*.sh); this file only names the entry points.
 
 # The services, in one place (scripts/lib.sh reads this line too).
-SERVICES := catalog orders inventory
+SERVICES := catalog orders inventory warehouse
 
 # Build cache outside the clone, so CI's fresh clone (and every worktree)
 # reuses the compiled dependencies.
@@ -54,9 +54,10 @@ openapi: ## Regenerate docs/openapi/<service>.json from the service binaries
 	  echo "docs/openapi/$$svc.json"; \
 	done
 
-bench: ## Figures for docs/benchmarks.md (release build): catalog start-up, RSS, SKU lookups; order intake, placed -> confirmed
+bench: ## Figures for docs/benchmarks.md (release build): catalog lookups; order intake, placed -> confirmed; warehouse scans, events to shipped
 	scripts/bench.sh
 	scripts/bench-orders.sh
+	scripts/bench-warehouse.sh
 
 load: bench ## Same as bench (the peak-season load harness comes with its own issue)
 

@@ -297,3 +297,28 @@ service_fail() {
 mint_token() {
   CROSSDOCK_DEV_SECRET="$(dev_secret)" "$(bin_path mint-token)" "$@"
 }
+
+# ---------------------------------------------------------------------------
+# Measuring (bench scripts)
+# ---------------------------------------------------------------------------
+
+pids_of() { # NAME -> pids
+  case $1 in
+    postgres) pgrep -x postgres || true ;;
+    kafka) pgrep -f 'kafka\.Kafka' || true ;;
+    *) service_pid "$1" ;;
+  esac
+}
+cpu_ticks() { # NAME -> utime + stime of all its processes
+  local total=0 pid
+  for pid in $(pids_of "$1"); do
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+rss_mib() { # NAME -> summed VmRSS in MiB
+  local pid
+  for pid in $(pids_of "$1"); do awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null; done |
+    awk '{s += $1} END {printf "%.0f", s / 1024}'
+}
+HZ="$(getconf CLK_TCK)"

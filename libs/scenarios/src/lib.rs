@@ -1,4 +1,4 @@
-//! A Crossdock stack for scenario tests: catalog, inventory and orders, each
+//! A Crossdock stack for scenario tests: catalog, inventory, orders and warehouse, each
 //! with its own database, sharing one topic prefix so they talk over Kafka as
 //! they do in production. Only tests use this crate.
 
@@ -13,6 +13,7 @@ pub struct Stack {
     pub catalog: TestApp,
     pub inventory: TestApp,
     pub orders: TestApp,
+    pub warehouse: TestApp,
 }
 
 impl Stack {
@@ -23,6 +24,7 @@ impl Stack {
             catalog: TestApp::spawn_with(&catalog::service(), shared).await,
             inventory: TestApp::spawn_with(&inventory::service(), shared).await,
             orders: TestApp::spawn_with(&orders::service(), shared).await,
+            warehouse: TestApp::spawn_with(&warehouse::service(), shared).await,
         }
     }
 }

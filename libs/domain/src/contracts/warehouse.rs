@@ -178,7 +178,10 @@ impl FulfillmentStatus {
     }
 
     pub fn is_final(&self) -> bool {
-        matches!(self, FulfillmentStatus::Shipped | FulfillmentStatus::Cancelled)
+        matches!(
+            self,
+            FulfillmentStatus::Shipped | FulfillmentStatus::Cancelled
+        )
     }
 }
 
