@@ -15,6 +15,7 @@ use platform::{ApiError, Caller, Role};
 use utoipa::OpenApi;
 use uuid::Uuid;
 
+use crate::store::NewException;
 use crate::store::fulfillments::{self as store_fulfillments, Head};
 
 /// Floor work: scans, short picks, packing, quality checks, shipping.
@@ -70,6 +71,52 @@ pub fn require_workable(head: &Head) -> Result<(), ApiError> {
         ))),
         _ => Ok(()),
     }
+}
+
+/// Checks a scan's fields up front: the bin label (picking only), the item
+/// barcode, and the units scanned at once (default 1). Returns the quantity.
+pub fn validate_scan(
+    bin: Option<&str>,
+    item: &str,
+    quantity: Option<i64>,
+) -> Result<i64, ApiError> {
+    let mut v = domain::Validator::new();
+    if let Some(bin) = bin {
+        v.require_text("bin", bin, 64);
+    }
+    v.require_text("item", item, 64);
+    let quantity = v.check(
+        "quantity",
+        crate::domain::scan_quantity(quantity).map_err(|e| e.message),
+    );
+    v.finish()?;
+    Ok(quantity.expect("validated"))
+}
+
+/// A refused scan: records it as a floor exception and hands back the error
+/// to answer with once that record is committed (the outer `Ok` commits).
+pub async fn refuse<T>(
+    tx: &mut platform::db::Conn,
+    exception: NewException<'_>,
+    error: ApiError,
+) -> Result<Result<T, ApiError>, ApiError> {
+    let detail = match &error {
+        ApiError::Validation(fields) => fields
+            .iter()
+            .map(|f| f.message.clone())
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    };
+    crate::store::record_exception(
+        tx,
+        NewException {
+            detail: &detail,
+            ..exception
+        },
+    )
+    .await?;
+    Ok(Err(error))
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

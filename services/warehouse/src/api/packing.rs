@@ -17,8 +17,8 @@ use platform::{ApiError, Caller, Runtime};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{FLOOR, READERS, lock_fulfillment, require_workable, staff};
-use crate::domain::{item_matches, scan_quantity, validate_close};
+use super::{FLOOR, READERS, lock_fulfillment, refuse, require_workable, staff, validate_scan};
+use crate::domain::{item_matches, validate_close};
 use crate::events;
 use crate::store::fulfillments::{self, Head};
 use crate::store::packing::{self, PackageRow};
@@ -118,7 +118,7 @@ pub async fn get_package(
     Ok(HttpResponse::Ok().json(view(&mut conn, id.into_inner()).await?))
 }
 
-/// Records a packing mismatch and returns the error to send once committed.
+/// Refuses a pack scan and records it as a packing mismatch.
 async fn mismatch(
     tx: &mut Conn,
     head: &Head,
@@ -126,28 +126,16 @@ async fn mismatch(
     error: ApiError,
     actor: &str,
 ) -> Result<Result<PackageView, ApiError>, ApiError> {
-    let detail = match &error {
-        ApiError::Validation(fields) => fields
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("; "),
-        other => other.to_string(),
+    let exception = NewException {
+        kind: "pack_mismatch",
+        status: "recorded",
+        fulfillment_id: Some(head.id),
+        pick_task_id: None,
+        package_id: Some(package.id),
+        detail: "",
+        actor,
     };
-    store::record_exception(
-        tx,
-        NewException {
-            kind: "pack_mismatch",
-            status: "recorded",
-            fulfillment_id: Some(head.id),
-            pick_task_id: None,
-            package_id: Some(package.id),
-            detail: &detail,
-            actor,
-        },
-    )
-    .await?;
-    Ok(Err(error))
+    refuse(tx, exception, error).await
 }
 
 /// Scan an item into an open package. Only picked units not yet packed can
@@ -171,14 +159,7 @@ pub async fn pack_item(
     Json(req): Json<PackScan>,
 ) -> Result<HttpResponse, ApiError> {
     staff(&caller, FLOOR)?;
-    let mut v = Validator::new();
-    v.require_text("item", &req.item, 64);
-    let quantity = v.check(
-        "quantity",
-        scan_quantity(req.quantity).map_err(|e| e.message),
-    );
-    v.finish()?;
-    let quantity = quantity.expect("validated");
+    let quantity = validate_scan(None, &req.item, req.quantity)?;
     let id = id.into_inner();
     let actor = caller.actor();
     let mut conn = rt.conn().await?;

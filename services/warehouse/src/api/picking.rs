@@ -19,8 +19,10 @@ use platform::{ApiError, Caller, Runtime};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{FLOOR, OPS, READERS, lock_fulfillment, require_workable, staff};
-use crate::domain::{item_matches, scan_quantity, valid_location_code};
+use super::{
+    FLOOR, OPS, READERS, lock_fulfillment, refuse, require_workable, staff, validate_scan,
+};
+use crate::domain::{item_matches, valid_location_code};
 use crate::events;
 use crate::store::fulfillments::{self, Head};
 use crate::store::picking::{self, NewTask, NewWave, TaskRow};
@@ -282,8 +284,7 @@ async fn lock_task(tx: &mut Conn, id: Uuid) -> Result<(Head, TaskRow), ApiError>
     Ok((head, task))
 }
 
-/// Records a rejected scan as a floor exception and returns the error to send
-/// once that record is committed.
+/// Refuses a pick scan as `kind`, naming `field`, and records it.
 async fn reject(
     tx: &mut Conn,
     kind: &str,
@@ -293,20 +294,16 @@ async fn reject(
     message: String,
     actor: &str,
 ) -> Result<Result<PickTaskView, ApiError>, ApiError> {
-    store::record_exception(
-        tx,
-        NewException {
-            kind,
-            status: "recorded",
-            fulfillment_id: Some(head.id),
-            pick_task_id: Some(task.id),
-            package_id: None,
-            detail: &message,
-            actor,
-        },
-    )
-    .await?;
-    Ok(Err(ApiError::field(field, message)))
+    let exception = NewException {
+        kind,
+        status: "recorded",
+        fulfillment_id: Some(head.id),
+        pick_task_id: Some(task.id),
+        package_id: None,
+        detail: "",
+        actor,
+    };
+    refuse(tx, exception, ApiError::field(field, message)).await
 }
 
 /// After picking progress: the fulfillment is picking, and picked once no
@@ -351,15 +348,7 @@ pub async fn scan(
     Json(req): Json<PickScan>,
 ) -> Result<HttpResponse, ApiError> {
     staff(&caller, FLOOR)?;
-    let mut v = Validator::new();
-    v.require_text("bin", &req.bin, 64);
-    v.require_text("item", &req.item, 64);
-    let quantity = v.check(
-        "quantity",
-        scan_quantity(req.quantity).map_err(|e| e.message),
-    );
-    v.finish()?;
-    let quantity = quantity.expect("validated");
+    let quantity = validate_scan(Some(&req.bin), &req.item, req.quantity)?;
     let id = id.into_inner();
     let actor = caller.actor();
     let mut conn = rt.conn().await?;
