@@ -13,7 +13,7 @@ SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
 
-.PHONY: help run down test token fmt lint openapi bench load stack-up stack-down clean-stack
+.PHONY: help run down test token fmt lint openapi bench load images chart stack-up stack-down clean-stack
 
 help: ## List the targets
 	@echo "Usage: make <target>"
@@ -60,6 +60,18 @@ bench: ## Figures for docs/benchmarks.md (release build): catalog lookups; order
 	scripts/bench-warehouse.sh
 
 load: bench ## Same as bench (the peak-season load harness comes with its own issue)
+
+IMAGE_REGISTRY ?= ghcr.io/crossdock
+IMAGE_TAG ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo dev)
+
+images: ## Build one container image per service (needs a Docker engine): IMAGE_REGISTRY=... IMAGE_TAG=...
+	@for svc in $(SERVICES); do \
+	  echo "==> $(IMAGE_REGISTRY)/$$svc:$(IMAGE_TAG)"; \
+	  docker build --build-arg SERVICE=$$svc -t "$(IMAGE_REGISTRY)/$$svc:$(IMAGE_TAG)" . || exit 1; \
+	done
+
+chart: ## Validate the Helm chart offline: lint, render, Kubernetes schemas, security scan, env vars (part of make test)
+	scripts/check-chart.sh
 
 stack-up: ## Start only PostgreSQL and Kafka
 	scripts/stack.sh up

@@ -49,3 +49,6 @@ export CROSSDOCK_TEST_KAFKA_BROKERS="$KAFKA_ADDR"
 
 step "cargo test --workspace $*"
 cargo test --workspace "$@"
+
+step "helm chart: lint, render, Kubernetes schemas, security scan, env vars"
+scripts/check-chart.sh

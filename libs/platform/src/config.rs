@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 /// Everything a service needs to run.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 pub struct Settings {
     pub http: HttpSettings,
     pub database: DatabaseSettings,
@@ -21,7 +21,7 @@ pub struct Settings {
     pub telemetry: TelemetrySettings,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 pub struct HttpSettings {
     /// Address to bind; 127.0.0.1 locally, 0.0.0.0 in a container.
     pub host: String,
@@ -34,7 +34,7 @@ pub struct HttpSettings {
     pub shutdown_timeout_secs: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 pub struct DatabaseSettings {
     /// `postgres://user:password@host:port/database`. Required.
     pub url: String,
@@ -45,7 +45,7 @@ pub struct DatabaseSettings {
     pub run_migrations: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 pub struct KafkaSettings {
     /// Comma-separated `host:port` list. Required.
     pub brokers: String,
@@ -74,7 +74,7 @@ pub struct KafkaSettings {
     pub properties: HashMap<String, String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 pub struct OutboxSettings {
     /// Run the relay in this process (off only for tests and dedicated relays).
     pub relay_enabled: bool,
@@ -83,7 +83,7 @@ pub struct OutboxSettings {
     pub poll_interval_ms: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 pub struct AuthSettings {
     /// Shared secret for HS256 tokens (local and test use).
     pub hs256_secret: Option<String>,
@@ -97,7 +97,7 @@ pub struct AuthSettings {
     pub audience: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 pub struct TelemetrySettings {
     /// `text` or `json`.
     pub log_format: String,
@@ -107,6 +107,60 @@ pub struct TelemetrySettings {
     pub otlp_endpoint: Option<String>,
     /// `grpc` (port 4317) or `http` (port 4318).
     pub otlp_protocol: String,
+}
+
+/// Every key a service reads (besides `kafka.properties.<librdkafka key>`),
+/// for tools that check deployment manifests: `<service> config-keys` prints
+/// them as environment variable names. A test keeps it equal to [`Settings`].
+pub const KEYS: &[&str] = &[
+    "http.host",
+    "http.port",
+    "http.max_body_bytes",
+    "http.workers",
+    "http.shutdown_timeout_secs",
+    "database.url",
+    "database.max_connections",
+    "database.acquire_timeout_secs",
+    "database.run_migrations",
+    "kafka.brokers",
+    "kafka.topic_prefix",
+    "kafka.create_topics",
+    "kafka.topic_partitions",
+    "kafka.topic_replication",
+    "kafka.consumer_group",
+    "kafka.max_attempts",
+    "kafka.retry_backoff_ms",
+    "kafka.consumer_tasks",
+    "kafka.max_batch",
+    "kafka.properties",
+    "outbox.relay_enabled",
+    "outbox.batch_size",
+    "outbox.poll_interval_ms",
+    "auth.hs256_secret",
+    "auth.rs256_public_key_pem",
+    "auth.jwks_json",
+    "auth.issuer",
+    "auth.audience",
+    "telemetry.log_format",
+    "telemetry.log_level",
+    "telemetry.otlp_endpoint",
+    "telemetry.otlp_protocol",
+];
+
+/// The environment variables a service reads: one per key, a prefix for
+/// librdkafka properties, and the two that pick the config files.
+pub fn env_vars(service: &str) -> Vec<String> {
+    let prefix = service.to_ascii_uppercase();
+    let mut out: Vec<String> = KEYS
+        .iter()
+        .map(|k| match *k {
+            "kafka.properties" => format!("{prefix}__KAFKA__PROPERTIES__*"),
+            k => env_var(&prefix, k),
+        })
+        .collect();
+    out.push("CROSSDOCK_ENV".into());
+    out.push("CROSSDOCK_CONFIG_DIR".into());
+    out
 }
 
 /// Where a service's settings come from.
@@ -344,6 +398,33 @@ mod tests {
     }
 
     const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn keys_list_every_setting() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = load(&source(
+            dir.path(),
+            "local",
+            &[
+                ("CATALOG__DATABASE__URL", "postgres://x/y"),
+                ("CATALOG__KAFKA__BROKERS", "k:9092"),
+                ("CATALOG__AUTH__HS256_SECRET", SECRET),
+            ],
+        ))
+        .unwrap();
+        let value = serde_json::to_value(&s).unwrap();
+        let mut found = Vec::new();
+        for (section, fields) in value.as_object().unwrap() {
+            for key in fields.as_object().unwrap().keys() {
+                found.push(format!("{section}.{key}"));
+            }
+        }
+        found.sort();
+        let mut keys: Vec<String> = KEYS.iter().map(|k| k.to_string()).collect();
+        keys.sort();
+        assert_eq!(found, keys, "KEYS lists exactly the fields of Settings");
+        assert!(env_vars("catalog").contains(&"CATALOG__AUTH__HS256_SECRET".to_string()));
+    }
 
     #[test]
     fn layers_defaults_files_and_env_in_order() {

@@ -332,6 +332,9 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document and exit.
     Openapi,
+    /// Print the environment variables the service reads, one per line (for
+    /// checking deployment manifests), and exit.
+    ConfigKeys,
     /// Republish the records of a consumed topic's dead-letter topic, once the
     /// cause is fixed (e.g. `replay-dlq catalog.product-events.v1`).
     ReplayDlq {
@@ -343,9 +346,16 @@ enum Command {
 /// The entry point of every service binary.
 pub fn main(def: ServiceDefinition) -> anyhow::Result<()> {
     let cli = Cli::parse();
-    if let Some(Command::Openapi) = cli.command {
-        println!("{}", openapi_json(&def));
-        return Ok(());
+    match cli.command {
+        Some(Command::Openapi) => {
+            println!("{}", openapi_json(&def));
+            return Ok(());
+        }
+        Some(Command::ConfigKeys) => {
+            println!("{}", config::env_vars(def.name).join("\n"));
+            return Ok(());
+        }
+        _ => {}
     }
     let source = config::Source::from_process(def.name, &PathBuf::from(def.config_dir));
     let settings = match config::load(&source) {
