@@ -64,7 +64,7 @@ render() { # NAME ARGS...
 log "helm template: defaults, platform, development"
 render defaults
 render platform -f k8s/values-platform.yaml
-dev_args=(--set kafka.topics.management=services --set auth.hs256Secret=development-secret-0123456789abcdef)
+dev_args=(--set kafka.topics.management=services --set auth.existingSecret= --set auth.hs256Secret=development-secret-0123456789abcdef)
 for svc in "${SERVICES[@]}"; do
   dev_args+=(--set "services.$svc.database.url=postgres://$svc:$svc@postgres:5432/$svc")
 done
@@ -107,6 +107,7 @@ refuses "/kafka/topics/management" --set kafka.topics.management=zookeeper
 refuses "'ordrs' not allowed" --set services.ordrs.enabled=true
 refuses "/kafka/brokers" --set kafka.brokers=no-port
 refuses "/auth/hs256Secret" --set auth.hs256Secret=short
+refuses "auth: set auth.existingSecret" --set auth.existingSecret=
 
 # --- 6. services and their environment variables --------------------------------
 log "every service has a chart entry and reads every variable the chart sets"

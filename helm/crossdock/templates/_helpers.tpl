@@ -128,6 +128,17 @@ app.kubernetes.io/instance: {{ $root.Release.Name }}
 {{- end }}
 {{- end -}}
 
+{{/* Stops a render that would give the services no way to verify tokens. */}}
+{{- define "crossdock.validate" -}}
+{{- $a := .Values.auth -}}
+{{- if and (not $a.existingSecret) (not $a.hs256Secret) -}}
+{{- fail "auth: set auth.existingSecret (a Secret with the token keys) or, for development, auth.hs256Secret" -}}
+{{- end -}}
+{{- if and $a.existingSecret (not (or $a.secretKeys.hs256Secret $a.secretKeys.rs256PublicKeyPem $a.secretKeys.jwksJson)) -}}
+{{- fail "auth.secretKeys: name at least one key of auth.existingSecret (hs256Secret, rs256PublicKeyPem or jwksJson)" -}}
+{{- end -}}
+{{- end -}}
+
 {{/* Pod and container security settings shared by every workload. */}}
 {{- define "crossdock.podSecurityContext" -}}
 runAsNonRoot: true
