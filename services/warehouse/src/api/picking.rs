@@ -38,12 +38,12 @@ async fn build_wave(
     heads: Vec<Head>,
     wave: NewWave<'_>,
 ) -> Result<WaveView, ApiError> {
-    let mut lines_of = HashMap::new();
+    let ids: Vec<Uuid> = heads.iter().map(|h| h.id).collect();
+    let mut lines_of: HashMap<Uuid, Vec<fulfillments::LineRow>> = HashMap::new();
     let mut skus = Vec::new();
-    for h in &heads {
-        let lines = fulfillments::lines(tx, h.id).await?;
-        skus.extend(lines.iter().map(|l| l.sku.clone()));
-        lines_of.insert(h.id, lines);
+    for line in fulfillments::lines_of(tx, &ids).await? {
+        skus.push(line.sku.clone());
+        lines_of.entry(line.fulfillment_id).or_default().push(line);
     }
     skus.sort();
     skus.dedup();
@@ -56,7 +56,7 @@ async fn build_wave(
     let mut taken = Vec::new();
     let mut skipped = Vec::new();
     for h in &heads {
-        let lines = &lines_of[&h.id];
+        let lines = lines_of.get(&h.id).map(Vec::as_slice).unwrap_or_default();
         if let Some(missing) = lines.iter().find(|l| !faces.contains_key(&l.sku)) {
             skipped.push(SkippedFulfillment {
                 fulfillment_id: h.id,
@@ -90,16 +90,14 @@ async fn build_wave(
         )));
     }
     picking::create_wave(tx, &wave, &taken, &tasks).await?;
-    for id in &taken {
-        store::audit(
-            tx,
-            wave.actor,
-            "released",
-            Some(*id),
-            json!({"wave_id": wave.id, "kind": wave.kind}),
-        )
-        .await?;
-    }
+    store::audit_each(
+        tx,
+        wave.actor,
+        "released",
+        &taken,
+        json!({"wave_id": wave.id, "kind": wave.kind}),
+    )
+    .await?;
     let mut view = picking::wave(tx, wave.id).await?.expect("just written");
     view.skipped = skipped;
     Ok(view)

@@ -163,19 +163,17 @@ pub async fn create(conn: &mut Conn, f: &NewFulfillment<'_>) -> diesel::QueryRes
 }
 
 pub async fn lock(conn: &mut Conn, id: Uuid) -> diesel::QueryResult<Option<Head>> {
-    diesel::sql_query(format!(
-        "SELECT {HEAD_COLUMNS} FROM fulfillments WHERE id = $1 FOR UPDATE"
-    ))
-    .bind::<SqlUuid, _>(id)
-    .cached()
-    .get_result(conn)
-    .await
-    .optional()
+    fetch(conn, id, true).await
 }
 
 pub async fn get(conn: &mut Conn, id: Uuid) -> diesel::QueryResult<Option<Head>> {
+    fetch(conn, id, false).await
+}
+
+async fn fetch(conn: &mut Conn, id: Uuid, for_update: bool) -> diesel::QueryResult<Option<Head>> {
+    let lock = if for_update { " FOR UPDATE" } else { "" };
     diesel::sql_query(format!(
-        "SELECT {HEAD_COLUMNS} FROM fulfillments WHERE id = $1"
+        "SELECT {HEAD_COLUMNS} FROM fulfillments WHERE id = $1{lock}"
     ))
     .bind::<SqlUuid, _>(id)
     .cached()
@@ -265,6 +263,18 @@ pub async fn count(
     Ok(())
 }
 
+/// The lines of several fulfillments, in one query.
+pub async fn lines_of(conn: &mut Conn, ids: &[Uuid]) -> diesel::QueryResult<Vec<LineRow>> {
+    diesel::sql_query(
+        "SELECT fulfillment_id, line_no, sku, quantity, picked, packed, short \
+         FROM fulfillment_lines WHERE fulfillment_id = ANY($1) ORDER BY fulfillment_id, line_no",
+    )
+    .bind::<Array<SqlUuid>, _>(ids)
+    .cached()
+    .load(conn)
+    .await
+}
+
 fn line_view(l: LineRow) -> FulfillmentLineView {
     FulfillmentLineView {
         line_no: l.line_no,
@@ -279,14 +289,7 @@ fn line_view(l: LineRow) -> FulfillmentLineView {
 /// Full views of `heads`, with lines and packages loaded in two queries.
 pub async fn views(conn: &mut Conn, heads: Vec<Head>) -> diesel::QueryResult<Vec<FulfillmentView>> {
     let ids: Vec<Uuid> = heads.iter().map(|h| h.id).collect();
-    let rows: Vec<LineRow> = diesel::sql_query(
-        "SELECT fulfillment_id, line_no, sku, quantity, picked, packed, short \
-         FROM fulfillment_lines WHERE fulfillment_id = ANY($1) ORDER BY fulfillment_id, line_no",
-    )
-    .bind::<Array<SqlUuid>, _>(&ids)
-    .cached()
-    .load(conn)
-    .await?;
+    let rows = lines_of(conn, &ids).await?;
     let mut lines: HashMap<Uuid, Vec<FulfillmentLineView>> = HashMap::new();
     for row in rows {
         lines

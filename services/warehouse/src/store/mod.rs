@@ -383,6 +383,28 @@ pub async fn audit(
     Ok(())
 }
 
+/// The same audit entry for several fulfillments, in one statement.
+pub async fn audit_each(
+    conn: &mut Conn,
+    actor: &str,
+    action: &str,
+    fulfillment_ids: &[Uuid],
+    detail: serde_json::Value,
+) -> diesel::QueryResult<()> {
+    diesel::sql_query(
+        "INSERT INTO audit_log (actor, action, fulfillment_id, detail) \
+         SELECT $1, $2, f, $4 FROM unnest($3::uuid[]) f",
+    )
+    .bind::<Text, _>(actor)
+    .bind::<Text, _>(action)
+    .bind::<Array<SqlUuid>, _>(fulfillment_ids)
+    .bind::<Jsonb, _>(detail)
+    .cached()
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 pub async fn audit_of(
     conn: &mut Conn,
     fulfillment_id: Uuid,

@@ -74,20 +74,22 @@ pub async fn create(
 }
 
 pub async fn get(conn: &mut Conn, id: Uuid) -> diesel::QueryResult<Option<PackageRow>> {
-    diesel::sql_query(format!(
-        "SELECT {PACKAGE_COLUMNS} FROM packages WHERE id = $1"
-    ))
-    .bind::<SqlUuid, _>(id)
-    .cached()
-    .get_result(conn)
-    .await
-    .optional()
+    fetch(conn, id, false).await
 }
 
 /// Locks a package (its fulfillment is locked first, by the caller).
 pub async fn lock(conn: &mut Conn, id: Uuid) -> diesel::QueryResult<Option<PackageRow>> {
+    fetch(conn, id, true).await
+}
+
+async fn fetch(
+    conn: &mut Conn,
+    id: Uuid,
+    for_update: bool,
+) -> diesel::QueryResult<Option<PackageRow>> {
+    let lock = if for_update { " FOR UPDATE" } else { "" };
     diesel::sql_query(format!(
-        "SELECT {PACKAGE_COLUMNS} FROM packages WHERE id = $1 FOR UPDATE"
+        "SELECT {PACKAGE_COLUMNS} FROM packages WHERE id = $1{lock}"
     ))
     .bind::<SqlUuid, _>(id)
     .cached()
