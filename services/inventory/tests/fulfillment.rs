@@ -234,6 +234,7 @@ async fn a_short_pick_is_written_off_and_reallocated_to_another_location() {
     assert_eq!(r.fulfillment_id, "F-300");
     assert_eq!(r.from_location_code, "WH-PRIMARY");
     assert_eq!(r.outcome, "reallocated");
+    assert_eq!(r.trigger, "short_pick");
     assert!(r.shortfalls.is_empty());
     let lines: Vec<(i32, &str, &str, i64)> = r
         .lines
@@ -358,6 +359,7 @@ async fn under_backorder_missing_units_wait_and_fill_when_stock_arrives_elsewher
         .iter()
         .find(|r| r.outcome == "reallocated")
         .expect("filled");
+    assert_eq!(fill.trigger, "backorder_fill");
     assert_eq!(
         (
             fill.fulfillment_id.as_str(),

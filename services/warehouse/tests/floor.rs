@@ -578,6 +578,7 @@ async fn a_short_pick_is_written_off_and_reallocated_work_appears_where_the_stoc
         shortfalls: vec![],
         outcome: "reallocated".into(),
         reallocated_at: Some(domain::events::timestamp(chrono::Utc::now())),
+        trigger: "short_pick".into(),
     };
     reallocated(&app, &answer).await;
     reallocated(&app, &answer).await;

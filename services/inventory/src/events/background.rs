@@ -189,6 +189,7 @@ pub async fn fill_backorders(rt: &Runtime) -> anyhow::Result<usize> {
                             short: None,
                             outcome: "reallocated",
                         },
+                        "backorder_fill",
                     )
                     .await?;
                     Ok(true)

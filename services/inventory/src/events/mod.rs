@@ -423,7 +423,7 @@ async fn short_picked(
         },
     )
     .await?;
-    publish_reallocated(outbox, conn, &reallocated).await?;
+    publish_reallocated(outbox, conn, &reallocated, "short_pick").await?;
     Ok(())
 }
 
@@ -473,6 +473,7 @@ pub async fn publish_reallocated(
     outbox: &Outbox,
     conn: &mut Conn,
     r: &Reallocated,
+    trigger: &str,
 ) -> anyhow::Result<()> {
     let order_id = r.order_id.to_string();
     outbox
@@ -489,6 +490,7 @@ pub async fn publish_reallocated(
                 shortfalls: shortfalls(r.short.as_slice()),
                 outcome: r.outcome.to_string(),
                 reallocated_at: Some(timestamp(Utc::now())),
+                trigger: trigger.to_string(),
             },
         )
         .await?;

@@ -361,6 +361,7 @@ pub async fn reallocated(
             .collect(),
         outcome: outcome.into(),
         reallocated_at: None,
+        ..Default::default()
     };
     publish(
         &app.runtime().producer,
