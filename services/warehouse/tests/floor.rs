@@ -300,10 +300,7 @@ async fn packing_quality_checks_and_shipping_refuse_what_is_not_ready() {
         &json!({"item": gtin(99)}),
     )
     .await;
-    assert_eq!(
-        (status, platform::testing::fields(&p)),
-        (StatusCode::UNPROCESSABLE_ENTITY, vec!["item".to_string()])
-    );
+    assert_refused(status, &p, "item");
     let (status, p) = post(
         &app,
         &format!("/v1/packages/{p1}/items"),
@@ -311,13 +308,7 @@ async fn packing_quality_checks_and_shipping_refuse_what_is_not_ready() {
         &json!({"item": b, "quantity": 2}),
     )
     .await;
-    assert_eq!(
-        (status, platform::testing::fields(&p)),
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            vec!["quantity".to_string()]
-        )
-    );
+    assert_refused(status, &p, "quantity");
     assert_eq!(
         snapshot(&app, &id).await,
         before,
@@ -331,13 +322,7 @@ async fn packing_quality_checks_and_shipping_refuse_what_is_not_ready() {
         &json!({"weight_grams": 0, "length_mm": 1, "width_mm": 1, "height_mm": 1}),
     )
     .await;
-    assert_eq!(
-        (status, platform::testing::fields(&p)),
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            vec!["weight_grams".to_string()]
-        )
-    );
+    assert_refused(status, &p, "weight_grams");
     let (status, closed) = post(
         &app,
         &format!("/v1/packages/{p1}/close"),
@@ -387,10 +372,7 @@ async fn packing_quality_checks_and_shipping_refuse_what_is_not_ready() {
         &json!({"action": "acknowledge"}),
     )
     .await;
-    assert_eq!(
-        (status, platform::testing::fields(&p)),
-        (StatusCode::UNPROCESSABLE_ENTITY, vec!["action".to_string()])
-    );
+    assert_refused(status, &p, "action");
     let (status, _) = post(
         &app,
         &format!("/v1/exceptions/{exception}/resolve"),
@@ -512,10 +494,7 @@ async fn a_short_pick_is_written_off_and_reallocated_work_appears_where_the_stoc
         &json!({"bin": "A-09-09"}),
     )
     .await;
-    assert_eq!(
-        (status, platform::testing::fields(&p)),
-        (StatusCode::UNPROCESSABLE_ENTITY, vec!["bin".to_string()])
-    );
+    assert_refused(status, &p, "bin");
     let (status, t) = post(
         &app,
         &format!("/v1/pick-tasks/{task_id}/short"),

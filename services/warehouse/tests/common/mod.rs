@@ -325,3 +325,12 @@ pub async fn exceptions(app: &TestApp, kind: &str) -> i64 {
     )
     .await
 }
+
+/// Asserts a 422 that names exactly `field`.
+pub fn assert_refused(status: StatusCode, problem: &Value, field: &str) {
+    assert_eq!(
+        (status, platform::testing::fields(problem)),
+        (StatusCode::UNPROCESSABLE_ENTITY, vec![field.to_string()]),
+        "{problem}"
+    );
+}
