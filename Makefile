@@ -13,7 +13,7 @@ SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
 
-.PHONY: help run down test token fmt lint openapi bench load images chart stack-up stack-down clean-stack
+.PHONY: help run down test token fmt lint openapi bench load load-capacity images chart stack-up stack-down clean-stack
 
 help: ## List the targets
 	@echo "Usage: make <target>"
@@ -59,7 +59,12 @@ bench: ## Figures for docs/benchmarks.md (release build): catalog lookups; order
 	scripts/bench-orders.sh
 	scripts/bench-warehouse.sh
 
-load: bench ## Same as bench (the peak-season load harness comes with its own issue)
+# LOAD_ARGS go to crossdock-load, e.g. make load LOAD_ARGS="--rate 400 --duration 120".
+load: ## Peak-season load run against the local stack (release): scenarios, invariants, reports in load-tests/results/
+	scripts/load.sh run $(LOAD_ARGS)
+
+load-capacity: ## Capacity search: step the order rate until p99 placed -> confirmed passes 500 ms or errors appear
+	scripts/load.sh capacity $(LOAD_ARGS)
 
 IMAGE_REGISTRY ?= ghcr.io/crossdock
 IMAGE_TAG ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo dev)

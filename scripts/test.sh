@@ -50,5 +50,10 @@ export CROSSDOCK_TEST_KAFKA_BROKERS="$KAFKA_ADDR"
 step "cargo test --workspace $*"
 cargo test --workspace "$@"
 
+# A few seconds of every load scenario against the services as processes,
+# with every invariant: keeps the harness working (figures come from make load).
+step "load harness smoke (scripts/load.sh smoke)"
+scripts/load.sh smoke
+
 step "helm chart: lint, render, Kubernetes schemas, security scan, env vars"
 scripts/check-chart.sh

@@ -12,6 +12,7 @@ pub mod http;
 pub mod idempotency;
 pub mod inbox;
 pub mod kafka;
+pub mod ledger;
 pub mod metrics;
 pub mod outbox;
 pub mod tasks;
@@ -236,7 +237,7 @@ pub async fn start(def: &ServiceDefinition, settings: config::Settings) -> anyho
         .mask_unmatched_patterns("UNMATCHED")
         .build()
         .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
-    let openapi = (def.openapi)();
+    let openapi = ledger::with_shared_paths((def.openapi)());
     let routes = def.routes;
     let data = web::Data::new(runtime.clone());
     let readiness_data = readiness.clone();
@@ -263,6 +264,7 @@ pub async fn start(def: &ServiceDefinition, settings: config::Settings) -> anyho
             .wrap(tracing_actix_web::TracingLogger::default())
             .route("/healthz", web::get().to(http::healthz))
             .route("/readyz", web::get().to(http::readyz))
+            .route("/v1/ops/event-ledger", web::get().to(ledger::event_ledger))
             .service(
                 utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
                     .url("/openapi.json", openapi.clone()),
@@ -410,7 +412,7 @@ pub fn consumer_group(service: &str, kafka: &config::KafkaSettings) -> String {
 
 /// The service's OpenAPI document as pretty JSON (what `docs/openapi/` holds).
 pub fn openapi_json(def: &ServiceDefinition) -> String {
-    (def.openapi)()
+    ledger::with_shared_paths((def.openapi)())
         .to_pretty_json()
         .expect("OpenAPI serializes")
 }

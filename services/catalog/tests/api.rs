@@ -571,3 +571,53 @@ async fn res_has_request_id(app: &platform::testing::TestApp) -> bool {
     let res = app.client.get(app.url("/healthz")).send().await.unwrap();
     res.headers().contains_key("x-request-id")
 }
+
+/// The shared event ledger counts what the outbox holds since an instant,
+/// per event type, and is for ops and admin only.
+#[tokio::test]
+async fn event_ledger_counts_produced_events_since_an_instant() {
+    let app = app().await;
+    let since = chrono::Utc::now() - chrono::Duration::seconds(1);
+    let path = format!(
+        "/v1/ops/event-ledger?since={}",
+        since.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    );
+    let events_of = |ledger: &Value| -> i64 {
+        ledger["produced"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["events"].as_i64().unwrap())
+            .sum()
+    };
+    let (status, before) = get_json(&app, &path, &ops()).await;
+    assert_eq!(status, StatusCode::OK, "{before}");
+    assert_eq!(before["service"], "catalog");
+    create_ok(&app, &product_body("LEDGER-1")).await;
+    create_ok(&app, &product_body("LEDGER-2")).await;
+    let (_, after) = get_json(&app, &path, &ops()).await;
+    assert_eq!(
+        events_of(&after) - events_of(&before),
+        2,
+        "one ProductUpserted per product: {after}"
+    );
+    let future = format!(
+        "/v1/ops/event-ledger?since={}",
+        (chrono::Utc::now() + chrono::Duration::hours(1))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    let (_, empty) = get_json(&app, &future, &ops()).await;
+    assert_eq!(
+        events_of(&empty),
+        0,
+        "nothing is created after now: {empty}"
+    );
+
+    let (status, body) = get_json(&app, &path, &token(&[Role::Support])).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, body) = get_json(&app, &path, &channel_token("web-eu")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, body) = get_json(&app, "/v1/ops/event-ledger?since=yesterday", &ops()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("since"), "{body}");
+}

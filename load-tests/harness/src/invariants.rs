@@ -1,0 +1,479 @@
+//! Correctness after the run: what the harness did (its own ledger of
+//! inputs) against what each service says, and the services against each
+//! other. Each check names what it found when it fails.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use crate::collect::{Ledger, OrderFact, StockFact};
+use crate::seed::Seeded;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub name: &'static str,
+    pub passed: bool,
+    pub detail: String,
+}
+
+fn check(name: &'static str, problems: Vec<String>, ok_detail: String) -> Check {
+    let passed = problems.is_empty();
+    let detail = if passed {
+        ok_detail
+    } else {
+        let n = problems.len();
+        let mut shown: Vec<String> = problems.into_iter().take(5).collect();
+        if n > 5 {
+            shown.push(format!("… and {} more", n - 5));
+        }
+        shown.join("; ")
+    };
+    Check {
+        name,
+        passed,
+        detail,
+    }
+}
+
+/// Everything the checks read.
+pub struct Evidence<'a> {
+    pub seeded: &'a Seeded,
+    pub accepted: usize,
+    pub orders: &'a [OrderFact],
+    pub missing_orders: &'a [String],
+    pub cancelled_by_harness: &'a [String],
+    pub resend_mismatches: u64,
+    pub stock: &'a HashMap<String, StockFact>,
+    pub fulfillments: &'a HashMap<String, Vec<String>>,
+    pub ledger: &'a Ledger,
+    pub settled: bool,
+    pub short_units: &'a HashMap<String, i64>,
+    pub shipped_units: &'a HashMap<String, i64>,
+    pub shipped_fulfillments: u64,
+    pub floor_ran: bool,
+}
+
+pub fn run_all(e: &Evidence) -> Vec<Check> {
+    vec![
+        no_oversell(e),
+        orders_accounted_for(e),
+        counts_reconcile(e),
+        events_applied_once(e),
+        stock_conserved(e),
+    ]
+}
+
+/// Per SKU: committed units never exceed what was received, and no location
+/// has negative stock or more reserved than on hand.
+fn no_oversell(e: &Evidence) -> Check {
+    let mut committed: HashMap<&str, i64> = HashMap::new();
+    for o in e.orders.iter().filter(|o| o.status != "cancelled") {
+        for (sku, _, allocated, _, _) in &o.lines {
+            *committed.entry(sku).or_default() += allocated;
+        }
+    }
+    let mut problems = Vec::new();
+    for (sku, received) in e.seeded {
+        let c = committed.get(sku.as_str()).copied().unwrap_or(0);
+        if c > *received {
+            problems.push(format!(
+                "{sku}: {c} units committed to orders, {received} received"
+            ));
+        }
+        if let Some(s) = e.stock.get(sku) {
+            for (loc, on_hand, reserved) in &s.locations {
+                if *on_hand < 0 || *reserved < 0 || reserved > on_hand {
+                    problems.push(format!(
+                        "{sku}@{loc}: on hand {on_hand}, reserved {reserved}"
+                    ));
+                }
+            }
+        } else {
+            problems.push(format!("{sku}: inventory has no stock record"));
+        }
+    }
+    let sold_out = e
+        .stock
+        .values()
+        .flat_map(|s| &s.locations)
+        .filter(|(_, on_hand, reserved)| on_hand == reserved)
+        .count();
+    check(
+        "no SKU oversold",
+        problems,
+        format!(
+            "{} SKUs: committed ≤ received; reserved ≤ on hand everywhere ({sold_out} SKU-locations fully committed)",
+            e.seeded.len()
+        ),
+    )
+}
+
+/// Every accepted order exists and ended in a terminal state or one with a
+/// reason: shipped, cancelled, backordered, on hold with a reason, or
+/// confirmed with a fulfillment in the warehouse.
+fn orders_accounted_for(e: &Evidence) -> Check {
+    let mut problems: Vec<String> = e
+        .missing_orders
+        .iter()
+        .map(|id| format!("order {id} was accepted but is not found"))
+        .collect();
+    let mut by_status: BTreeMap<String, usize> = BTreeMap::new();
+    for o in e.orders {
+        *by_status.entry(o.status.clone()).or_default() += 1;
+        let explained = match o.status.as_str() {
+            "shipped" | "cancelled" | "backordered" => true,
+            "on_hold" => o.hold_reason.is_some(),
+            "confirmed" | "partially_shipped" => e.fulfillments.contains_key(&o.id),
+            _ => false,
+        };
+        if !explained {
+            problems.push(format!(
+                "order {} is {} without an explanation",
+                o.id, o.status
+            ));
+        }
+        if e.floor_ran
+            && o.status == "confirmed"
+            && e.fulfillments
+                .get(&o.id)
+                .is_some_and(|f| f.iter().all(|s| s == "shipped"))
+        {
+            problems.push(format!(
+                "order {}: every fulfillment shipped but the order is still confirmed",
+                o.id
+            ));
+        }
+    }
+    let summary = by_status
+        .iter()
+        .map(|(s, n)| format!("{s} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    check(
+        "every accepted order is terminal or explained",
+        problems,
+        format!("{} accepted: {summary}", e.accepted),
+    )
+}
+
+/// Orders, inventory and the warehouse agree on what happened.
+fn counts_reconcile(e: &Evidence) -> Check {
+    let mut problems = Vec::new();
+    if e.orders.len() + e.missing_orders.len() != e.accepted {
+        problems.push(format!(
+            "{} accepted, {} looked up",
+            e.accepted,
+            e.orders.len() + e.missing_orders.len()
+        ));
+    }
+    if e.resend_mismatches > 0 {
+        problems.push(format!(
+            "{} resent orders got a different order id",
+            e.resend_mismatches
+        ));
+    }
+    let status: HashMap<&str, &str> = e
+        .orders
+        .iter()
+        .map(|o| (o.id.as_str(), o.status.as_str()))
+        .collect();
+    for id in e.cancelled_by_harness {
+        if status.get(id.as_str()).is_some_and(|s| *s != "cancelled") {
+            problems.push(format!(
+                "order {id}: cancel answered 200 but the order is {}",
+                status[id.as_str()]
+            ));
+        }
+    }
+    // Reserved in inventory = allocated and not yet shipped in orders.
+    let mut outstanding: HashMap<&str, i64> = HashMap::new();
+    for o in e.orders.iter().filter(|o| o.status != "cancelled") {
+        for (sku, _, allocated, shipped, _) in &o.lines {
+            *outstanding.entry(sku).or_default() += allocated - shipped;
+        }
+    }
+    for (sku, s) in e.stock {
+        let want = outstanding.get(sku.as_str()).copied().unwrap_or(0);
+        if s.reserved != want {
+            problems.push(format!(
+                "{sku}: inventory reserves {}, orders have {want} allocated and unshipped",
+                s.reserved
+            ));
+        }
+    }
+    // Shipments: the warehouse's shipped fulfillments = what orders recorded = what the floor shipped.
+    let wh_shipped: usize = e
+        .fulfillments
+        .values()
+        .flatten()
+        .filter(|s| *s == "shipped")
+        .count();
+    let orders_shipments: usize = e.orders.iter().map(|o| o.shipped_at.len()).sum();
+    if e.floor_ran
+        && (wh_shipped as u64 != e.shipped_fulfillments || orders_shipments != wh_shipped)
+    {
+        problems.push(format!(
+            "shipped fulfillments: floor {}, warehouse {wh_shipped}, orders {orders_shipments}",
+            e.shipped_fulfillments
+        ));
+    }
+    let cancelled = e.orders.iter().filter(|o| o.status == "cancelled").count();
+    check(
+        "counts reconcile across services",
+        problems,
+        format!(
+            "orders {} = looked up; reserved per SKU = allocated − shipped ({} SKUs); shipped fulfillments {wh_shipped} (floor, warehouse, orders); cancelled {cancelled} (harness cancels {})",
+            e.accepted,
+            e.stock.len(),
+            e.cancelled_by_harness.len()
+        ),
+    )
+}
+
+/// Each event produced since the start was applied exactly once by each of
+/// its consumers (the inbox holds one row per event id), and no outbox holds
+/// unpublished events.
+fn events_applied_once(e: &Evidence) -> Check {
+    let mut problems: Vec<String> = e
+        .ledger
+        .pairs
+        .iter()
+        .filter(|p| p.produced != p.consumed)
+        .map(|p| {
+            format!(
+                "{} {} → {}: produced {}, applied {}",
+                p.producer, p.event_type, p.consumer, p.produced, p.consumed
+            )
+        })
+        .collect();
+    for (svc, n) in &e.ledger.pending {
+        if *n > 0 {
+            problems.push(format!("{svc}: {n} events not yet published"));
+        }
+    }
+    if !e.settled && problems.is_empty() {
+        problems.push("the pipeline did not settle within --settle".into());
+    }
+    let events: i64 = e.ledger.pairs.iter().map(|p| p.consumed).sum();
+    check(
+        "every event applied exactly once",
+        problems,
+        format!(
+            "{} producer → consumer pairs, {events} applications, all equal to what was produced",
+            e.ledger.pairs.len()
+        ),
+    )
+}
+
+/// Per SKU: on hand + shipped + written off = received.
+fn stock_conserved(e: &Evidence) -> Check {
+    let mut shipped_by_orders: HashMap<&str, i64> = HashMap::new();
+    for o in e.orders {
+        for (sku, _, _, shipped, _) in &o.lines {
+            *shipped_by_orders.entry(sku).or_default() += shipped;
+        }
+    }
+    let mut problems = Vec::new();
+    for (sku, received) in e.seeded {
+        let on_hand = e.stock.get(sku).map_or(0, |s| s.on_hand);
+        let shipped = shipped_by_orders.get(sku.as_str()).copied().unwrap_or(0);
+        let written_off = e.short_units.get(sku).copied().unwrap_or(0);
+        if on_hand + shipped + written_off != *received {
+            problems.push(format!("{sku}: on hand {on_hand} + shipped {shipped} + short {written_off} ≠ received {received}"));
+        }
+        let floor = e.shipped_units.get(sku).copied().unwrap_or(0);
+        if floor != shipped {
+            problems.push(format!(
+                "{sku}: the floor shipped {floor} units, orders recorded {shipped}"
+            ));
+        }
+    }
+    let shipped: i64 = shipped_by_orders.values().sum();
+    let short: i64 = e.short_units.values().sum();
+    check(
+        "stock conserved: on hand + shipped + written off = received",
+        problems,
+        format!(
+            "{} SKUs; {shipped} units shipped, {short} written off short",
+            e.seeded.len()
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collect::LedgerPair;
+
+    fn order(id: &str, status: &str, lines: Vec<(&str, i64, i64, i64, i64)>) -> OrderFact {
+        OrderFact {
+            id: id.into(),
+            status: status.into(),
+            hold_reason: None,
+            received_at: None,
+            confirmed_at: None,
+            shipped_at: if status == "shipped" {
+                vec![chrono::Utc::now()]
+            } else {
+                vec![]
+            },
+            lines: lines
+                .into_iter()
+                .map(|(s, q, a, sh, sr)| (s.to_string(), q, a, sh, sr))
+                .collect(),
+        }
+    }
+
+    fn stock(on_hand: i64, reserved: i64) -> StockFact {
+        StockFact {
+            on_hand,
+            reserved,
+            locations: vec![("WH1".into(), on_hand, reserved)],
+        }
+    }
+
+    struct World {
+        seeded: Seeded,
+        orders: Vec<OrderFact>,
+        stock: HashMap<String, StockFact>,
+        fulfillments: HashMap<String, Vec<String>>,
+        ledger: Ledger,
+        short: HashMap<String, i64>,
+        shipped: HashMap<String, i64>,
+    }
+
+    /// 10 received; order a shipped 3, order b holds 2 reserved, order c cancelled.
+    fn consistent() -> World {
+        World {
+            seeded: HashMap::from([("A".to_string(), 10)]),
+            orders: vec![
+                order("a", "shipped", vec![("A", 3, 3, 3, 0)]),
+                order("b", "confirmed", vec![("A", 2, 2, 0, 0)]),
+                order("c", "cancelled", vec![("A", 4, 4, 0, 0)]),
+            ],
+            stock: HashMap::from([("A".to_string(), stock(7, 2))]),
+            fulfillments: HashMap::from([
+                ("a".to_string(), vec!["shipped".to_string()]),
+                ("b".to_string(), vec!["open".to_string()]),
+            ]),
+            ledger: Ledger {
+                pairs: vec![LedgerPair {
+                    event_type: "OrderPlaced".into(),
+                    producer: "orders".into(),
+                    consumer: "inventory (r)".into(),
+                    produced: 3,
+                    consumed: 3,
+                }],
+                pending: vec![("orders".into(), 0)],
+            },
+            short: HashMap::new(),
+            shipped: HashMap::from([("A".to_string(), 3)]),
+        }
+    }
+
+    fn checks(w: &World) -> Vec<(&'static str, bool)> {
+        run_all(&Evidence {
+            seeded: &w.seeded,
+            accepted: w.orders.len(),
+            orders: &w.orders,
+            missing_orders: &[],
+            cancelled_by_harness: &["c".to_string()],
+            resend_mismatches: 0,
+            stock: &w.stock,
+            fulfillments: &w.fulfillments,
+            ledger: &w.ledger,
+            settled: true,
+            short_units: &w.short,
+            shipped_units: &w.shipped,
+            shipped_fulfillments: 1,
+            floor_ran: true,
+        })
+        .into_iter()
+        .map(|c| (c.name, c.passed))
+        .collect()
+    }
+
+    fn failed(w: &World) -> Vec<&'static str> {
+        checks(w)
+            .into_iter()
+            .filter(|(_, ok)| !ok)
+            .map(|(n, _)| n)
+            .collect()
+    }
+
+    #[test]
+    fn a_consistent_world_passes_every_check() {
+        assert_eq!(failed(&consistent()), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn oversold_stock_fails() {
+        let mut w = consistent();
+        w.orders
+            .push(order("d", "confirmed", vec![("A", 6, 6, 0, 0)]));
+        w.fulfillments.insert("d".into(), vec!["open".into()]);
+        assert!(
+            failed(&w).contains(&"no SKU oversold"),
+            "11 committed of 10"
+        );
+        let mut w = consistent();
+        w.stock.insert("A".into(), stock(1, 2));
+        assert!(
+            failed(&w).contains(&"no SKU oversold"),
+            "reserved above on hand"
+        );
+    }
+
+    #[test]
+    fn an_order_stuck_without_reason_fails() {
+        let mut w = consistent();
+        w.orders[1].status = "received".into();
+        assert_eq!(
+            failed(&w),
+            vec!["every accepted order is terminal or explained"]
+        );
+        let mut w = consistent();
+        w.fulfillments.remove("b");
+        assert!(
+            failed(&w).contains(&"every accepted order is terminal or explained"),
+            "confirmed without a fulfillment"
+        );
+    }
+
+    #[test]
+    fn services_disagreeing_fails() {
+        let mut w = consistent();
+        w.stock.get_mut("A").unwrap().reserved = 1;
+        w.stock.get_mut("A").unwrap().locations[0].2 = 1;
+        assert_eq!(failed(&w), vec!["counts reconcile across services"]);
+    }
+
+    #[test]
+    fn an_event_lost_or_applied_twice_fails() {
+        for consumed in [2, 4] {
+            let mut w = consistent();
+            w.ledger.pairs[0].consumed = consumed;
+            assert_eq!(failed(&w), vec!["every event applied exactly once"]);
+        }
+        let mut w = consistent();
+        w.ledger.pending[0].1 = 1;
+        assert_eq!(failed(&w), vec!["every event applied exactly once"]);
+    }
+
+    #[test]
+    fn stock_that_vanishes_or_appears_fails() {
+        let mut w = consistent();
+        w.stock.get_mut("A").unwrap().on_hand = 6;
+        w.stock.get_mut("A").unwrap().locations[0].1 = 6;
+        assert_eq!(
+            failed(&w),
+            vec!["stock conserved: on hand + shipped + written off = received"]
+        );
+        let mut w = consistent();
+        w.shipped.insert("A".into(), 4);
+        assert_eq!(
+            failed(&w),
+            vec!["stock conserved: on hand + shipped + written off = received"]
+        );
+    }
+}

@@ -1,0 +1,536 @@
+//! Figures from the samples and the services' timestamps, and the reports:
+//! Markdown for people, JSON for machines, SVG for the eye.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::api::Sample;
+use crate::cli::Load;
+use crate::collect::{Ledger, OrderFact};
+use crate::invariants::Check;
+use crate::plot::{Panel, Series, chart};
+use crate::watch::ProcessFigures;
+
+/// Percentiles in milliseconds.
+#[derive(Debug, Clone, Copy, Serialize, Default, PartialEq)]
+pub struct Dist {
+    pub n: usize,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+impl Dist {
+    pub fn of(mut ms: Vec<f64>) -> Dist {
+        if ms.is_empty() {
+            return Dist::default();
+        }
+        ms.sort_by(f64::total_cmp);
+        // Nearest rank: the smallest value with at least p of the samples at or below it.
+        let at = |p: f64| ms[((p * ms.len() as f64).ceil() as usize).clamp(1, ms.len()) - 1];
+        Dist {
+            n: ms.len(),
+            p50: at(0.50),
+            p90: at(0.90),
+            p99: at(0.99),
+            max: ms[ms.len() - 1],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EndpointFigures {
+    pub endpoint: String,
+    pub requests: usize,
+    pub per_second: f64,
+    pub latency_ms: Dist,
+    /// Outcome kind → count (expected statuses included, marked as such).
+    pub outcomes: BTreeMap<String, usize>,
+    pub errors: usize,
+}
+
+pub fn endpoints(samples: &[Sample], seconds: f64) -> Vec<EndpointFigures> {
+    let mut by: BTreeMap<&str, Vec<&Sample>> = BTreeMap::new();
+    for s in samples {
+        by.entry(s.endpoint).or_default().push(s);
+    }
+    by.into_iter()
+        .map(|(endpoint, v)| {
+            let mut outcomes = BTreeMap::new();
+            for s in &v {
+                *outcomes.entry(s.outcome.kind()).or_default() += 1;
+            }
+            EndpointFigures {
+                endpoint: endpoint.to_string(),
+                requests: v.len(),
+                per_second: v.len() as f64 / seconds.max(0.001),
+                latency_ms: Dist::of(
+                    v.iter()
+                        .filter(|s| !matches!(s.outcome, crate::api::Outcome::Dropped))
+                        .map(|s| s.latency.as_secs_f64() * 1000.0)
+                        .collect(),
+                ),
+                errors: v.iter().filter(|s| s.outcome.is_error()).count(),
+                outcomes,
+            }
+        })
+        .collect()
+}
+
+/// End to end, from the services' own timestamps.
+pub fn placed_to_confirmed(orders: &[OrderFact]) -> Dist {
+    Dist::of(
+        orders
+            .iter()
+            .filter_map(|o| {
+                Some((o.confirmed_at? - o.received_at?).num_microseconds()? as f64 / 1000.0)
+            })
+            .collect(),
+    )
+}
+
+pub fn confirmed_to_shipped(orders: &[OrderFact]) -> Dist {
+    Dist::of(
+        orders
+            .iter()
+            .flat_map(|o| {
+                let confirmed = o.confirmed_at;
+                o.shipped_at.iter().filter_map(move |s| {
+                    Some((*s - confirmed?).num_microseconds()? as f64 / 1000.0)
+                })
+            })
+            .collect(),
+    )
+}
+
+/// One second of the run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Second {
+    pub t: u64,
+    pub offered: usize,
+    pub accepted: usize,
+    pub intake_p50_ms: f64,
+    pub intake_p99_ms: f64,
+    /// Orders received in this second, by when they were confirmed.
+    pub placed_to_confirmed_p99_ms: f64,
+    pub confirmed: usize,
+}
+
+pub fn timeline(
+    samples: &[Sample],
+    orders: &[OrderFact],
+    started_at: DateTime<Utc>,
+) -> Vec<Second> {
+    let mut intake: BTreeMap<u64, Vec<&Sample>> = BTreeMap::new();
+    for s in samples
+        .iter()
+        .filter(|s| s.endpoint.starts_with("POST /v1/orders") && !s.endpoint.contains("{id}"))
+    {
+        intake.entry(s.due.as_secs()).or_default().push(s);
+    }
+    let mut confirm: BTreeMap<u64, Vec<f64>> = BTreeMap::new();
+    for o in orders {
+        if let (Some(r), Some(c)) = (o.received_at, o.confirmed_at)
+            && let Ok(t) = u64::try_from((r - started_at).num_seconds())
+        {
+            confirm
+                .entry(t)
+                .or_default()
+                .push((c - r).num_microseconds().unwrap_or(0) as f64 / 1000.0);
+        }
+    }
+    let last = intake
+        .keys()
+        .chain(confirm.keys())
+        .copied()
+        .max()
+        .unwrap_or(0);
+    (0..=last)
+        .map(|t| {
+            let s = intake.get(&t).map(Vec::as_slice).unwrap_or(&[]);
+            let d = Dist::of(s.iter().map(|x| x.latency.as_secs_f64() * 1000.0).collect());
+            let c = Dist::of(confirm.get(&t).cloned().unwrap_or_default());
+            Second {
+                t,
+                offered: s.len(),
+                accepted: s.iter().filter(|x| !x.outcome.is_error()).count(),
+                intake_p50_ms: d.p50,
+                intake_p99_ms: d.p99,
+                placed_to_confirmed_p99_ms: c.p99,
+                confirmed: c.n,
+            }
+        })
+        .collect()
+}
+
+/// One capacity step.
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    pub offered_per_s: f64,
+    pub accepted_per_s: f64,
+    pub intake_ms: Dist,
+    pub placed_to_confirmed_ms: Dist,
+    pub errors: usize,
+    pub drained_in_s: f64,
+    pub sustainable: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub kind: &'static str,
+    pub tag: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub targets: BTreeMap<&'static str, String>,
+    pub load: Load,
+    pub load_seconds: f64,
+    pub offered_orders_per_s: f64,
+    pub accepted_orders: usize,
+    pub accepted_orders_per_s: f64,
+    pub accepted_by_channel: BTreeMap<&'static str, usize>,
+    pub endpoints: Vec<EndpointFigures>,
+    pub unexpected_errors: usize,
+    pub placed_to_confirmed_ms: Dist,
+    pub confirmed_to_shipped_ms: Dist,
+    pub orders_by_status: BTreeMap<String, usize>,
+    pub shipped_fulfillments: u64,
+    pub short_units: i64,
+    pub feed_changes_seen: u64,
+    pub settle_seconds: f64,
+    pub ledger: Ledger,
+    pub resources: Vec<ProcessFigures>,
+    pub invariants: Vec<Check>,
+    pub steps: Vec<Step>,
+    pub highest_sustainable_per_s: Option<f64>,
+    pub p99_limit_ms: Option<f64>,
+    pub timeline: Vec<Second>,
+    pub passed: bool,
+}
+
+fn dist_row(name: &str, d: &Dist) -> String {
+    format!(
+        "| {name} | {} | {:.1} | {:.1} | {:.1} | {:.1} |\n",
+        d.n, d.p50, d.p90, d.p99, d.max
+    )
+}
+
+impl Report {
+    pub fn markdown(&self) -> String {
+        let mut md = String::new();
+        let verdict = if self.passed { "PASS" } else { "FAIL" };
+        let _ = writeln!(
+            md,
+            "# Crossdock load {} `{}`: {verdict}\n",
+            self.kind, self.tag
+        );
+        let _ = writeln!(
+            md,
+            "{} → {} · scenarios {} · {:.0} s of load (ramp {} s) · seed {}\n",
+            self.started_at.format("%Y-%m-%d %H:%M:%S UTC"),
+            self.finished_at.format("%H:%M:%S UTC"),
+            self.load.scenarios.join(", "),
+            self.load_seconds,
+            self.load.ramp,
+            self.load.seed
+        );
+        let _ = writeln!(
+            md,
+            "Offered {:.0} orders/s (open model, Poisson arrivals), mix {}, lines {} × up to {} units, {} SKUs (Zipf s = {}), {} locations; availability reads {:.0}/s; {} pickers; churn: cancel {:.1} %, invalid {:.1} %, resent {:.1} %, short {:.1} %.\n",
+            self.load.rate,
+            self.load.mix.join(" "),
+            self.load.lines,
+            self.load.max_quantity,
+            self.load.skus,
+            self.load.zipf,
+            self.load.locations,
+            self.load.sync_rate,
+            self.load.pickers,
+            self.load.cancel_rate * 100.0,
+            self.load.invalid_rate * 100.0,
+            self.load.duplicate_rate * 100.0,
+            self.load.short_rate * 100.0,
+        );
+        md.push_str("## Invariants\n\n| check | result | detail |\n|---|---|---|\n");
+        for c in &self.invariants {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} |",
+                c.name,
+                if c.passed { "pass" } else { "**FAIL**" },
+                c.detail.replace('|', "\\|")
+            );
+        }
+        let failed = self.invariants.iter().filter(|c| !c.passed).count();
+        let _ = writeln!(
+            md,
+            "\n**{verdict}**: {} of {} invariants hold; {} unexpected request errors.\n",
+            self.invariants.len() - failed,
+            self.invariants.len(),
+            self.unexpected_errors
+        );
+        if !self.steps.is_empty() {
+            md.push_str("## Capacity search\n\n| offered /s | accepted /s | intake p99 ms | placed→confirmed p50 ms | p99 ms | errors | drained in s | sustainable |\n|---:|---:|---:|---:|---:|---:|---:|---|\n");
+            for s in &self.steps {
+                let _ = writeln!(
+                    md,
+                    "| {:.0} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {:.1} | {} |",
+                    s.offered_per_s,
+                    s.accepted_per_s,
+                    s.intake_ms.p99,
+                    s.placed_to_confirmed_ms.p50,
+                    s.placed_to_confirmed_ms.p99,
+                    s.errors,
+                    s.drained_in_s,
+                    if s.sustainable { "yes" } else { "no" }
+                );
+            }
+            match self.highest_sustainable_per_s {
+                Some(r) => {
+                    let _ = writeln!(
+                        md,
+                        "\nHighest sustainable rate: **{r:.0} orders/s** (p99 placed → confirmed ≤ limit, no errors).\n"
+                    );
+                }
+                None => md.push_str("\nNo step was sustainable.\n\n"),
+            }
+        }
+        md.push_str("## Throughput and end to end\n\n");
+        let _ = writeln!(
+            md,
+            "Accepted {} orders ({}): {:.1}/s over the load window (offered {:.1}/s). Pipeline settled {:.1} s after the load.\n",
+            self.accepted_orders,
+            self.accepted_by_channel
+                .iter()
+                .map(|(c, n)| format!("{c} {n}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            self.accepted_orders_per_s,
+            self.offered_orders_per_s,
+            self.settle_seconds
+        );
+        md.push_str("| from the services' timestamps | n | p50 ms | p90 ms | p99 ms | max ms |\n|---|---:|---:|---:|---:|---:|\n");
+        md.push_str(&dist_row(
+            "placed → confirmed (received_at → confirmed_at)",
+            &self.placed_to_confirmed_ms,
+        ));
+        md.push_str(&dist_row(
+            "confirmed → shipped (confirmed_at → shipment shipped_at)",
+            &self.confirmed_to_shipped_ms,
+        ));
+        let statuses = self
+            .orders_by_status
+            .iter()
+            .map(|(s, n)| format!("{s} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let _ = writeln!(
+            md,
+            "\nOrders by status: {statuses}. Floor: {} fulfillments shipped, {} units reported short. Availability feed: {} changes read.\n",
+            self.shipped_fulfillments, self.short_units, self.feed_changes_seen
+        );
+        md.push_str("## Requests (latency from when each request was due)\n\n| endpoint | requests | /s | p50 ms | p90 ms | p99 ms | max ms | outcomes |\n|---|---:|---:|---:|---:|---:|---:|---|\n");
+        for e in &self.endpoints {
+            let outcomes = e
+                .outcomes
+                .iter()
+                .map(|(k, n)| format!("{k}: {n}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let _ = writeln!(
+                md,
+                "| `{}` | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {outcomes} |",
+                e.endpoint,
+                e.requests,
+                e.per_second,
+                e.latency_ms.p50,
+                e.latency_ms.p90,
+                e.latency_ms.p99,
+                e.latency_ms.max
+            );
+        }
+        if !self.resources.is_empty() {
+            md.push_str("\n## Resources (this machine)\n\n| process (with its child processes) | CPU cores (avg) | memory max MiB (PSS) |\n|---|---:|---:|\n");
+            for r in &self.resources {
+                let _ = writeln!(
+                    md,
+                    "| {} | {:.2} | {:.0} |",
+                    r.name, r.cpu_cores, r.memory_mib_max
+                );
+            }
+        }
+        md.push_str("\n## Event ledger (producer → consumer, since the load began)\n\n| event | producer | consumer | produced | applied |\n|---|---|---|---:|---:|\n");
+        for p in &self.ledger.pairs {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} |",
+                p.event_type, p.producer, p.consumer, p.produced, p.consumed
+            );
+        }
+        let _ = writeln!(
+            md,
+            "\nTargets: {}",
+            self.targets
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        md
+    }
+
+    pub fn svg(&self) -> String {
+        if !self.steps.is_empty() {
+            let p =
+                |f: fn(&Step) -> f64| self.steps.iter().map(|s| (s.offered_per_s, f(s))).collect();
+            return chart(
+                &format!("Capacity search {}", self.tag),
+                "offered orders/s",
+                &[Panel {
+                    title: "placed → confirmed and intake latency per step".into(),
+                    y_label: "ms".into(),
+                    log: true,
+                    series: vec![
+                        Series {
+                            name: "placed→confirmed p99".into(),
+                            color: "#d62728",
+                            points: p(|s| s.placed_to_confirmed_ms.p99),
+                        },
+                        Series {
+                            name: "placed→confirmed p50".into(),
+                            color: "#ff7f0e",
+                            points: p(|s| s.placed_to_confirmed_ms.p50),
+                        },
+                        Series {
+                            name: "intake p99".into(),
+                            color: "#1f77b4",
+                            points: p(|s| s.intake_ms.p99),
+                        },
+                    ],
+                    limit: Some((self.load_limit(), "p99 limit".into())),
+                }],
+            );
+        }
+        let pts = |f: fn(&Second) -> f64| -> Vec<(f64, f64)> {
+            self.timeline.iter().map(|s| (s.t as f64, f(s))).collect()
+        };
+        chart(
+            &format!(
+                "Load run {} ({:.0} orders/s offered)",
+                self.tag, self.load.rate
+            ),
+            "seconds since the load began",
+            &[
+                Panel {
+                    title: "latency (log scale)".into(),
+                    y_label: "ms".into(),
+                    log: true,
+                    series: vec![
+                        Series {
+                            name: "placed→confirmed p99".into(),
+                            color: "#d62728",
+                            points: pts(|s| s.placed_to_confirmed_p99_ms),
+                        },
+                        Series {
+                            name: "intake p99".into(),
+                            color: "#1f77b4",
+                            points: pts(|s| s.intake_p99_ms),
+                        },
+                        Series {
+                            name: "intake p50".into(),
+                            color: "#9ecae1",
+                            points: pts(|s| s.intake_p50_ms),
+                        },
+                    ],
+                    limit: None,
+                },
+                Panel {
+                    title: "orders per second".into(),
+                    y_label: "orders/s".into(),
+                    log: false,
+                    series: vec![
+                        Series {
+                            name: "offered".into(),
+                            color: "#7f7f7f",
+                            points: pts(|s| s.offered as f64),
+                        },
+                        Series {
+                            name: "accepted".into(),
+                            color: "#2ca02c",
+                            points: pts(|s| s.accepted as f64),
+                        },
+                        Series {
+                            name: "confirmed (by arrival)".into(),
+                            color: "#d62728",
+                            points: pts(|s| s.confirmed as f64),
+                        },
+                    ],
+                    limit: None,
+                },
+            ],
+        )
+    }
+
+    fn load_limit(&self) -> f64 {
+        self.p99_limit_ms.unwrap_or(500.0)
+    }
+
+    /// Writes `<out>/load-<tag>.{md,json,svg}`; returns the Markdown path.
+    pub fn write(&self, out: &Path) -> anyhow::Result<PathBuf> {
+        std::fs::create_dir_all(out)?;
+        let base = out.join(format!("load-{}-{}", self.kind, self.tag));
+        let md = base.with_extension("md");
+        std::fs::write(&md, self.markdown())?;
+        std::fs::write(
+            base.with_extension("json"),
+            serde_json::to_string_pretty(self)?,
+        )?;
+        std::fs::write(base.with_extension("svg"), self.svg())?;
+        Ok(md)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let d = Dist::of((1..=100).map(f64::from).collect());
+        assert_eq!(
+            (d.n, d.p50, d.p90, d.p99, d.max),
+            (100, 50.0, 90.0, 99.0, 100.0)
+        );
+        let one = Dist::of(vec![7.0]);
+        assert_eq!((one.p50, one.p99), (7.0, 7.0));
+        assert_eq!(Dist::of(vec![]), Dist::default());
+    }
+
+    #[test]
+    fn end_to_end_comes_from_the_services_timestamps() {
+        let t = |s: &str| Some(DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc));
+        let order = OrderFact {
+            id: "o".into(),
+            status: "shipped".into(),
+            hold_reason: None,
+            received_at: t("2026-11-26T10:00:00.000Z"),
+            confirmed_at: t("2026-11-26T10:00:00.250Z"),
+            shipped_at: vec![t("2026-11-26T10:05:00.250Z").unwrap()],
+            lines: vec![],
+        };
+        let unconfirmed = OrderFact {
+            confirmed_at: None,
+            shipped_at: vec![],
+            ..order.clone()
+        };
+        assert_eq!(
+            placed_to_confirmed(&[order.clone(), unconfirmed]).p99,
+            250.0
+        );
+        assert_eq!(confirmed_to_shipped(&[order]).max, 300_000.0);
+    }
+}

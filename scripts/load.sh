@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# The peak-season load harness (load-tests/harness) against the local stack.
+#
+#   scripts/load.sh run [ARGS]        one run (`make load`): release build, every
+#                                     service, default scenarios; ARGS go to
+#                                     `crossdock-load run` (see --help)
+#   scripts/load.sh capacity [ARGS]   capacity search (`make load-capacity`)
+#   scripts/load.sh smoke             a few seconds at a low rate on debug builds,
+#                                     all scenarios and invariants (part of make test)
+#
+# Starts what is missing (stack, services) and mints local tokens: ops,
+# warehouse, and one per load-test channel. Reports go to load-tests/results/
+# (git-ignored): load-<kind>-<tag>.md, .json and .svg. To load another
+# deployment, run the binary directly with its URLs and tokens:
+#   crossdock-load run --orders-url https://... --ops-token ... (--help lists all)
+set -euo pipefail
+LOG_TAG="load"
+MODE="${1:-run}"
+shift || true
+case $MODE in
+  run | capacity) export CROSSDOCK_PROFILE="${CROSSDOCK_PROFILE:-release}" ;;
+  smoke) export CROSSDOCK_PROFILE="${CROSSDOCK_PROFILE:-debug}" ;;
+  *) echo "usage: scripts/load.sh run|capacity|smoke [crossdock-load args]" >&2; exit 2 ;;
+esac
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib.sh"
+cd "$REPO_ROOT"
+
+# Services this script starts are stopped again at the end (a developer's
+# running `make run` is left alone).
+STARTED=()
+for svc in "${SERVICES[@]}"; do
+  service_pid "$svc" >/dev/null || STARTED+=("$svc")
+done
+cleanup() {
+  local rc=$?
+  if [[ $MODE == smoke && ${#STARTED[@]} -gt 0 ]]; then services_stop "${STARTED[@]}"; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+
+log "starting the stack and the services ($CROSSDOCK_PROFILE)"
+scripts/run.sh up >/dev/null
+build=(cargo build -q -p crossdock-load)
+flag="$(profile_flag)"
+[[ -n $flag ]] && build+=("$flag")
+"${build[@]}"
+
+export OPS_TOKEN FLOOR_TOKEN CHANNEL_TOKENS
+OPS_TOKEN="$(mint_token --role ops --subject load-test --hours 12)"
+FLOOR_TOKEN="$(mint_token --role warehouse --subject load-test-picker --hours 12)"
+CHANNEL_TOKENS=""
+for channel in lt-web lt-amazon lt-zalando lt-wholesale lt-social; do
+  CHANNEL_TOKENS+="${CHANNEL_TOKENS:+,}$channel=$(mint_token --channel "$channel" --subject "$channel-connector" --hours 12)"
+done
+export CATALOG_URL ORDERS_URL INVENTORY_URL WAREHOUSE_URL
+CATALOG_URL="$(service_url catalog)"
+ORDERS_URL="$(service_url orders)"
+INVENTORY_URL="$(service_url inventory)"
+WAREHOUSE_URL="$(service_url warehouse)"
+
+watch=()
+for svc in "${SERVICES[@]}"; do watch+=(--watch "$svc=$(service_pid "$svc")"); done
+# The postmaster (its backends count as its descendants) and the broker.
+pg="$(pgrep -o -x postgres || true)"
+[[ -n $pg ]] && watch+=(--watch "postgres=$pg")
+kafka="$(pgrep -o -f 'kafka\.Kafka' || true)"
+[[ -n $kafka ]] && watch+=(--watch "kafka=$kafka")
+
+harness="$(bin_path crossdock-load)"
+case $MODE in
+  run) exec "$harness" run "${watch[@]}" "$@" ;;
+  capacity) exec "$harness" capacity "${watch[@]}" "$@" ;;
+  smoke)
+    # Small and short, every scenario and every invariant; never a benchmark.
+    "$harness" run "${watch[@]}" --tag "SMOKE$(date +%H%M%S)" --rate 15 --duration 8 --ramp 2 \
+      --skus 40 --stock 500 --scarce-stock 4 --sync-rate 10 --pickers 2 --wave-size 10 \
+      --cancel-rate 0.1 --invalid-rate 0.05 --duplicate-rate 0.05 --short-rate 0.05 --settle 120 "$@"
+    ;;
+esac
