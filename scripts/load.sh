@@ -34,6 +34,7 @@ for svc in "${SERVICES[@]}"; do
 done
 cleanup() {
   local rc=$?
+  [[ -n ${SAMPLER:-} ]] && kill "$SAMPLER" 2>/dev/null
   if [[ $MODE == smoke && ${#STARTED[@]} -gt 0 ]]; then services_stop "${STARTED[@]}"; fi
   exit "$rc"
 }
@@ -67,10 +68,65 @@ pg="$(pgrep -o -x postgres || true)"
 kafka="$(pgrep -o -f 'kafka\.Kafka' || true)"
 [[ -n $kafka ]] && watch+=(--watch "kafka=$kafka")
 
+# Database profile of a run: statements by total time (pg_stat_statements)
+# and what active backends waited on, sampled twice a second.
+DBS=("${SERVICES[@]}")
+psql_at() { scripts/stack.sh psql -d "$1" -At -F ' | ' -c "$2" 2>/dev/null; }
+profile_start() {
+  local db
+  for db in "${DBS[@]}"; do
+    psql_at "$db" "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null || true
+    psql_at "$db" "SELECT pg_stat_statements_reset()" >/dev/null || true
+  done
+  WAITS="$(mktemp)"
+  (
+    while :; do
+      psql_at postgres "SELECT datname, coalesce(wait_event_type, 'CPU'), coalesce(wait_event, 'running') \
+        FROM pg_stat_activity WHERE state = 'active' AND backend_type = 'client backend' \
+        AND pid <> pg_backend_pid()" >>"$WAITS" || true
+      sleep 0.5
+    done
+  ) &
+  SAMPLER=$!
+}
+profile_write() { # REPORT.md -> REPORT-postgres.md
+  kill "$SAMPLER" 2>/dev/null || true
+  local out="${1%.md}-postgres.md" db
+  {
+    echo "# PostgreSQL profile of $(basename "$1" .md)"
+    echo
+    echo "## Active backends by wait (samples every 0.5 s; CPU = running)"
+    echo
+    echo "| samples | database | wait type | wait event |"
+    echo "|---:|---|---|---|"
+    sort "$WAITS" | uniq -c | sort -rn | head -20 |
+      awk -F ' [|] ' '{split($1, a, " "); n = a[1]; sub(/^ *[0-9]+ /, "", $1); printf "| %s | %s | %s | %s |\n", n, $1, $2, $3}'
+    for db in "${DBS[@]}"; do
+      echo
+      echo "## $db: top statements by total time"
+      echo
+      echo "| total ms | calls | mean ms | rows | statement |"
+      echo "|---:|---:|---:|---:|---|"
+      psql_at "$db" "SELECT round(total_exec_time)::bigint, calls, round(mean_exec_time::numeric, 3), rows, \
+        replace(left(regexp_replace(query, '\s+', ' ', 'g'), 160), '|', '/') FROM pg_stat_statements \
+        WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+        ORDER BY total_exec_time DESC LIMIT 10" | sed 's/^/| /; s/$/ |/'
+    done
+  } >"$out"
+  rm -f "$WAITS"
+  log "database profile: $out"
+}
+
 harness="$(bin_path crossdock-load)"
 case $MODE in
-  run) exec "$harness" run "${watch[@]}" "$@" ;;
-  capacity) exec "$harness" capacity "${watch[@]}" "$@" ;;
+  run | capacity)
+    profile_start
+    rc=0
+    "$harness" "$MODE" "${watch[@]}" "$@" || rc=$?
+    latest="$(ls -t load-tests/results/load-"$MODE"-*.md 2>/dev/null | grep -v -- '-postgres.md$' | head -1 || true)"
+    [[ -n $latest ]] && profile_write "$latest"
+    exit "$rc"
+    ;;
   smoke)
     # Small and short, every scenario and every invariant; never a benchmark.
     "$harness" run "${watch[@]}" --tag "SMOKE$(date +%H%M%S)" --rate 15 --duration 8 --ramp 2 \

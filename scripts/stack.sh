@@ -221,6 +221,10 @@ unix_socket_directories = '$PG_ROOT/run'
 max_connections = 300
 shared_buffers = 128MB
 password_encryption = 'scram-sha-256'
+# Per-statement figures for profiling load runs (scripts/load.sh reports the
+# top statements); the overhead is a few percent.
+shared_preload_libraries = 'pg_stat_statements'
+pg_stat_statements.max = 2000
 EOF
   chown postgres:postgres "$data/crossdock.conf"
   mkdir -p "$PG_ROOT/run"

@@ -2,7 +2,9 @@
 //! transaction that applies the event, so a redelivered record applies nothing.
 
 use crate::db::CachedExt;
-use diesel::sql_types::{Text, Uuid};
+use std::collections::HashSet;
+
+use diesel::sql_types::{Array, Text, Uuid};
 use diesel_async::RunQueryDsl;
 
 use crate::db::Conn;
@@ -25,4 +27,47 @@ pub async fn claim(conn: &mut Conn, consumer: &str, record: &Record) -> diesel::
     .execute(conn)
     .await?;
     Ok(inserted == 1)
+}
+
+/// Claims every record of a batch in one statement. Returns, per record,
+/// whether it is new (true) or already applied; of two records with the same
+/// event id in one batch only the first is new. Same transaction rule as
+/// [`claim`].
+pub async fn claim_all(
+    conn: &mut Conn,
+    consumer: &str,
+    records: &[Record],
+) -> diesel::QueryResult<Vec<bool>> {
+    #[derive(diesel::QueryableByName)]
+    struct Claimed {
+        #[diesel(sql_type = Uuid)]
+        event_id: uuid::Uuid,
+    }
+    let claimed: Vec<Claimed> = diesel::sql_query(
+        "INSERT INTO inbox (consumer, event_id, topic, event_type) \
+         SELECT $1, e, t, y FROM unnest($2::uuid[], $3::text[], $4::text[]) AS u(e, t, y) \
+         ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id",
+    )
+    .bind::<Text, _>(consumer)
+    .bind::<Array<Uuid>, _>(
+        records
+            .iter()
+            .map(|r| r.envelope.event_id.as_uuid())
+            .collect::<Vec<_>>(),
+    )
+    .bind::<Array<Text>, _>(records.iter().map(|r| r.topic.as_str()).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(
+        records
+            .iter()
+            .map(|r| r.envelope.event_type.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .cached()
+    .load(conn)
+    .await?;
+    let mut fresh: HashSet<uuid::Uuid> = claimed.into_iter().map(|c| c.event_id).collect();
+    Ok(records
+        .iter()
+        .map(|r| fresh.remove(&r.envelope.event_id.as_uuid()))
+        .collect())
 }

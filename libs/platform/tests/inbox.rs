@@ -88,6 +88,7 @@ async fn redelivered_event_applies_once_and_poison_is_dead_lettered_and_replayab
             handler,
             batched: true,
             before_batch: None,
+            batch_handler: None,
             consumer_tasks: None,
         },
         kafka::ConsumerDeps {
@@ -223,6 +224,7 @@ async fn database_outage_holds_the_record_instead_of_dead_lettering_it() {
             handler: Arc::new(apply),
             batched: true,
             before_batch: None,
+            batch_handler: None,
             consumer_tasks: None,
         },
         kafka::ConsumerDeps {
@@ -279,4 +281,41 @@ async fn database_outage_holds_the_record_instead_of_dead_lettering_it() {
     stop.send(true).unwrap();
     consumer.await.unwrap().unwrap();
     platform::testing::delete_topics_with_prefix(&prefix);
+}
+
+/// A batch claims its records in one statement: each event id once, the
+/// first of two identical records in one batch only, and none already applied.
+#[tokio::test]
+async fn a_batch_claims_each_event_once_even_when_it_repeats_inside_the_batch() {
+    let db = TestDatabase::create("platform").await;
+    platform::db::migrate(&db.url, MIGRATIONS).await.unwrap();
+    let settings = test_settings(&db.url, "claims.");
+    let pool = platform::db::pool(&settings.database).unwrap();
+    let record = |envelope: &Envelope| Record {
+        topic: "t.events".into(),
+        partition: 0,
+        offset: 0,
+        key: None,
+        payload: Vec::new(),
+        envelope: envelope.clone(),
+    };
+    let (a, b, c) = (
+        Envelope::new::<ProductUpserted>("test"),
+        Envelope::new::<ProductUpserted>("test"),
+        Envelope::new::<ProductUpserted>("test"),
+    );
+    let mut conn = pool.get().await.unwrap();
+    let first = platform::inbox::claim_all(&mut conn, "c1", &[record(&a), record(&a), record(&b)])
+        .await
+        .unwrap();
+    assert_eq!(first, vec![true, false, true]);
+    let again = platform::inbox::claim_all(&mut conn, "c1", &[record(&b), record(&c)])
+        .await
+        .unwrap();
+    assert_eq!(again, vec![false, true], "b was applied before");
+    let other = platform::inbox::claim_all(&mut conn, "c2", &[record(&a)])
+        .await
+        .unwrap();
+    assert_eq!(other, vec![true], "each consumer has its own inbox");
+    assert_eq!(scalar(&pool, "SELECT count(*) AS n FROM inbox").await, 4);
 }

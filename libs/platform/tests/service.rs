@@ -43,6 +43,7 @@ fn definition() -> ServiceDefinition {
                 handler: Arc::new(record_effect),
                 batched: true,
                 before_batch: None,
+                batch_handler: None,
                 consumer_tasks: None,
             }]
         },

@@ -22,7 +22,7 @@ use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use platform::Runtime;
 use platform::db::Conn;
-use platform::kafka::{HandlerFn, Record, Subscription};
+use platform::kafka::{BatchHandlerFn, HandlerFn, Record, Subscription};
 use platform::outbox::Outbox;
 
 use crate::domain::allocation::{Line, Pick, Short};
@@ -133,6 +133,11 @@ pub fn subscriptions(rt: &Runtime) -> Vec<Subscription> {
         async move { on_order_event(&outbox, conn, record).await }.boxed()
     });
     let outbox = rt.outbox.clone();
+    let order_batch: BatchHandlerFn = Arc::new(move |conn, records| {
+        let outbox = outbox.clone();
+        async move { on_order_batch(&outbox, conn, records).await }.boxed()
+    });
+    let outbox = rt.outbox.clone();
     let on_fulfillment: HandlerFn = Arc::new(move |conn, record| {
         let outbox = outbox.clone();
         async move { on_fulfillment_event(&outbox, conn, record).await }.boxed()
@@ -144,6 +149,7 @@ pub fn subscriptions(rt: &Runtime) -> Vec<Subscription> {
             handler: Arc::new(product_handler),
             batched: true,
             before_batch: None,
+            batch_handler: None,
             consumer_tasks: Some(1),
         },
         Subscription {
@@ -152,6 +158,7 @@ pub fn subscriptions(rt: &Runtime) -> Vec<Subscription> {
             handler: Arc::new(channel_handler),
             batched: true,
             before_batch: None,
+            batch_handler: None,
             consumer_tasks: Some(1),
         },
         Subscription {
@@ -162,6 +169,10 @@ pub fn subscriptions(rt: &Runtime) -> Vec<Subscription> {
             // order, so two consumers' batches never deadlock on shared SKUs.
             batched: true,
             before_batch: Some(Arc::new(lock_batch_stock)),
+            // Plain placements of a batch are applied set-based (the batch
+            // holds the hot SKUs' locks; round trips per order would
+            // serialize every consumer behind it).
+            batch_handler: Some(order_batch),
             consumer_tasks: None,
         },
         Subscription {
@@ -171,6 +182,7 @@ pub fn subscriptions(rt: &Runtime) -> Vec<Subscription> {
             // As for reservations: the batch's stock first, in SKU order.
             batched: true,
             before_batch: Some(Arc::new(lock_fulfillment_stock)),
+            batch_handler: None,
             consumer_tasks: None,
         },
     ]
@@ -240,6 +252,47 @@ async fn on_order_event(outbox: &Outbox, conn: &mut Conn, record: &Record) -> an
         // OrderConfirmed, OrderOnHold: nothing to do with stock.
         _ => Ok(()),
     }
+}
+
+/// A batch of order events: runs of plain OrderPlaced (no hold to convert)
+/// are placed together ([`reservations::place_many`]: a few statements for
+/// the run instead of several per order); anything else that touches stock
+/// (a cancel, a hold conversion, an order repeated in the run) is applied on
+/// its own in record order, after the run before it.
+async fn on_order_batch(
+    outbox: &Outbox,
+    conn: &mut Conn,
+    records: &[Record],
+) -> anyhow::Result<()> {
+    let mut run: Vec<reservations::PlaceOrder> = Vec::new();
+    for record in records {
+        let kind = record.envelope.event_type.as_str();
+        if kind == orders::OrderPlaced::TYPE {
+            let order = place_order_of(&record.decode()?)?;
+            if order.hold_id.is_none() && !run.iter().any(|o| o.order_id == order.order_id) {
+                run.push(order);
+                continue;
+            }
+        } else if kind != orders::OrderCancelled::TYPE {
+            // OrderConfirmed, OrderOnHold: nothing to do with stock.
+            continue;
+        }
+        place_run(outbox, conn, std::mem::take(&mut run)).await?;
+        on_order_event(outbox, conn, record).await?;
+    }
+    place_run(outbox, conn, run).await
+}
+
+async fn place_run(
+    outbox: &Outbox,
+    conn: &mut Conn,
+    run: Vec<reservations::PlaceOrder>,
+) -> anyhow::Result<()> {
+    if run.is_empty() {
+        return Ok(());
+    }
+    let outcomes = reservations::place_many(conn, &run, RESERVATIONS_ACTOR).await?;
+    publish_outcomes(outbox, conn, outcomes, "placement").await
 }
 
 async fn on_fulfillment_event(
@@ -617,6 +670,65 @@ pub async fn publish_outcome(
         }
         Outcome::Ignored => {}
     }
+    Ok(())
+}
+
+/// [`publish_outcome`] for many orders: one outbox statement per event type.
+pub async fn publish_outcomes(
+    outbox: &Outbox,
+    conn: &mut Conn,
+    outcomes: Vec<(uuid::Uuid, reservations::Outcome)>,
+    trigger: &str,
+) -> anyhow::Result<()> {
+    use reservations::Outcome;
+    let now = Some(timestamp(Utc::now()));
+    let (mut reserved, mut failed) = (Vec::new(), Vec::new());
+    for (order_id, outcome) in outcomes {
+        let order_id = order_id.to_string();
+        match outcome {
+            Outcome::Reserved { picks, shorts } => reserved.push((
+                order_id.clone(),
+                pb::StockReserved {
+                    order_id,
+                    lines: reserved_lines(&picks),
+                    shortfalls: shortfalls(&shorts),
+                    trigger: trigger.to_string(),
+                    reserved_at: now,
+                },
+            )),
+            Outcome::AlreadyReserved(picks) => reserved.push((
+                order_id.clone(),
+                pb::StockReserved {
+                    order_id,
+                    lines: reserved_lines(&picks),
+                    shortfalls: Vec::new(),
+                    trigger: "retry".to_string(),
+                    reserved_at: now,
+                },
+            )),
+            Outcome::Failed {
+                shorts,
+                backordered,
+            } => failed.push((
+                order_id.clone(),
+                pb::ReservationFailed {
+                    order_id,
+                    shortfalls: shortfalls(&shorts),
+                    outcome: if backordered {
+                        "backordered"
+                    } else {
+                        "rejected"
+                    }
+                    .to_string(),
+                    failed_at: now,
+                },
+            )),
+            Outcome::Ignored => {}
+        }
+    }
+    let topic = topics::INVENTORY_RESERVATION_EVENTS;
+    outbox.enqueue_all(conn, topic, &reserved).await?;
+    outbox.enqueue_all(conn, topic, &failed).await?;
     Ok(())
 }
 

@@ -5,7 +5,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use diesel::OptionalExtension;
-use diesel::sql_types::{Array, Integer, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{
+    Array, BigInt, Integer, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid,
+};
 use diesel_async::RunQueryDsl;
 use domain::contracts::inventory::{ReservationView, ReservedLineView, ShortfallView};
 use domain::contracts::orders::BackorderPolicy;
@@ -268,6 +270,269 @@ pub async fn place(
         actor,
     )
     .await
+}
+
+/// Places many orders (none converting a hold, each order once) with a fixed
+/// number of statements: the set-based form of [`place`] for a consumer batch
+/// that has locked the orders' stock rows. Orders seen before go through
+/// [`place`] one by one; new ones are allocated in memory over the locked rows
+/// in the given order, exactly as [`place`] would one after another, and all
+/// their writes (stock, movements, reservation lines, statuses) are one
+/// statement; then the orders seen before, one by one. Returns each order's
+/// outcome, in input order.
+pub async fn place_many(
+    conn: &mut Conn,
+    orders: &[PlaceOrder],
+    actor: &str,
+) -> diesel::QueryResult<Vec<(Uuid, Outcome)>> {
+    if orders.is_empty() {
+        return Ok(Vec::new());
+    }
+    #[derive(diesel::QueryableByName)]
+    struct Inserted {
+        #[diesel(sql_type = SqlUuid)]
+        order_id: Uuid,
+    }
+    let stored_lines: Vec<serde_json::Value> = orders
+        .iter()
+        .map(|o| {
+            let lines: Vec<StoredLine> = o
+                .lines
+                .iter()
+                .map(|l| StoredLine {
+                    line_no: l.line_no,
+                    sku: l.sku.clone(),
+                    quantity: l.quantity,
+                })
+                .collect();
+            serde_json::to_value(lines).expect("serializes")
+        })
+        .collect();
+    let inserted: Vec<Inserted> = diesel::sql_query(
+        "INSERT INTO order_reservations (order_id, channel_id, status, backorder_policy, ship_from, \
+         channel_priority, placed_at, lines) \
+         SELECT o, c, 'rejected', p, ARRAY(SELECT jsonb_array_elements_text(sf)), pr, pa, l \
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::int[], $6::timestamptz[], $7::jsonb[]) \
+           AS t(o, c, p, sf, pr, pa, l) \
+         ON CONFLICT (order_id) DO NOTHING RETURNING order_id",
+    )
+    .bind::<Array<SqlUuid>, _>(orders.iter().map(|o| o.order_id).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(orders.iter().map(|o| o.channel_id.clone()).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(orders.iter().map(|o| o.policy.as_str()).collect::<Vec<_>>())
+    .bind::<Array<Jsonb>, _>(
+        orders
+            .iter()
+            .map(|o| serde_json::json!(o.ship_from))
+            .collect::<Vec<_>>(),
+    )
+    .bind::<Array<Integer>, _>(orders.iter().map(|o| o.channel_priority).collect::<Vec<_>>())
+    .bind::<Array<Timestamptz>, _>(orders.iter().map(|o| o.placed_at).collect::<Vec<_>>())
+    .bind::<Array<Jsonb>, _>(stored_lines)
+    .cached()
+    .load(conn)
+    .await?;
+    let new: BTreeSet<Uuid> = inserted.into_iter().map(|i| i.order_id).collect();
+
+    // Allocate the new orders in order over the locked rows, in memory.
+    let skus: BTreeSet<String> = orders
+        .iter()
+        .filter(|o| new.contains(&o.order_id))
+        .flat_map(|o| o.lines.iter().map(|l| l.sku.clone()))
+        .collect();
+    let mut rows = if skus.is_empty() {
+        Vec::new()
+    } else {
+        stock::lock(conn, &skus).await?
+    };
+    let mut writes = Writes::default();
+    let mut outcomes = Vec::with_capacity(orders.len());
+    for order in orders {
+        if !new.contains(&order.order_id) {
+            outcomes.push((order.order_id, None));
+            continue;
+        }
+        let own: Vec<StockRow> = rows
+            .iter()
+            .filter(|r| order.lines.iter().any(|l| l.sku == r.sku))
+            .cloned()
+            .collect();
+        let result = allocation::allocate(
+            &candidates(&own, &order.ship_from),
+            &order.lines,
+            order.policy,
+        );
+        let outcome = match result {
+            Allocation::Full(picks) => {
+                writes.reserve(&mut rows, order.order_id, &picks, "reserved", &[]);
+                Outcome::Reserved {
+                    picks,
+                    shorts: Vec::new(),
+                }
+            }
+            Allocation::Partial { picks, shorts } => {
+                writes.reserve(&mut rows, order.order_id, &picks, "reserved", &shorts);
+                Outcome::Reserved { picks, shorts }
+            }
+            Allocation::None(shorts) => {
+                let backordered = order.policy == BackorderPolicy::Backorder;
+                let status = if backordered {
+                    "backordered"
+                } else {
+                    "rejected"
+                };
+                writes.reserve(&mut rows, order.order_id, &[], status, &shorts);
+                Outcome::Failed {
+                    shorts,
+                    backordered,
+                }
+            }
+        };
+        outcomes.push((order.order_id, Some(outcome)));
+    }
+    writes.apply(conn, actor).await?;
+
+    // Orders seen before (retries, re-placements): the one-by-one path.
+    let mut out = Vec::with_capacity(orders.len());
+    for (order, (id, outcome)) in orders.iter().zip(outcomes) {
+        let outcome = match outcome {
+            Some(o) => o,
+            None => place(conn, order, actor).await?,
+        };
+        out.push((id, outcome));
+    }
+    Ok(out)
+}
+
+/// The writes of many placements, gathered to be applied in one statement.
+#[derive(Default)]
+struct Writes {
+    /// Per stock row: units to add to reserved.
+    stock: Vec<(String, Uuid, i64)>,
+    /// Movements in application order: sku, location, on hand, reserved before, after, reference.
+    movements: Vec<(String, Uuid, i64, i64, i64, String)>,
+    /// Reservation lines: owner, line no, sku, location, quantity.
+    lines: Vec<(Uuid, i32, String, Uuid, i64)>,
+    /// Order statuses: order, status, shortfalls.
+    statuses: Vec<(Uuid, String, serde_json::Value)>,
+}
+
+impl Writes {
+    /// Records one order's reservation (as [`stock::reserve`] and
+    /// `set_status` would) and moves the in-memory rows on.
+    fn reserve(
+        &mut self,
+        rows: &mut [StockRow],
+        order_id: Uuid,
+        picks: &[Pick],
+        status: &str,
+        shorts: &[Short],
+    ) {
+        let mut per_row: Vec<(String, Uuid, i64)> = Vec::new();
+        for p in picks {
+            match per_row
+                .iter_mut()
+                .find(|(s, l, _)| *s == p.sku && *l == p.location_id)
+            {
+                Some(r) => r.2 += p.quantity,
+                None => per_row.push((p.sku.clone(), p.location_id, p.quantity)),
+            }
+            match self
+                .lines
+                .iter_mut()
+                .find(|(o, n, _, l, _)| *o == order_id && *n == p.line_no && *l == p.location_id)
+            {
+                Some(line) => line.4 += p.quantity,
+                None => self.lines.push((
+                    order_id,
+                    p.line_no,
+                    p.sku.clone(),
+                    p.location_id,
+                    p.quantity,
+                )),
+            }
+        }
+        per_row.sort();
+        for (sku, location_id, quantity) in per_row {
+            if let Some(row) = rows
+                .iter_mut()
+                .find(|r| r.sku == sku && r.location_id == location_id)
+            {
+                row.reserved += quantity;
+                self.movements.push((
+                    sku.clone(),
+                    location_id,
+                    row.on_hand,
+                    row.reserved - quantity,
+                    row.reserved,
+                    format!("order:{order_id}"),
+                ));
+                self.stock.push((sku, location_id, quantity));
+            }
+        }
+        let shorts: Vec<StoredShort> = shorts
+            .iter()
+            .map(|s| StoredShort {
+                line_no: s.line_no,
+                sku: s.sku.clone(),
+                requested: s.requested,
+                missing: s.missing,
+            })
+            .collect();
+        self.statuses.push((
+            order_id,
+            status.to_string(),
+            serde_json::to_value(shorts).expect("serializes"),
+        ));
+    }
+
+    async fn apply(self, conn: &mut Conn, actor: &str) -> diesel::QueryResult<()> {
+        if self.statuses.is_empty() {
+            return Ok(());
+        }
+        diesel::sql_query(
+            "WITH d AS (SELECT sku, location_id, sum(q)::bigint AS q \
+                        FROM unnest($1::text[], $2::uuid[], $3::bigint[]) AS t(sku, location_id, q) GROUP BY 1, 2), \
+             changed AS ( \
+               UPDATE stock s SET reserved = s.reserved + d.q, updated_at = now() FROM d \
+               WHERE s.sku = d.sku AND s.location_id = d.location_id RETURNING s.sku), \
+             moved AS ( \
+               INSERT INTO movements (sku, location_id, kind, on_hand_before, on_hand_after, \
+                                      reserved_before, reserved_after, reference, actor) \
+               SELECT sku, loc, 'reserve', oh, oh, rb, ra, ref, $18 \
+               FROM unnest($4::text[], $5::uuid[], $6::bigint[], $7::bigint[], $8::bigint[], $9::text[]) \
+                 WITH ORDINALITY AS m(sku, loc, oh, rb, ra, ref, n) ORDER BY n), \
+             dirty AS (INSERT INTO availability_marks (sku) SELECT DISTINCT sku FROM d), \
+             lines AS ( \
+               INSERT INTO reservation_lines (owner_id, owner_kind, line_no, sku, location_id, quantity) \
+               SELECT o, 'order', n, sku, loc, q \
+               FROM unnest($10::uuid[], $11::int[], $12::text[], $13::uuid[], $14::bigint[]) AS l(o, n, sku, loc, q)) \
+             UPDATE order_reservations r SET status = u.status, shortfalls = u.shortfalls, updated_at = now() \
+             FROM unnest($15::uuid[], $16::text[], $17::jsonb[]) AS u(order_id, status, shortfalls) \
+             WHERE r.order_id = u.order_id",
+        )
+        .bind::<Array<Text>, _>(self.stock.iter().map(|s| s.0.clone()).collect::<Vec<_>>())
+        .bind::<Array<SqlUuid>, _>(self.stock.iter().map(|s| s.1).collect::<Vec<_>>())
+        .bind::<Array<BigInt>, _>(self.stock.iter().map(|s| s.2).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(self.movements.iter().map(|m| m.0.clone()).collect::<Vec<_>>())
+        .bind::<Array<SqlUuid>, _>(self.movements.iter().map(|m| m.1).collect::<Vec<_>>())
+        .bind::<Array<BigInt>, _>(self.movements.iter().map(|m| m.2).collect::<Vec<_>>())
+        .bind::<Array<BigInt>, _>(self.movements.iter().map(|m| m.3).collect::<Vec<_>>())
+        .bind::<Array<BigInt>, _>(self.movements.iter().map(|m| m.4).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(self.movements.iter().map(|m| m.5.clone()).collect::<Vec<_>>())
+        .bind::<Array<SqlUuid>, _>(self.lines.iter().map(|l| l.0).collect::<Vec<_>>())
+        .bind::<Array<Integer>, _>(self.lines.iter().map(|l| l.1).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(self.lines.iter().map(|l| l.2.clone()).collect::<Vec<_>>())
+        .bind::<Array<SqlUuid>, _>(self.lines.iter().map(|l| l.3).collect::<Vec<_>>())
+        .bind::<Array<BigInt>, _>(self.lines.iter().map(|l| l.4).collect::<Vec<_>>())
+        .bind::<Array<SqlUuid>, _>(self.statuses.iter().map(|s| s.0).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(self.statuses.iter().map(|s| s.1.clone()).collect::<Vec<_>>())
+        .bind::<Array<Jsonb>, _>(self.statuses.into_iter().map(|s| s.2).collect::<Vec<_>>())
+        .bind::<Text, _>(actor)
+        .cached()
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
 }
 
 /// Releases an active hold of the order's channel inside the order's

@@ -60,6 +60,7 @@ pub fn subscriptions(rt: &Runtime) -> Vec<Subscription> {
             handler: Arc::new(catalog_handler),
             batched: true,
             before_batch: None,
+            batch_handler: None,
             consumer_tasks: Some(1),
         },
         Subscription {
@@ -69,6 +70,7 @@ pub fn subscriptions(rt: &Runtime) -> Vec<Subscription> {
             // Each record locks only its own order's row.
             batched: true,
             before_batch: None,
+            batch_handler: None,
             consumer_tasks: None,
         },
         Subscription {
@@ -78,6 +80,7 @@ pub fn subscriptions(rt: &Runtime) -> Vec<Subscription> {
             // Each record locks only its own order's row.
             batched: true,
             before_batch: None,
+            batch_handler: None,
             consumer_tasks: None,
         },
     ]

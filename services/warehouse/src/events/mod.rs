@@ -86,6 +86,7 @@ pub fn subscriptions(_rt: &Runtime) -> Vec<Subscription> {
             handler,
             batched: true,
             before_batch: None,
+            batch_handler: None,
             consumer_tasks: tasks,
         };
     vec![
