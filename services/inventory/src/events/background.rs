@@ -55,24 +55,38 @@ pub fn tasks(rt: &Runtime) -> Vec<Task> {
     ]
 }
 
-/// Publishes dirty SKUs' availability until none is left.
+/// Dirty marks taken per publishing transaction.
+const PUBLISH_BATCH: i64 = 10_000;
+
+/// Publishes what is dirty now, once per tick: marks that arrive meanwhile
+/// wait for the next tick, so a busy SKU yields one event per channel per
+/// window however many orders touch it. Only a backlog larger than one
+/// transaction's worth (e.g. every SKU after a channel change) is worked off
+/// at once.
 pub async fn publish_availability(rt: &Runtime) -> anyhow::Result<()> {
     loop {
         let mut conn = rt.db.get().await?;
         let outbox = rt.outbox.clone();
         let published = conn
             .transaction::<_, anyhow::Error, _>(async |tx| {
-                let Some(changed) = availability::publish_dirty(tx, 10_000).await? else {
+                let Some((taken, changed)) =
+                    availability::publish_dirty(tx, PUBLISH_BATCH).await?
+                else {
                     return Ok(None);
                 };
                 super::publish_availability(&outbox, tx, &changed).await?;
-                Ok(Some(changed.len()))
+                Ok(Some((taken, changed.len())))
             })
             .await?;
-        match published {
-            Some(n) if n > 0 => rt.outbox.notify(),
-            // Nothing dirty, or another replica is publishing.
-            _ => return Ok(()),
+        // None: another replica is publishing.
+        let Some((taken, changed)) = published else {
+            return Ok(());
+        };
+        if changed > 0 {
+            rt.outbox.notify();
+        }
+        if (taken as i64) < PUBLISH_BATCH {
+            return Ok(());
         }
     }
 }

@@ -52,13 +52,14 @@ pub struct Changed {
     pub changed_at: DateTime<Utc>,
 }
 
-/// Takes up to `batch` dirty SKUs and writes their changed availability into
-/// the feed. Must run in a transaction; returns the rows that changed, or None
-/// when another replica's publisher holds the lock.
+/// Takes up to `batch` dirty marks and writes their SKUs' changed
+/// availability into the feed. Must run in a transaction; returns how many
+/// marks it took and the rows that changed, or None when another replica's
+/// publisher holds the lock.
 pub async fn publish_dirty(
     conn: &mut Conn,
     batch: i64,
-) -> diesel::QueryResult<Option<Vec<Changed>>> {
+) -> diesel::QueryResult<Option<(usize, Vec<Changed>)>> {
     #[derive(diesel::QueryableByName)]
     struct Locked {
         #[diesel(sql_type = Bool)]
@@ -86,8 +87,9 @@ pub async fn publish_dirty(
     .load(conn)
     .await?;
     if dirty.is_empty() {
-        return Ok(Some(Vec::new()));
+        return Ok(Some((0, Vec::new())));
     }
+    let taken = dirty.len();
     let skus: Vec<String> = dirty
         .into_iter()
         .map(|d| d.sku)
@@ -118,9 +120,10 @@ pub async fn publish_dirty(
     .bind::<Array<Text>, _>(ch)
     .bind::<Array<Text>, _>(sk)
     .bind::<Array<BigInt>, _>(ats)
-    .cached().load(conn)
+    .cached()
+    .load(conn)
     .await
-    .map(Some)
+    .map(|changed| Some((taken, changed)))
 }
 
 /// Marks every known SKU dirty (a channel's or location's rules changed).
