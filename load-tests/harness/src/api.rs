@@ -106,6 +106,10 @@ impl Api {
         }
         let client = Client::builder()
             .pool_max_idle_per_host(512)
+            // Shorter than the servers' keep-alive (actix: 5 s), so the pool
+            // never hands out a connection the server is closing (a false
+            // transport error).
+            .pool_idle_timeout(Duration::from_secs(3))
             .timeout(Duration::from_secs(target.timeout_secs))
             .connect_timeout(Duration::from_secs(5))
             .build()?;

@@ -33,10 +33,37 @@ pub struct Ledger {
     pub pending: Vec<(String, i64)>,
 }
 
+/// The events of the order intake path: placed → reserved or failed →
+/// confirmed, on hold or cancelled (not the floor's, which keep flowing while
+/// pickers work).
+pub const INTAKE_EVENTS: &[&str] = &[
+    "OrderPlaced",
+    "StockReserved",
+    "ReservationFailed",
+    "OrderConfirmed",
+    "OrderOnHold",
+    "OrderCancelled",
+    "StockReleased",
+];
+
 impl Ledger {
+    /// Nothing waits in an outbox and every event produced was applied by
+    /// each consumer.
     pub fn settled(&self) -> bool {
         self.pending.iter().all(|(_, n)| *n == 0)
             && self.pairs.iter().all(|p| p.produced == p.consumed)
+    }
+
+    /// Every event of these types produced was applied by each consumer.
+    pub fn settled_for(&self, types: &[&str]) -> bool {
+        self.pairs
+            .iter()
+            .filter(|p| {
+                types
+                    .iter()
+                    .any(|t| p.event_type.rsplit('.').next() == Some(*t))
+            })
+            .all(|p| p.produced == p.consumed)
     }
 }
 
@@ -129,11 +156,29 @@ pub async fn settle(
     since: DateTime<Utc>,
     limit: Duration,
 ) -> anyhow::Result<(Ledger, Duration, bool)> {
+    settle_when(api, since, limit, Ledger::settled).await
+}
+
+/// As [`settle`], for the intake path only ([`INTAKE_EVENTS`]).
+pub async fn settle_intake(
+    api: &Api,
+    since: DateTime<Utc>,
+    limit: Duration,
+) -> anyhow::Result<(Ledger, Duration, bool)> {
+    settle_when(api, since, limit, |l| l.settled_for(INTAKE_EVENTS)).await
+}
+
+async fn settle_when(
+    api: &Api,
+    since: DateTime<Utc>,
+    limit: Duration,
+    settled: impl Fn(&Ledger) -> bool,
+) -> anyhow::Result<(Ledger, Duration, bool)> {
     let t0 = Instant::now();
     let mut settled_once = false;
     loop {
         let l = ledger(api, since).await?;
-        if l.settled() {
+        if settled(&l) {
             if settled_once {
                 return Ok((l, t0.elapsed(), true));
             }
@@ -314,4 +359,43 @@ pub async fn fulfillments(api: &Api, plan: &Plan) -> anyhow::Result<HashMap<Stri
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pair(event_type: &str, produced: i64, consumed: i64) -> LedgerPair {
+        LedgerPair {
+            event_type: event_type.into(),
+            producer: "p".into(),
+            consumer: "c".into(),
+            produced,
+            consumed,
+        }
+    }
+
+    #[test]
+    fn intake_can_be_settled_while_the_floor_still_moves() {
+        let l = Ledger {
+            pairs: vec![
+                pair("crossdock.orders.v1.OrderPlaced", 10, 10),
+                pair("crossdock.warehouse.v1.FulfillmentShipped", 7, 6),
+            ],
+            pending: vec![("warehouse".into(), 1)],
+        };
+        assert!(l.settled_for(INTAKE_EVENTS));
+        assert!(!l.settled());
+        let lagging = Ledger {
+            pairs: vec![pair("crossdock.orders.v1.OrderPlaced", 10, 9)],
+            pending: vec![],
+        };
+        assert!(!lagging.settled_for(INTAKE_EVENTS));
+        assert!(!lagging.settled(), "applied fewer than produced");
+        let twice = Ledger {
+            pairs: vec![pair("crossdock.orders.v1.OrderPlaced", 10, 11)],
+            pending: vec![],
+        };
+        assert!(!twice.settled(), "applied more than produced");
+    }
 }

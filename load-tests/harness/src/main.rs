@@ -124,8 +124,10 @@ async fn run(target: Target, load: Load) -> anyhow::Result<bool> {
     };
     tokio::join!(storm, sync);
     let load_seconds = api.started.elapsed().as_secs_f64();
+    let load_ended = Instant::now();
     let settle_limit = Duration::from_secs(load.settle);
-    let (_, intake_settled, _) = collect::settle(&api, started_at, settle_limit).await?;
+    // Intake first (the floor's events keep flowing while pickers work).
+    let (_, intake_settled, _) = collect::settle_intake(&api, started_at, settle_limit).await?;
     state.drain.store(true, Ordering::Relaxed);
     if let Some(task) = floor_task {
         eprintln!(
@@ -134,7 +136,8 @@ async fn run(target: Target, load: Load) -> anyhow::Result<bool> {
         );
         task.await.context("floor")?;
     }
-    let (ledger, settle_time, settled) = collect::settle(&api, started_at, settle_limit).await?;
+    let (ledger, _, settled) = collect::settle(&api, started_at, settle_limit).await?;
+    let drained = load_ended.elapsed();
     let resources = watcher.finish();
     let samples = api.recorder.take();
 
@@ -192,7 +195,8 @@ async fn run(target: Target, load: Load) -> anyhow::Result<bool> {
         shipped_fulfillments: state.shipped_fulfillments.load(Ordering::Relaxed),
         short_units: short_units.values().sum(),
         feed_changes_seen: state.feed_changes_seen.load(Ordering::Relaxed),
-        settle_seconds: settle_time.as_secs_f64() + intake_settled.as_secs_f64(),
+        intake_settle_seconds: intake_settled.as_secs_f64(),
+        settle_seconds: drained.as_secs_f64(),
         ledger,
         resources,
         invariants: checks,
@@ -410,6 +414,7 @@ async fn capacity(target: Target, mut load: Load, search: Search) -> anyhow::Res
         shipped_fulfillments: 0,
         short_units: 0,
         feed_changes_seen: state.feed_changes_seen.load(Ordering::Relaxed),
+        intake_settle_seconds: steps.iter().map(|s| s.drained_in_s).sum(),
         settle_seconds: steps.iter().map(|s| s.drained_in_s).sum(),
         ledger,
         resources,

@@ -38,7 +38,7 @@ fn nice_max(v: f64) -> f64 {
         return 1.0;
     }
     let p = 10f64.powf(v.log10().floor());
-    for m in [1.0, 2.0, 2.5, 5.0, 10.0] {
+    for m in [1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0] {
         if v <= m * p {
             return m * p;
         }
@@ -152,9 +152,9 @@ pub fn chart(title: &str, x_label: &str, panels: &[Panel]) -> String {
                 svg,
                 r##"<line x1="{LEFT}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#c00" stroke-dasharray="6,4"/><text x="{}" y="{:.1}" fill="#c00">{}</text>"##,
                 LEFT + plot_w,
-                LEFT + plot_w + 8.0,
-                y + 4.0,
-                esc(label)
+                LEFT + 6.0,
+                y - 5.0,
+                esc(&format!("{label} ({})", fmt_tick(*limit)))
             );
         }
         for (k, s) in panel.series.iter().enumerate() {
@@ -244,7 +244,8 @@ mod tests {
 
     #[test]
     fn nice_axis_maxima() {
-        assert_eq!(nice_max(730.0), 1000.0);
+        assert_eq!(nice_max(730.0), 800.0);
+        assert_eq!(nice_max(60.0), 60.0);
         assert_eq!(nice_max(180.0), 200.0);
         assert_eq!(nice_max(0.0), 1.0);
     }

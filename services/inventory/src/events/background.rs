@@ -69,8 +69,7 @@ pub async fn publish_availability(rt: &Runtime) -> anyhow::Result<()> {
         let outbox = rt.outbox.clone();
         let published = conn
             .transaction::<_, anyhow::Error, _>(async |tx| {
-                let Some((taken, changed)) =
-                    availability::publish_dirty(tx, PUBLISH_BATCH).await?
+                let Some((taken, changed)) = availability::publish_dirty(tx, PUBLISH_BATCH).await?
                 else {
                     return Ok(None);
                 };
