@@ -20,8 +20,8 @@ use crate::{ApiError, Caller, Runtime};
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct LedgerQuery {
     /// Count events created (outbox) or received (inbox) at or after this
-    /// instant (RFC 3339).
-    pub since: DateTime<Utc>,
+    /// instant (RFC 3339, e.g. `2026-11-26T12:00:00Z`).
+    pub since: String,
 }
 
 /// Outbox events of one type.
@@ -66,9 +66,9 @@ pub struct EventLedger {
     params(LedgerQuery),
     responses(
         (status = 200, body = EventLedger),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn event_ledger(
@@ -77,6 +77,14 @@ pub async fn event_ledger(
     query: web::Query<LedgerQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_any(&[Role::Admin, Role::Ops])?;
+    let since = DateTime::parse_from_rfc3339(&query.since)
+        .map_err(|_| {
+            ApiError::field(
+                "since",
+                "must be an RFC 3339 instant, e.g. 2026-11-26T12:00:00Z",
+            )
+        })?
+        .with_timezone(&Utc);
     let mut conn = rt.conn().await?;
     let as_of = Utc::now();
     let produced: Vec<Produced> = diesel::sql_query(
@@ -84,7 +92,7 @@ pub async fn event_ledger(
                 count(*) FILTER (WHERE published_at IS NULL) AS pending \
            FROM outbox WHERE created_at >= $1 GROUP BY topic, event_type ORDER BY topic, event_type",
     )
-    .bind::<Timestamptz, _>(query.since)
+    .bind::<Timestamptz, _>(since)
     .cached()
     .load(&mut conn)
     .await?;
@@ -93,13 +101,13 @@ pub async fn event_ledger(
           WHERE received_at >= $1 GROUP BY consumer, topic, event_type \
           ORDER BY consumer, topic, event_type",
     )
-    .bind::<Timestamptz, _>(query.since)
+    .bind::<Timestamptz, _>(since)
     .cached()
     .load(&mut conn)
     .await?;
     Ok(HttpResponse::Ok().json(EventLedger {
         service: rt.name.to_string(),
-        since: query.since,
+        since,
         as_of,
         produced,
         consumed,

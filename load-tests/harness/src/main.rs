@@ -277,6 +277,7 @@ async fn capacity(target: Target, mut load: Load, search: Search) -> anyhow::Res
         step_load.rate = rate;
         step_load.ramp = load.ramp.min(5);
         let step_since = Utc::now();
+        watcher.lap();
         let before = state.accepted.lock().expect("lock").len();
         eprintln!(
             "[{tag}] step {}: {rate:.0} orders/s for {} s",
@@ -300,6 +301,7 @@ async fn capacity(target: Target, mut load: Load, search: Search) -> anyhow::Res
         };
         tokio::join!(storm, sync);
         let seconds = t0.elapsed().as_secs_f64();
+        let resources = watcher.lap();
         load_seconds += seconds;
         let (_, drained, settled) =
             collect::settle(&api, step_since, Duration::from_secs(load.settle)).await?;
@@ -325,6 +327,7 @@ async fn capacity(target: Target, mut load: Load, search: Search) -> anyhow::Res
             errors,
             drained_in_s: drained.as_secs_f64(),
             sustainable: settled && errors == 0 && p2c.n > 0 && p2c.p99 <= search.p99_limit_ms,
+            resources,
         };
         eprintln!(
             "[{tag}]   accepted {:.1}/s, intake p99 {:.1} ms, placed → confirmed p50 {:.1} / p99 {:.1} ms, {} errors: {}",

@@ -178,6 +178,8 @@ pub struct Step {
     pub errors: usize,
     pub drained_in_s: f64,
     pub sustainable: bool,
+    /// CPU over the step's load (not its drain), memory at its end.
+    pub resources: Vec<ProcessFigures>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -300,6 +302,28 @@ impl Report {
                     );
                 }
                 None => md.push_str("\nNo step was sustainable.\n\n"),
+            }
+            if self.steps.iter().any(|s| !s.resources.is_empty()) {
+                let names: Vec<&str> = self.steps[0]
+                    .resources
+                    .iter()
+                    .map(|r| r.name.as_str())
+                    .collect();
+                let _ = writeln!(
+                    md,
+                    "CPU cores per process during each step's load:\n\n| offered /s | {} |\n|---:|{}",
+                    names.join(" | "),
+                    "---:|".repeat(names.len())
+                );
+                for s in &self.steps {
+                    let cells: Vec<String> = s
+                        .resources
+                        .iter()
+                        .map(|r| format!("{:.2}", r.cpu_cores))
+                        .collect();
+                    let _ = writeln!(md, "| {:.0} | {} |", s.offered_per_s, cells.join(" | "));
+                }
+                md.push('\n');
             }
         }
         md.push_str("## Throughput and end to end\n\n");

@@ -85,6 +85,8 @@ pub struct Watcher {
     watched: Vec<(String, Vec<u32>)>,
     start: Vec<u64>,
     started: Instant,
+    /// Ticks and time at the last `lap`.
+    lap: std::sync::Mutex<(Vec<u64>, Instant)>,
     peak_rss: Arc<Mutex<Vec<u64>>>,
     stop: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -104,7 +106,7 @@ impl Watcher {
             watched.push((name.to_string(), pids));
         }
         let children = children_map();
-        let start = watched
+        let start: Vec<u64> = watched
             .iter()
             .map(|(_, p)| totals(p, &children).ticks)
             .collect();
@@ -124,13 +126,41 @@ impl Watcher {
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
         });
+        let lap = std::sync::Mutex::new((start.clone(), Instant::now()));
         Ok(Watcher {
             watched,
             start,
             started: Instant::now(),
+            lap,
             peak_rss,
             stop,
         })
+    }
+
+    /// CPU since the previous lap (or the start), and memory right now: the
+    /// figures of one capacity step.
+    pub fn lap(&self) -> Vec<ProcessFigures> {
+        let children = children_map();
+        let mut lap = self.lap.lock().expect("lock");
+        let secs = lap.1.elapsed().as_secs_f64().max(0.001);
+        let now: Vec<Totals> = self
+            .watched
+            .iter()
+            .map(|(_, p)| totals(p, &children))
+            .collect();
+        let out = self
+            .watched
+            .iter()
+            .zip(&now)
+            .zip(&lap.0)
+            .map(|(((name, _), t), before)| ProcessFigures {
+                name: name.clone(),
+                cpu_cores: t.ticks.saturating_sub(*before) as f64 / TICKS_PER_SECOND / secs,
+                memory_mib_max: t.rss_kib as f64 / 1024.0,
+            })
+            .collect();
+        *lap = (now.iter().map(|t| t.ticks).collect(), Instant::now());
+        out
     }
 
     pub fn finish(self) -> Vec<ProcessFigures> {
