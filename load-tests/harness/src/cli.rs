@@ -178,6 +178,10 @@ pub struct Search {
     /// A step is sustainable while p99 placed → confirmed stays at or under this.
     #[arg(long, default_value_t = 500.0)]
     pub p99_limit_ms: f64,
+    /// Seconds of unmeasured load at the start rate first: connection pools,
+    /// prepared statements and consumer-group joins settle before step one.
+    #[arg(long, default_value_t = 15)]
+    pub warmup: u64,
 }
 
 impl Load {

@@ -269,6 +269,27 @@ async fn capacity(target: Target, mut load: Load, search: Search) -> anyhow::Res
     let mut steps = Vec::new();
     let mut all_orders = Vec::new();
     let mut all_samples = Vec::new();
+    if search.warmup > 0 {
+        let mut warm = load.clone();
+        warm.rate = search.start_rate;
+        warm.duration = search.warmup;
+        eprintln!(
+            "[{tag}] warm-up: {:.0} orders/s for {} s (not measured)",
+            warm.rate, warm.duration
+        );
+        scenarios::storm(&api, &plan, &warm, &state, 900_000_000_000, load.seed + 900).await;
+        collect::settle(&api, started_at, Duration::from_secs(load.settle)).await?;
+        api.recorder.take();
+        // Its orders hold stock: the invariants count them.
+        let ids: Vec<String> = state
+            .accepted
+            .lock()
+            .expect("lock")
+            .iter()
+            .map(|a| a.id.clone())
+            .collect();
+        all_orders.extend(collect::orders(&api, &ids).await.0);
+    }
     let mut rate = search.start_rate;
     let mut index = 0u64;
     let mut load_seconds = 0.0;
