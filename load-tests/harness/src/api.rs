@@ -210,17 +210,7 @@ impl Api {
         who: As<'_>,
         body: Option<&Value>,
     ) -> anyhow::Result<Reply> {
-        let mut req = self
-            .client
-            .request(method, url)
-            .bearer_auth(self.token(who));
-        if let Some(body) = body {
-            req = req.json(body);
-        }
-        let res = req.send().await.with_context(|| url.to_string())?;
-        let status = res.status();
-        let body = res.json().await.unwrap_or(Value::Null);
-        Ok(Reply { status, body })
+        self.unrecorded(method, url, who, body, None).await
     }
 
     /// An unrecorded POST as ops with an Idempotency-Key (seeding stock).
@@ -230,15 +220,29 @@ impl Api {
         key: &str,
         body: &Value,
     ) -> anyhow::Result<Reply> {
-        let res = self
-            .client
-            .post(url)
-            .bearer_auth(&self.target.ops_token)
-            .header("Idempotency-Key", key)
-            .json(body)
-            .send()
+        self.unrecorded(Method::POST, url, As::Ops, Some(body), Some(key))
             .await
-            .with_context(|| url.to_string())?;
+    }
+
+    async fn unrecorded(
+        &self,
+        method: Method,
+        url: &str,
+        who: As<'_>,
+        body: Option<&Value>,
+        idempotency_key: Option<&str>,
+    ) -> anyhow::Result<Reply> {
+        let mut req = self
+            .client
+            .request(method, url)
+            .bearer_auth(self.token(who));
+        if let Some(key) = idempotency_key {
+            req = req.header("Idempotency-Key", key);
+        }
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let res = req.send().await.with_context(|| url.to_string())?;
         let status = res.status();
         let body = res.json().await.unwrap_or(Value::Null);
         Ok(Reply { status, body })

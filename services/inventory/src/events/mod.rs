@@ -291,7 +291,11 @@ async fn place_run(
     if run.is_empty() {
         return Ok(());
     }
-    let outcomes = reservations::place_many(conn, &run, RESERVATIONS_ACTOR).await?;
+    let outcomes = reservations::place_many(conn, &run, RESERVATIONS_ACTOR)
+        .await?
+        .into_iter()
+        .map(|(id, outcome)| (id.to_string(), outcome))
+        .collect();
     publish_outcomes(outbox, conn, outcomes, "placement").await
 }
 
@@ -608,83 +612,22 @@ pub async fn publish_outcome(
     outcome: reservations::Outcome,
     trigger: &str,
 ) -> anyhow::Result<()> {
-    use reservations::Outcome;
-    let topic = topics::INVENTORY_RESERVATION_EVENTS;
-    let now = Some(timestamp(Utc::now()));
-    match outcome {
-        Outcome::Reserved { picks, shorts } => {
-            outbox
-                .enqueue(
-                    conn,
-                    topic,
-                    order_id,
-                    &pb::StockReserved {
-                        order_id: order_id.to_string(),
-                        lines: reserved_lines(&picks),
-                        shortfalls: shortfalls(&shorts),
-                        trigger: trigger.to_string(),
-                        reserved_at: now,
-                    },
-                )
-                .await?;
-        }
-        // A retry of an order already reserved: say so again, so orders catches up.
-        Outcome::AlreadyReserved(picks) => {
-            outbox
-                .enqueue(
-                    conn,
-                    topic,
-                    order_id,
-                    &pb::StockReserved {
-                        order_id: order_id.to_string(),
-                        lines: reserved_lines(&picks),
-                        shortfalls: Vec::new(),
-                        trigger: "retry".to_string(),
-                        reserved_at: now,
-                    },
-                )
-                .await?;
-        }
-        Outcome::Failed {
-            shorts,
-            backordered,
-        } => {
-            outbox
-                .enqueue(
-                    conn,
-                    topic,
-                    order_id,
-                    &pb::ReservationFailed {
-                        order_id: order_id.to_string(),
-                        shortfalls: shortfalls(&shorts),
-                        outcome: if backordered {
-                            "backordered"
-                        } else {
-                            "rejected"
-                        }
-                        .to_string(),
-                        failed_at: now,
-                    },
-                )
-                .await?;
-        }
-        Outcome::Ignored => {}
-    }
-    Ok(())
+    publish_outcomes(outbox, conn, vec![(order_id.to_string(), outcome)], trigger).await
 }
 
-/// [`publish_outcome`] for many orders: one outbox statement per event type.
+/// The events that tell orders how reservations went, keyed by order id: one
+/// outbox statement per event type. A retry of an order already reserved says
+/// so again (trigger `retry`), so orders catches up.
 pub async fn publish_outcomes(
     outbox: &Outbox,
     conn: &mut Conn,
-    outcomes: Vec<(uuid::Uuid, reservations::Outcome)>,
+    outcomes: Vec<(String, reservations::Outcome)>,
     trigger: &str,
 ) -> anyhow::Result<()> {
     use reservations::Outcome;
     let now = Some(timestamp(Utc::now()));
     let (mut reserved, mut failed) = (Vec::new(), Vec::new());
     for (order_id, outcome) in outcomes {
-        let order_id = order_id.to_string();
         match outcome {
             Outcome::Reserved { picks, shorts } => reserved.push((
                 order_id.clone(),

@@ -102,13 +102,22 @@ fn picks_of(lines: Vec<stock::ReservedLine>) -> Vec<Pick> {
         .collect()
 }
 
-async fn set_status(
-    conn: &mut Conn,
-    order_id: Uuid,
-    status: &str,
-    shorts: &[Short],
-) -> diesel::QueryResult<()> {
-    let shorts: Vec<StoredShort> = shorts
+/// Lines as `order_reservations.lines` stores them.
+fn lines_json(lines: &[Line]) -> serde_json::Value {
+    let stored: Vec<StoredLine> = lines
+        .iter()
+        .map(|l| StoredLine {
+            line_no: l.line_no,
+            sku: l.sku.clone(),
+            quantity: l.quantity,
+        })
+        .collect();
+    serde_json::to_value(stored).expect("serializes")
+}
+
+/// Shortfalls as `order_reservations.shortfalls` stores them.
+fn shortfalls_json(shorts: &[Short]) -> serde_json::Value {
+    let stored: Vec<StoredShort> = shorts
         .iter()
         .map(|s| StoredShort {
             line_no: s.line_no,
@@ -117,13 +126,22 @@ async fn set_status(
             missing: s.missing,
         })
         .collect();
+    serde_json::to_value(stored).expect("serializes")
+}
+
+async fn set_status(
+    conn: &mut Conn,
+    order_id: Uuid,
+    status: &str,
+    shorts: &[Short],
+) -> diesel::QueryResult<()> {
     diesel::sql_query(
         "UPDATE order_reservations SET status = $2, shortfalls = $3, updated_at = now() \
          WHERE order_id = $1",
     )
     .bind::<SqlUuid, _>(order_id)
     .bind::<Text, _>(status)
-    .bind::<Jsonb, _>(serde_json::to_value(shorts).expect("serializes"))
+    .bind::<Jsonb, _>(shortfalls_json(shorts))
     .cached()
     .execute(conn)
     .await?;
@@ -212,15 +230,6 @@ pub async fn place(
     order: &PlaceOrder,
     actor: &str,
 ) -> diesel::QueryResult<Outcome> {
-    let lines: Vec<StoredLine> = order
-        .lines
-        .iter()
-        .map(|l| StoredLine {
-            line_no: l.line_no,
-            sku: l.sku.clone(),
-            quantity: l.quantity,
-        })
-        .collect();
     // One statement creates the row or, for an order seen before (a retry),
     // takes the policy sent now; either way the row is locked.
     #[derive(diesel::QueryableByName)]
@@ -246,7 +255,7 @@ pub async fn place(
     .bind::<Array<Text>, _>(&order.ship_from)
     .bind::<Integer, _>(order.channel_priority)
     .bind::<Timestamptz, _>(order.placed_at)
-    .bind::<Jsonb, _>(serde_json::to_value(&lines).expect("serializes"))
+    .bind::<Jsonb, _>(lines_json(&order.lines))
     .cached()
     .get_result(conn)
     .await?;
@@ -293,21 +302,8 @@ pub async fn place_many(
         #[diesel(sql_type = SqlUuid)]
         order_id: Uuid,
     }
-    let stored_lines: Vec<serde_json::Value> = orders
-        .iter()
-        .map(|o| {
-            let lines: Vec<StoredLine> = o
-                .lines
-                .iter()
-                .map(|l| StoredLine {
-                    line_no: l.line_no,
-                    sku: l.sku.clone(),
-                    quantity: l.quantity,
-                })
-                .collect();
-            serde_json::to_value(lines).expect("serializes")
-        })
-        .collect();
+    let stored_lines: Vec<serde_json::Value> =
+        orders.iter().map(|o| lines_json(&o.lines)).collect();
     let inserted: Vec<Inserted> = diesel::sql_query(
         "INSERT INTO order_reservations (order_id, channel_id, status, backorder_policy, ship_from, \
          channel_priority, placed_at, lines) \
@@ -469,20 +465,8 @@ impl Writes {
                 self.stock.push((sku, location_id, quantity));
             }
         }
-        let shorts: Vec<StoredShort> = shorts
-            .iter()
-            .map(|s| StoredShort {
-                line_no: s.line_no,
-                sku: s.sku.clone(),
-                requested: s.requested,
-                missing: s.missing,
-            })
-            .collect();
-        self.statuses.push((
-            order_id,
-            status.to_string(),
-            serde_json::to_value(shorts).expect("serializes"),
-        ));
+        self.statuses
+            .push((order_id, status.to_string(), shortfalls_json(shorts)));
     }
 
     async fn apply(self, conn: &mut Conn, actor: &str) -> diesel::QueryResult<()> {
