@@ -20,4 +20,4 @@ pub use channel::{ChannelId, ChannelKind};
 pub use money::{Currency, Money, MoneyError, Rounding};
 pub use quantity::Quantity;
 pub use sku::Sku;
-pub use validation::{FieldError, Validator};
+pub use validation::{FieldError, NUL_MESSAGE, Validator};

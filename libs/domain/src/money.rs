@@ -66,6 +66,15 @@ const CURRENCIES: &[(&str, u32)] = &[
 /// Largest number of decimal places an amount may carry (matches NUMERIC(20,4)).
 pub const MAX_SCALE: u32 = 4;
 
+/// Largest number of digits before the decimal point (NUMERIC(20,4) keeps 16):
+/// amounts and every sum or product of them stay below 10^16 in magnitude, so
+/// whatever is accepted or computed can be stored.
+pub const MAX_INTEGER_DIGITS: u32 = 16;
+
+fn fits(amount: Decimal) -> bool {
+    amount.abs() < Decimal::from(10_i64.pow(MAX_INTEGER_DIGITS))
+}
+
 /// An ISO 4217 alphabetic currency code from the supported list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(try_from = "String", into = "String")]
@@ -133,7 +142,7 @@ pub enum MoneyError {
     Negative,
     #[error("amount is not a decimal number: {0}")]
     NotADecimal(String),
-    #[error("amount overflows")]
+    #[error("amount overflows (at most {MAX_INTEGER_DIGITS} digits before the decimal point)")]
     Overflow,
 }
 
@@ -174,7 +183,16 @@ impl Money {
         if amount.normalize().scale() > MAX_SCALE {
             return Err(MoneyError::TooPrecise);
         }
+        if !fits(amount) {
+            return Err(MoneyError::Overflow);
+        }
         Ok(Self { amount, currency })
+    }
+
+    /// Checks a value that arrived without [`Money::new`] (deserialized from a
+    /// request): at most [`MAX_SCALE`] decimals and storable.
+    pub fn validated(self) -> Result<Self, MoneyError> {
+        Self::new(self.amount, self.currency)
     }
 
     /// Parses `amount` (a decimal string) and `currency` (an ISO code).
@@ -205,6 +223,7 @@ impl Money {
         let amount = self
             .amount
             .checked_add(other.amount)
+            .filter(|a| fits(*a))
             .ok_or(MoneyError::Overflow)?;
         Ok(Money { amount, ..self })
     }
@@ -214,6 +233,7 @@ impl Money {
         let amount = self
             .amount
             .checked_sub(other.amount)
+            .filter(|a| fits(*a))
             .ok_or(MoneyError::Overflow)?;
         Ok(Money { amount, ..self })
     }
@@ -223,6 +243,7 @@ impl Money {
         let amount = self
             .amount
             .checked_mul(Decimal::from(quantity))
+            .filter(|a| fits(*a))
             .ok_or(MoneyError::Overflow)?;
         Ok(Money { amount, ..self })
     }
@@ -278,6 +299,45 @@ impl fmt::Display for Money {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amounts_and_results_stay_storable() {
+        let eur: Currency = "EUR".parse().unwrap();
+        let big = Decimal::from(10_i64.pow(15));
+        let max = Money::new(Decimal::from(10_i64.pow(16)) - Decimal::ONE, eur).unwrap();
+        assert_eq!(
+            Money::new(Decimal::from(10_i64.pow(16)), eur),
+            Err(MoneyError::Overflow)
+        );
+        assert_eq!(
+            max.checked_add(Money::parse("1", "EUR").unwrap()),
+            Err(MoneyError::Overflow)
+        );
+        assert_eq!(
+            Money {
+                amount: big,
+                currency: eur
+            }
+            .times(10),
+            Err(MoneyError::Overflow)
+        );
+        assert_eq!(
+            Money::parse("10.00", "EUR").unwrap().times(1 << 62),
+            Err(MoneyError::Overflow)
+        );
+        assert!(
+            Money {
+                amount: big,
+                currency: eur
+            }
+            .times(9)
+            .is_ok()
+        );
+        // A deserialized value is checked the same way.
+        let wire: Money =
+            serde_json::from_str(r#"{"amount":"100000000000000000","currency":"EUR"}"#).unwrap();
+        assert_eq!(wire.validated(), Err(MoneyError::Overflow));
+    }
 
     fn eur(s: &str) -> Money {
         Money::parse(s, "EUR").unwrap()

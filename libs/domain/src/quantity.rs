@@ -32,6 +32,11 @@ pub enum QuantityError {
 #[schema(value_type = i64, minimum = 0, example = 3)]
 pub struct Quantity(i64);
 
+/// The most units one order line may ask for. Real orders are far below it;
+/// the bound keeps every sum of quantities (per SKU, per order, per batch of
+/// orders) far from `i64` overflow.
+pub const MAX_LINE_QUANTITY: i64 = 1_000_000;
+
 impl Quantity {
     pub const ZERO: Quantity = Quantity(0);
 

@@ -26,6 +26,10 @@ impl std::fmt::Display for FieldError {
     }
 }
 
+/// Why text with U+0000 is refused: PostgreSQL's text cannot hold it, and no
+/// real name, address or code contains it.
+pub const NUL_MESSAGE: &str = "must not contain the NUL character (U+0000)";
+
 /// Collects every field error of a request instead of stopping at the first,
 /// so a caller can fix all of them in one round trip.
 #[derive(Debug, Default)]
@@ -59,10 +63,20 @@ impl Validator {
 
     /// Records an error for a required text field that is empty or only whitespace.
     pub fn require_text(&mut self, field: &str, value: &str, max_len: usize) {
-        if value.trim().is_empty() {
+        if value.contains('\0') {
+            self.push(field, NUL_MESSAGE);
+        } else if value.trim().is_empty() {
             self.push(field, "must not be empty");
         } else if value.chars().count() > max_len {
             self.push(field, format!("must be at most {max_len} characters"));
+        }
+    }
+
+    /// Records an error when text holds U+0000 (files, events and other input
+    /// that did not come through the HTTP extractors, which refuse it already).
+    pub fn no_nul(&mut self, field: &str, value: &str) {
+        if value.contains('\0') {
+            self.push(field, NUL_MESSAGE);
         }
     }
 

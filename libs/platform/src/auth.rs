@@ -75,30 +75,80 @@ pub struct Claims {
     pub iat: u64,
 }
 
-/// Who is calling: the authenticated subject with its roles or channel.
+/// What a verified token is: staff with roles, or a channel connector acting
+/// for exactly one channel. Never both: verification refuses a token that
+/// carries roles and a channel, so no code can take a channel token for staff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    Staff { roles: Vec<Role> },
+    Channel(ChannelId),
+}
+
+/// Who is calling: the authenticated subject and what it is.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    pub subject: String,
-    pub roles: Vec<Role>,
-    pub channel: Option<ChannelId>,
+    subject: String,
+    principal: Principal,
 }
 
 impl Caller {
-    /// Passes when the caller holds at least one of `roles`; else 403.
+    pub fn staff(subject: impl Into<String>, roles: Vec<Role>) -> Self {
+        Self {
+            subject: subject.into(),
+            principal: Principal::Staff { roles },
+        }
+    }
+
+    pub fn channel_connector(subject: impl Into<String>, channel: ChannelId) -> Self {
+        Self {
+            subject: subject.into(),
+            principal: Principal::Channel(channel),
+        }
+    }
+
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    pub fn principal(&self) -> &Principal {
+        &self.principal
+    }
+
+    /// The channel a channel token acts for; `None` for staff.
+    pub fn channel(&self) -> Option<&ChannelId> {
+        match &self.principal {
+            Principal::Channel(channel) => Some(channel),
+            Principal::Staff { .. } => None,
+        }
+    }
+
+    /// A staff caller's roles; empty for a channel token.
+    pub fn roles(&self) -> &[Role] {
+        match &self.principal {
+            Principal::Staff { roles } => roles,
+            Principal::Channel(_) => &[],
+        }
+    }
+
+    /// Passes when the caller is staff holding at least one of `roles`; else 403.
     pub fn require_any(&self, roles: &[Role]) -> Result<&Self, ApiError> {
-        if self.roles.iter().any(|r| roles.contains(r)) {
-            Ok(self)
-        } else {
-            let wanted: Vec<&str> = roles.iter().map(Role::as_str).collect();
-            Err(ApiError::Forbidden(format!(
-                "requires one of the roles: {}",
-                wanted.join(", ")
-            )))
+        match &self.principal {
+            Principal::Staff { roles: held } if held.iter().any(|r| roles.contains(r)) => Ok(self),
+            Principal::Staff { .. } => {
+                let wanted: Vec<&str> = roles.iter().map(Role::as_str).collect();
+                Err(ApiError::Forbidden(format!(
+                    "requires one of the roles: {}",
+                    wanted.join(", ")
+                )))
+            }
+            Principal::Channel(_) => Err(ApiError::Forbidden(
+                "channel tokens may not use this endpoint".into(),
+            )),
         }
     }
 
     pub fn has_role(&self, role: Role) -> bool {
-        self.roles.contains(&role)
+        self.roles().contains(&role)
     }
 
     /// The channel a request acts for: a channel token's own (naming another
@@ -110,18 +160,42 @@ impl Caller {
         field: &str,
         staff: &[Role],
     ) -> Result<ChannelId, ApiError> {
-        match (&self.channel, named) {
-            (Some(own), Some(named)) if own.as_str() != named => Err(ApiError::Forbidden(format!(
-                "this token acts for channel {own} only"
-            ))),
-            (Some(own), _) => Ok(own.clone()),
-            (None, named) => {
+        match (&self.principal, named) {
+            (Principal::Channel(own), Some(named)) if own.as_str() != named => Err(
+                ApiError::Forbidden(format!("this token acts for channel {own} only")),
+            ),
+            (Principal::Channel(own), _) => Ok(own.clone()),
+            (Principal::Staff { .. }, named) => {
                 self.require_any(staff)?;
                 let named =
                     named.ok_or_else(|| ApiError::field(field, "is required for staff tokens"))?;
                 named.parse().map_err(|e: domain::channel::ChannelIdError| {
                     ApiError::field(field, e.to_string())
                 })
+            }
+        }
+    }
+
+    /// The channel a filter may name: a channel token only its own (another is
+    /// 403; none means its own), staff any well-formed one or none.
+    pub fn channel_filter(
+        &self,
+        named: Option<&str>,
+        field: &str,
+    ) -> Result<Option<ChannelId>, ApiError> {
+        match (&self.principal, named) {
+            (Principal::Channel(own), Some(named)) if own.as_str() != named => Err(
+                ApiError::Forbidden(format!("this token acts for channel {own} only")),
+            ),
+            (Principal::Channel(own), _) => Ok(Some(own.clone())),
+            (Principal::Staff { .. }, None) => Ok(None),
+            (Principal::Staff { .. }, Some(named)) => {
+                named
+                    .parse()
+                    .map(Some)
+                    .map_err(|e: domain::channel::ChannelIdError| {
+                        ApiError::field(field, e.to_string())
+                    })
             }
         }
     }
@@ -135,19 +209,82 @@ impl Caller {
         staff: &[Role],
         hidden: impl FnOnce() -> ApiError,
     ) -> Result<(), ApiError> {
-        match &self.channel {
-            Some(own) if own.as_str() == channel => Ok(()),
-            Some(_) => Err(hidden()),
-            None => self.require_any(staff).map(|_| ()),
+        match &self.principal {
+            Principal::Channel(own) if own.as_str() == channel => Ok(()),
+            Principal::Channel(_) => Err(hidden()),
+            Principal::Staff { .. } => self.require_any(staff).map(|_| ()),
         }
     }
 
     /// How the caller is recorded in audit trails: `user:<sub>` or `channel:<id>`.
     pub fn actor(&self) -> String {
-        match &self.channel {
-            Some(channel) => format!("channel:{channel}"),
-            None => format!("user:{}", self.subject),
+        match &self.principal {
+            Principal::Channel(channel) => format!("channel:{channel}"),
+            Principal::Staff { .. } => format!("user:{}", self.subject),
         }
+    }
+}
+
+/// Who may call an endpoint, stated as a type in the handler's signature
+/// (`caller: Authorized<Writers>`) and checked when the request is extracted,
+/// before its body is read: a caller without access gets 403 whatever it sent.
+/// Declare rules with [`access!`](crate::access).
+pub trait Access: 'static {
+    /// Staff roles that pass.
+    const STAFF: &'static [Role];
+    /// Whether channel tokens pass (the handler scopes them to their channel).
+    const CHANNELS: bool;
+
+    fn check(caller: &Caller) -> Result<(), ApiError> {
+        match caller.principal() {
+            Principal::Channel(_) if Self::CHANNELS => Ok(()),
+            _ => caller.require_any(Self::STAFF).map(|_| ()),
+        }
+    }
+}
+
+/// Declares access rules: `access!(pub Writers: [Admin, Ops]);` lets staff with
+/// one of the roles in; `access!(pub Readers: [Admin, Ops], channels);` also
+/// lets channel tokens in.
+#[macro_export]
+macro_rules! access {
+    (@channels channels) => { true };
+    (@channels) => { false };
+    ($(#[$meta:meta])* $vis:vis $name:ident: [$($role:ident),* $(,)?] $(, $channels:ident)?) => {
+        $(#[$meta])*
+        $vis struct $name;
+        impl $crate::auth::Access for $name {
+            const STAFF: &'static [$crate::Role] = &[$($crate::Role::$role),*];
+            const CHANNELS: bool = $crate::access!(@channels $($channels)?);
+        }
+    };
+}
+
+/// A caller that passed the access rule `A`; derefs to the [`Caller`].
+pub struct Authorized<A: Access> {
+    caller: Caller,
+    rule: std::marker::PhantomData<A>,
+}
+
+impl<A: Access> std::ops::Deref for Authorized<A> {
+    type Target = Caller;
+    fn deref(&self) -> &Caller {
+        &self.caller
+    }
+}
+
+impl<A: Access> FromRequest for Authorized<A> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authenticate(req).and_then(|caller| {
+            A::check(&caller)?;
+            Ok(Self {
+                caller,
+                rule: std::marker::PhantomData,
+            })
+        }))
     }
 }
 
@@ -219,14 +356,14 @@ impl Authenticator {
             _ => invalid("claims rejected"),
         })?;
         let claims = data.claims;
-        if claims.roles.is_empty() && claims.channel.is_none() {
-            return Err(invalid("carries neither roles nor a channel"));
+        match (claims.roles.is_empty(), claims.channel) {
+            (false, Some(_)) => Err(invalid(
+                "carries both staff roles and a channel (a token is one or the other)",
+            )),
+            (true, None) => Err(invalid("carries neither roles nor a channel")),
+            (true, Some(channel)) => Ok(Caller::channel_connector(claims.sub, channel)),
+            (false, None) => Ok(Caller::staff(claims.sub, claims.roles)),
         }
-        Ok(Caller {
-            subject: claims.sub,
-            roles: claims.roles,
-            channel: claims.channel,
-        })
     }
 }
 
@@ -364,7 +501,70 @@ mod tests {
         )
         .unwrap();
         let caller = authenticator().verify(&t).unwrap();
-        assert_eq!(caller.channel.unwrap().as_str(), "amazon-de");
-        assert!(caller.roles.is_empty());
+        assert_eq!(caller.channel().unwrap().as_str(), "amazon-de");
+        assert!(caller.roles().is_empty());
+        assert!(matches!(
+            caller.require_any(&Role::ALL),
+            Err(ApiError::Forbidden(_))
+        ));
+    }
+
+    #[test]
+    fn refuses_a_token_with_roles_and_a_channel() {
+        let t = mint_hs256(
+            SECRET,
+            "crossdock",
+            "crossdock",
+            TokenRequest {
+                subject: "confused",
+                roles: &[Role::Admin],
+                channel: Some("amazon-de".parse().unwrap()),
+                ttl: std::time::Duration::from_secs(60),
+            },
+        )
+        .unwrap();
+        match authenticator().verify(&t) {
+            Err(ApiError::Unauthorized(why)) => assert!(why.contains("both"), "{why}"),
+            other => panic!("expected 401, got {other:?}"),
+        }
+    }
+
+    crate::access!(Writers: [Admin, Ops]);
+    crate::access!(Readers: [Admin, Ops, Support], channels);
+
+    #[test]
+    fn access_rules_separate_staff_and_channels() {
+        let ops = Caller::staff("ada", vec![Role::Ops]);
+        let support = Caller::staff("bob", vec![Role::Support]);
+        let channel = Caller::channel_connector("c", "amazon-de".parse().unwrap());
+        assert!(Writers::check(&ops).is_ok());
+        assert!(Writers::check(&support).is_err());
+        assert!(Writers::check(&channel).is_err());
+        assert!(Readers::check(&support).is_ok());
+        assert!(Readers::check(&channel).is_ok());
+        assert!(Readers::check(&Caller::staff("w", vec![Role::Warehouse])).is_err());
+    }
+
+    #[test]
+    fn a_channel_filter_names_only_the_own_channel() {
+        let channel = Caller::channel_connector("c", "amazon-de".parse().unwrap());
+        let staff = Caller::staff("ada", vec![Role::Ops]);
+        assert_eq!(
+            channel
+                .channel_filter(None, "channel")
+                .unwrap()
+                .unwrap()
+                .as_str(),
+            "amazon-de"
+        );
+        assert!(matches!(
+            channel.channel_filter(Some("ebay-de"), "channel"),
+            Err(ApiError::Forbidden(_))
+        ));
+        assert!(staff.channel_filter(None, "channel").unwrap().is_none());
+        assert!(matches!(
+            staff.channel_filter(Some("Not A Slug"), "channel"),
+            Err(ApiError::Validation(_))
+        ));
     }
 }

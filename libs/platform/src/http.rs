@@ -66,8 +66,16 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     }
 }
 
-/// Deserializes JSON, reporting the path of the first field that failed.
+/// Deserializes JSON, reporting the path of the first field that failed. A
+/// string (or key) holding U+0000 is a 422 naming its path, whatever the type.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    // JSON can carry NUL only escaped; the full walk runs only when the escape is there.
+    if contains_nul_escape(body)
+        && let Ok(value) = serde_json::from_slice::<serde_json::Value>(body)
+        && let Some(field) = nul_path(&value, String::new())
+    {
+        return Err(ApiError::field(field, domain::NUL_MESSAGE));
+    }
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();
@@ -97,6 +105,77 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             None => format!("malformed JSON: {message}"),
         };
         ApiError::MalformedBody { detail, field }
+    })
+}
+
+fn contains_nul_escape(body: &[u8]) -> bool {
+    body.windows(6)
+        .any(|w| w[0] == b'\\' && w[1] == b'u' && w[2..].iter().all(|b| *b == b'0'))
+}
+
+/// The path of the first string or key in `value` that holds U+0000
+/// (`customer.name`, `lines[1].sku`; the root is `body`).
+fn nul_path(value: &serde_json::Value, path: String) -> Option<String> {
+    use serde_json::Value;
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match value {
+        Value::String(s) if s.contains('\0') => {
+            Some(if path.is_empty() { "body".into() } else { path })
+        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| nul_path(item, format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(key, item)| {
+            if key.contains('\0') {
+                Some(join(&key.replace('\0', "\\u0000")))
+            } else {
+                nul_path(item, join(key))
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// Refuses U+0000 in a query parameter or a path segment (after percent-
+/// decoding) with a 422 naming the parameter, before any handler or
+/// database sees it. Wraps every service's app.
+pub async fn refuse_nul_in_url<B: actix_web::body::MessageBody + 'static>(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<B>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::EitherBody<B>>, actix_web::Error> {
+    if let Some(field) = nul_in_url(req.request()) {
+        let response =
+            actix_web::ResponseError::error_response(&ApiError::field(field, domain::NUL_MESSAGE));
+        return Ok(req.into_response(response).map_into_right_body());
+    }
+    next.call(req).await.map(|res| res.map_into_left_body())
+}
+
+fn nul_in_url(req: &HttpRequest) -> Option<String> {
+    for (key, value) in form_urlencoded::parse(req.query_string().as_bytes()) {
+        if key.contains('\0') || value.contains('\0') {
+            return Some(key.replace('\0', "\\u0000"));
+        }
+    }
+    let pattern = req.match_pattern();
+    let pattern: Vec<&str> = pattern.as_deref().unwrap_or("").split('/').collect();
+    req.path().split('/').enumerate().find_map(|(i, segment)| {
+        let decoded = percent_encoding::percent_decode_str(segment).collect::<Vec<u8>>();
+        decoded.contains(&0).then(|| {
+            pattern
+                .get(i)
+                .and_then(|p| p.strip_prefix('{'))
+                .and_then(|p| p.split(['}', ':']).next())
+                .map(str::to_string)
+                .unwrap_or_else(|| "path".into())
+        })
     })
 }
 
@@ -324,6 +403,37 @@ mod tests {
         assert_eq!(field.as_deref(), Some("lines[0].sku"));
         let (field, _) = field_of(r#"{}"#);
         assert_eq!(field.as_deref(), Some("lines"));
+    }
+
+    #[test]
+    fn nul_in_any_string_or_key_is_a_422_naming_its_path() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Loose {
+            name: String,
+            tags: Vec<String>,
+            extra: serde_json::Value,
+        }
+        let named = |json: &str| match parse_json::<Loose>(json.as_bytes()).unwrap_err() {
+            ApiError::Validation(errors) => errors[0].field.clone(),
+            other => panic!("expected a 422, got {other:?}"),
+        };
+        assert_eq!(named(r#"{"name":"A\u0000","tags":[],"extra":1}"#), "name");
+        assert_eq!(
+            named(r#"{"name":"A","tags":["x","\u0000"],"extra":1}"#),
+            "tags[1]"
+        );
+        assert_eq!(
+            named(r#"{"name":"A","tags":[],"extra":{"deep":["\u0000"]}}"#),
+            "extra.deep[0]"
+        );
+        assert_eq!(
+            named(r#"{"name":"A","tags":[],"extra":{"k\u0000":1}}"#),
+            "extra.k\\u0000"
+        );
+        // An escaped backslash followed by "u0000" is six characters of text, not NUL.
+        let ok = parse_json::<Loose>(br#"{"name":"\\u0000","tags":[],"extra":1}"#).unwrap();
+        assert_eq!(ok.name, "\\u0000");
     }
 
     #[test]

@@ -12,10 +12,14 @@ use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use crate::auth::Role;
 use crate::db::CachedExt;
 use crate::error::Problem;
-use crate::{ApiError, Caller, Runtime};
+use crate::{ApiError, Authorized, Runtime};
+
+crate::access!(
+    /// Who reads the event ledger.
+    pub Operators: [Admin, Ops]
+);
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct LedgerQuery {
@@ -73,10 +77,9 @@ pub struct EventLedger {
 )]
 pub async fn event_ledger(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    _caller: Authorized<Operators>,
     query: web::Query<LedgerQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_any(&[Role::Admin, Role::Ops])?;
     let since = DateTime::parse_from_rfc3339(&query.since)
         .map_err(|_| {
             ApiError::field(

@@ -32,7 +32,7 @@ use diesel_migrations::EmbeddedMigrations;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use auth::{Caller, Role};
+pub use auth::{Access, Authorized, Caller, Principal, Role};
 pub use error::ApiError;
 
 /// What a service is: everything the runtime needs to run it.
@@ -259,6 +259,7 @@ pub async fn start(def: &ServiceDefinition, settings: config::Settings) -> anyho
                 actix_web::middleware::ErrorHandlers::new()
                     .default_handler(http::problem_for_bare_errors),
             )
+            .wrap(actix_web::middleware::from_fn(http::refuse_nul_in_url))
             .wrap(actix_web::middleware::from_fn(request_id_header))
             .wrap(prometheus.clone())
             .wrap(tracing_actix_web::TracingLogger::default())

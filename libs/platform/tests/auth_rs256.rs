@@ -108,8 +108,8 @@ fn rs256_tokens_verify_by_pem_and_by_jwks_kid() {
     let by_pem =
         Authenticator::from_settings(&settings(Some(keys.public_pem.clone()), None)).unwrap();
     let caller = by_pem.verify(&sign(&keys, None, &[Role::Buyer])).unwrap();
-    assert_eq!(caller.subject, "buyer-7");
-    assert_eq!(caller.roles, [Role::Buyer]);
+    assert_eq!(caller.subject(), "buyer-7");
+    assert_eq!(caller.roles(), [Role::Buyer]);
     assert!(matches!(
         by_pem.verify(&sign(&other, None, &[Role::Admin])),
         Err(ApiError::Unauthorized(_))

@@ -403,6 +403,61 @@ async fn authentication_and_roles_are_enforced() {
 }
 
 #[tokio::test]
+async fn channel_views_are_redacted_and_name_only_the_own_channel() {
+    let app = app().await;
+    let created = create_ok(&app, &product_body("REDACT-1")).await;
+    let id = created["id"].as_str().unwrap();
+    // Staff see the cost price.
+    let (_, staff_view) = get_json(&app, &format!("/v1/products/{id}"), &ops()).await;
+    assert_eq!(staff_view["variants"][0]["cost_price"]["amount"], "7.50");
+
+    let amazon = channel_token("amazon-de");
+    let views = [
+        get_json(&app, &format!("/v1/products/{id}"), &amazon)
+            .await
+            .1["variants"][0]
+            .clone(),
+        get_json(&app, "/v1/skus/REDACT-1", &amazon).await.1["variant"].clone(),
+        get_json(&app, "/v1/barcodes/4006381333931", &amazon)
+            .await
+            .1["variant"]
+            .clone(),
+        get_json(&app, "/v1/products", &amazon).await.1["items"][0]["variants"][0].clone(),
+    ];
+    for view in views {
+        assert_eq!(view["sku"], "REDACT-1", "{view}");
+        assert!(
+            view.get("cost_price").is_none(),
+            "cost leaked to a channel: {view}"
+        );
+        let channels: Vec<&str> = view["listings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["channel_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(channels, ["amazon-de"], "{view}");
+    }
+
+    // Which products a competitor lists is not a channel's to ask.
+    let res = app
+        .client
+        .get(app.url("/v1/products?channel=web-eu"))
+        .bearer_auth(&amazon)
+        .send()
+        .await
+        .unwrap();
+    problem(res, StatusCode::FORBIDDEN).await;
+    let (status, own) = get_json(&app, "/v1/products?channel=amazon-de", &amazon).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(own["items"].as_array().unwrap().len(), 1);
+    // A channel that lists nothing sees no products at all.
+    let (status, none) = get_json(&app, "/v1/products", &channel_token("ebay-de")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(none["items"].as_array().unwrap().is_empty(), "{none}");
+}
+
+#[tokio::test]
 async fn lookups_and_audited_listing_prices() {
     let app = app().await;
     let created = create_ok(&app, &product_body("LOOK-1")).await;

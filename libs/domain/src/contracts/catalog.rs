@@ -182,7 +182,8 @@ pub struct PriceChangeView {
 pub struct ProductListQuery {
     /// Only products in this status.
     pub status: Option<ProductStatus>,
-    /// Only products with a listing on this channel.
+    /// Only products with a listing on this channel. A channel token sees
+    /// only its own channel's (the default; naming another is 403).
     pub channel: Option<String>,
     /// Only products with a variant whose SKU starts with this prefix (case-insensitive).
     pub sku_prefix: Option<String>,

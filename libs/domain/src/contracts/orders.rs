@@ -155,6 +155,8 @@ pub struct Customer {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct OrderLineInput {
     pub sku: String,
+    /// Units, 1 to 1,000,000 (`domain::quantity::MAX_LINE_QUANTITY`).
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub quantity: i64,
     pub unit_price: Money,
 }
@@ -391,6 +393,8 @@ pub struct ActionRequest {
 #[derive(Debug, Clone, Deserialize, IntoParams)]
 pub struct OrderListQuery {
     pub status: Option<String>,
+    /// Only this channel's orders. A channel token sees only its own (the
+    /// default; naming another is 403).
     pub channel: Option<String>,
     pub cursor: Option<String>,
     pub limit: Option<i64>,

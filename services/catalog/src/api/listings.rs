@@ -10,12 +10,12 @@ use domain::contracts::catalog::{ListingView, PriceChangeView, ProductStatus, Se
 use domain::{ChannelId, Sku, Validator};
 use platform::error::Problem;
 use platform::http::{Json, etag, if_match};
-use platform::{ApiError, Caller, Runtime};
+use platform::{ApiError, Authorized, Caller, Runtime};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use super::WRITERS;
+use super::Writers;
 use super::products::check_version;
 use crate::events::{self, ListingEvent};
 use crate::{domain as rules, store};
@@ -42,12 +42,11 @@ use crate::{domain as rules, store};
 )]
 pub async fn set_listing(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    caller: Authorized<Writers>,
     req_http: HttpRequest,
     path: web::Path<(Uuid, String, String)>,
     Json(req): Json<SetListingRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_any(WRITERS)?;
     let expected = if_match(&req_http)?;
     let (id, sku, channel) = path.into_inner();
     let mut v = Validator::new();
@@ -164,10 +163,12 @@ pub async fn price_history(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let mut v = Validator::new();
-    let limit = query.limit.unwrap_or(super::products::DEFAULT_PAGE);
-    if !(1..=super::products::MAX_PAGE).contains(&limit) {
-        v.push("limit", "must be between 1 and 200");
-    }
+    let limit = platform::http::page_limit(
+        &mut v,
+        query.limit,
+        super::products::DEFAULT_PAGE,
+        super::products::MAX_PAGE,
+    );
     let before = query.cursor.as_deref().and_then(|c| {
         v.check(
             "cursor",
@@ -177,7 +178,7 @@ pub async fn price_history(
     v.finish()?;
     let mut conn = rt.conn().await?;
     if store::product_exists(&mut conn, id).await? {
-        let channel = caller.channel.as_ref().map(ChannelId::as_str);
+        let channel = caller.channel().map(ChannelId::as_str);
         let (items, next) = store::price_history(&mut conn, id, channel, before, limit).await?;
         Ok(HttpResponse::Ok().json(Page {
             items,

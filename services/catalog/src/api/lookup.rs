@@ -9,7 +9,7 @@ use platform::{ApiError, Caller, Runtime};
 use crate::{domain as rules, store};
 
 fn respond(mut view: SkuView, caller: &Caller) -> HttpResponse {
-    if let Some(channel) = &caller.channel {
+    if let Some(channel) = caller.channel() {
         rules::restrict_to_channel(std::slice::from_mut(&mut view.variant), channel);
     }
     HttpResponse::Ok().json(view)

@@ -6,12 +6,13 @@ pub mod lookup;
 pub mod products;
 
 use actix_web::web;
-use platform::Role;
 use platform::http::BearerAuth;
 use utoipa::OpenApi;
 
-/// Roles allowed to change the catalog.
-pub const WRITERS: &[Role] = &[Role::Admin, Role::Ops];
+platform::access!(
+    /// Who may change the catalog.
+    pub Writers: [Admin, Ops]
+);
 
 /// One `web::resource` per path, so a wrong method is 405 (not 404).
 pub fn routes(cfg: &mut web::ServiceConfig) {

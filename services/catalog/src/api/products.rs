@@ -8,14 +8,14 @@ use domain::contracts::catalog::{
     CreateProductRequest, ProductListQuery, ProductStatus, ProductView, UpdateProductRequest,
 };
 use domain::ids::ProductId;
-use domain::{ChannelId, Gtin, Sku};
+use domain::{Gtin, Sku};
 use platform::error::Problem;
 use platform::http::{Json, etag, if_match, if_none_match, require_if_match};
 use platform::idempotency::{self, IdempotencyKey};
-use platform::{ApiError, Caller, Runtime};
+use platform::{ApiError, Authorized, Caller, Runtime};
 use uuid::Uuid;
 
-use super::WRITERS;
+use super::Writers;
 use crate::{domain as rules, events, store};
 
 fn not_found(id: Uuid) -> ApiError {
@@ -43,7 +43,7 @@ pub(crate) fn product_response(
     mut view: ProductView,
     caller: &Caller,
 ) -> HttpResponse {
-    if let Some(channel) = &caller.channel {
+    if let Some(channel) = caller.channel() {
         rules::restrict_to_channel(&mut view.variants, channel);
     }
     builder
@@ -68,11 +68,10 @@ pub(crate) fn product_response(
 )]
 pub async fn create(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    caller: Authorized<Writers>,
     key: IdempotencyKey,
     Json(req): Json<CreateProductRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_any(WRITERS)?;
     rules::validate_create(&req)?;
     let actor = caller.actor();
     let scope = format!("catalog.create-product:{actor}");
@@ -161,6 +160,7 @@ pub const MAX_PAGE: i64 = 200;
         (status = 200, body = inline(Page<ProductView>)),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A channel token named another channel", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -170,26 +170,17 @@ pub async fn list(
     query: web::Query<ProductListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
+    // A channel token lists what is listed on its own channel; naming another is 403.
+    let channel = caller.channel_filter(q.channel.as_deref(), "channel")?;
     let mut v = domain::Validator::new();
-    let limit = q.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        v.push("limit", format!("must be between 1 and {MAX_PAGE}"));
-    }
-    let channel = q
-        .channel
-        .and_then(|c| v.check("channel", c.parse::<ChannelId>()));
+    let limit = platform::http::page_limit(&mut v, q.limit, DEFAULT_PAGE, MAX_PAGE);
     let sku_prefix = q
         .sku_prefix
         .and_then(|p| v.check("sku_prefix", p.parse::<Sku>()));
     let barcode = q
         .barcode
         .and_then(|b| v.check("barcode", b.parse::<Gtin>()));
-    let after = q.cursor.and_then(|c| {
-        v.check(
-            "cursor",
-            Uuid::parse_str(&c).map_err(|_| "not a cursor from this API"),
-        )
-    });
+    let after = platform::http::id_cursor(&mut v, q.cursor.as_deref());
     v.finish()?;
     let filter = store::ListFilter {
         status: q.status,
@@ -206,7 +197,7 @@ pub async fn list(
     } else {
         None
     };
-    if let Some(channel) = &caller.channel {
+    if let Some(channel) = caller.channel() {
         for item in &mut items {
             rules::restrict_to_channel(&mut item.variants, channel);
         }
@@ -235,12 +226,11 @@ pub async fn list(
 )]
 pub async fn update(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    caller: Authorized<Writers>,
     req_http: HttpRequest,
     id: web::Path<Uuid>,
     Json(req): Json<UpdateProductRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_any(WRITERS)?;
     let expected = require_if_match(&req_http)?;
     rules::validate_update(&req)?;
     let id = id.into_inner();
@@ -299,11 +289,10 @@ pub(crate) fn check_version(current: i64, expected: Option<i64>) -> Result<(), A
 )]
 pub async fn archive(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    caller: Authorized<Writers>,
     req_http: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_any(WRITERS)?;
     let expected = if_match(&req_http)?;
     let id = id.into_inner();
     let actor = caller.actor();

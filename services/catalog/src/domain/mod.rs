@@ -182,8 +182,28 @@ pub fn listing_change(
 /// are commercially sensitive.
 pub fn restrict_to_channel(variants: &mut [VariantView], channel: &ChannelId) {
     for variant in variants {
-        variant.listings.retain(|l| &l.channel_id == channel);
+        redact_for_channel(variant, channel);
     }
+}
+
+/// What a channel may see of a variant, decided field by field: the pattern
+/// names every field, so a field added later does not compile until someone
+/// decides whether channels see it. Cost is the merchant's margin, never a
+/// channel's business; other channels' listings are their commercial terms.
+pub fn redact_for_channel(variant: &mut VariantView, channel: &ChannelId) {
+    let VariantView {
+        id: _,
+        sku: _,
+        title: _,
+        barcode: _,
+        unit_of_measure: _,
+        weight_grams: _,
+        dimensions: _,
+        cost_price,
+        listings,
+    } = variant;
+    *cost_price = None;
+    listings.retain(|l| &l.channel_id == channel);
 }
 
 #[cfg(test)]

@@ -8,9 +8,9 @@ use domain::contracts::inventory::{
 };
 use domain::{Sku, Validator};
 use platform::error::Problem;
-use platform::{ApiError, Caller, Runtime};
+use platform::{ApiError, Authorized, Runtime};
 
-use super::{acting_channel, page_limit};
+use super::{StaffOrChannel, acting_channel, page_limit};
 use crate::store::{self, availability, stock};
 
 async fn known_channel(
@@ -35,7 +35,7 @@ async fn known_channel(
 )]
 pub async fn get(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    caller: Authorized<StaffOrChannel>,
     query: web::Query<AvailabilityQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
@@ -77,7 +77,7 @@ pub async fn get(
 )]
 pub async fn changes(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    caller: Authorized<StaffOrChannel>,
     query: web::Query<AvailabilityChangesQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();

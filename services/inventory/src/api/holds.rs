@@ -7,10 +7,10 @@ use domain::contracts::inventory::{HoldRequest, HoldView, ReservedLineView};
 use domain::{ChannelId, Sku, Validator};
 use platform::error::Problem;
 use platform::http::Json;
-use platform::{ApiError, Caller, Runtime};
+use platform::{Access, ApiError, Authorized, Caller, Runtime};
 use uuid::Uuid;
 
-use super::acting_channel;
+use super::{StaffOrChannel, acting_channel};
 use crate::domain::allocation::Line;
 use crate::domain::{DEFAULT_HOLD_TTL_SECONDS, MAX_HOLD_TTL_SECONDS};
 use crate::events::background::{AVAILABILITY_DIRTY, STOCK_FREED};
@@ -59,7 +59,7 @@ async fn view(
 )]
 pub async fn create(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    caller: Authorized<StaffOrChannel>,
     Json(req): Json<HoldRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let channel = acting_channel(&caller, req.channel_id.as_deref(), "channel_id")?;
@@ -145,7 +145,7 @@ pub async fn create(
 
 /// A hold of another channel is 404 to a channel token.
 fn visible(caller: &Caller, row: &reservations::HoldRow) -> Result<(), ApiError> {
-    caller.require_channel(&row.channel_id, super::STAFF, || {
+    caller.require_channel(&row.channel_id, StaffOrChannel::STAFF, || {
         ApiError::NotFound(format!("hold {} does not exist", row.id))
     })
 }
@@ -161,7 +161,7 @@ fn visible(caller: &Caller, row: &reservations::HoldRow) -> Result<(), ApiError>
 )]
 pub async fn get(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    caller: Authorized<StaffOrChannel>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
@@ -185,7 +185,7 @@ pub async fn get(
 )]
 pub async fn release(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    caller: Authorized<StaffOrChannel>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();

@@ -7,9 +7,9 @@ use domain::Validator;
 use domain::contracts::inventory::{LocationInput, LocationView};
 use platform::error::Problem;
 use platform::http::{Json, etag, if_match};
-use platform::{ApiError, Caller, Runtime};
+use platform::{ApiError, Authorized, Runtime};
 
-use super::{LOCATION_ADMINS, STAFF};
+use super::{LocationAdmins, Staff};
 use crate::domain::valid_location_code;
 use crate::events::background::AVAILABILITY_DIRTY;
 use crate::store::{availability, locations};
@@ -37,12 +37,11 @@ fn not_found(code: &str) -> ApiError {
 )]
 pub async fn put(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    _caller: Authorized<LocationAdmins>,
     req_http: HttpRequest,
     code: web::Path<String>,
     Json(input): Json<LocationInput>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_any(LOCATION_ADMINS)?;
     let code = code.into_inner();
     let mut v = Validator::new();
     if !valid_location_code(&code) {
@@ -95,10 +94,9 @@ pub async fn put(
 )]
 pub async fn get(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    _caller: Authorized<Staff>,
     code: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_any(STAFF)?;
     let mut conn = rt.conn().await?;
     let row = locations::by_code(&mut conn, &code)
         .await?
@@ -116,8 +114,10 @@ pub async fn get(
         (status = 401, body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn list(rt: web::Data<Runtime>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    caller.require_any(STAFF)?;
+pub async fn list(
+    rt: web::Data<Runtime>,
+    _caller: Authorized<Staff>,
+) -> Result<HttpResponse, ApiError> {
     let mut conn = rt.conn().await?;
     let views = locations::list(&mut conn)
         .await?

@@ -9,15 +9,25 @@ pub mod stock;
 
 use actix_web::web;
 use platform::http::BearerAuth;
-use platform::{ApiError, Caller, Role};
+use platform::{Access, ApiError, Caller};
 use utoipa::OpenApi;
 
-/// Roles that manage locations.
-pub const LOCATION_ADMINS: &[Role] = &[Role::Admin, Role::Ops];
-/// Roles that adjust stock.
-pub const ADJUSTERS: &[Role] = &[Role::Admin, Role::Ops, Role::Warehouse];
-/// Staff who may read stock, movements and reservations.
-pub const STAFF: &[Role] = &Role::ALL;
+platform::access!(
+    /// Who manages locations.
+    pub LocationAdmins: [Admin, Ops]
+);
+platform::access!(
+    /// Who adjusts stock.
+    pub Adjusters: [Admin, Ops, Warehouse]
+);
+platform::access!(
+    /// Staff who read stock, movements and reservations.
+    pub Staff: [Admin, Ops, Warehouse, Buyer, Finance, Support]
+);
+platform::access!(
+    /// Availability and holds: any staff, or a channel for itself.
+    pub StaffOrChannel: [Admin, Ops, Warehouse, Buyer, Finance, Support], channels
+);
 
 pub const DEFAULT_PAGE: i64 = 100;
 pub const MAX_PAGE: i64 = 1000;
@@ -35,7 +45,7 @@ pub fn acting_channel(
     field: &str,
 ) -> Result<String, ApiError> {
     caller
-        .acting_channel(named, field, STAFF)
+        .acting_channel(named, field, Staff::STAFF)
         .map(|c| c.to_string())
 }
 

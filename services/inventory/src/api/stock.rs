@@ -15,10 +15,10 @@ use domain::{Sku, Validator};
 use platform::error::Problem;
 use platform::http::Json;
 use platform::idempotency::{self, IdempotencyKey};
-use platform::{ApiError, Caller, Runtime};
+use platform::{ApiError, Authorized, Runtime};
 use uuid::Uuid;
 
-use super::{ADJUSTERS, STAFF, page_limit};
+use super::{Adjusters, Staff, page_limit};
 use crate::domain::{Change, validate_adjustment};
 use crate::events::background::{AVAILABILITY_DIRTY, STOCK_FREED};
 use crate::store::{self, locations, reservations, stock};
@@ -40,11 +40,10 @@ use crate::store::{self, locations, reservations, stock};
 )]
 pub async fn adjust(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    caller: Authorized<Adjusters>,
     key: IdempotencyKey,
     Json(req): Json<AdjustmentRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_any(ADJUSTERS)?;
     let adj = validate_adjustment(&req)?;
     let actor = caller.actor();
     let scope = format!("inventory.adjust:{actor}");
@@ -169,10 +168,9 @@ pub async fn adjust(
 )]
 pub async fn get(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    _caller: Authorized<Staff>,
     sku: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_any(STAFF)?;
     let sku = sku.into_inner();
     let mut conn = rt.conn().await?;
     if !store::sku_known(&mut conn, &sku).await? {
@@ -196,10 +194,9 @@ pub async fn get(
 )]
 pub async fn movements(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    _caller: Authorized<Staff>,
     query: web::Query<MovementQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_any(STAFF)?;
     let q = query.into_inner();
     let mut v = Validator::new();
     let limit = page_limit(&mut v, q.limit);
@@ -230,10 +227,9 @@ pub async fn movements(
 )]
 pub async fn reservation(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    _caller: Authorized<Staff>,
     order_id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_any(STAFF)?;
     let order_id = order_id.into_inner();
     let mut conn = rt.conn().await?;
     let view = reservations::view(&mut conn, order_id)

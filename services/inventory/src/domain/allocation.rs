@@ -78,22 +78,30 @@ pub fn sort_candidates(candidates: &mut [Candidate]) {
     candidates.sort_by(|a, b| (a.priority, &a.code).cmp(&(b.priority, &b.code)));
 }
 
-/// Demand per SKU (an order may list one SKU on several lines).
-fn demand(lines: &[Line]) -> Vec<(String, i64)> {
+/// Sums stock without overflow: a sum past `i64::MAX` saturates, which can
+/// only under-state stock that no order's demand reaches anyway.
+fn total(units: impl IntoIterator<Item = i64>) -> i64 {
+    units.into_iter().fold(0, i64::saturating_add)
+}
+
+/// Demand per SKU (an order may list one SKU on several lines). `None` when a
+/// sum passes `i64::MAX`: intake bounds line quantities, but an event is input
+/// too, and such an order can never be covered.
+fn demand(lines: &[Line]) -> Option<Vec<(String, i64)>> {
     let mut totals: Vec<(String, i64)> = Vec::new();
     for line in lines {
         match totals.iter_mut().find(|(sku, _)| *sku == line.sku) {
-            Some((_, q)) => *q += line.quantity,
+            Some((_, q)) => *q = q.checked_add(line.quantity)?,
             None => totals.push((line.sku.clone(), line.quantity)),
         }
     }
-    totals
+    Some(totals)
 }
 
 fn covers(set: &[&Candidate], demand: &[(String, i64)]) -> bool {
     demand
         .iter()
-        .all(|(sku, qty)| set.iter().map(|c| c.has(sku)).sum::<i64>() >= *qty)
+        .all(|(sku, qty)| total(set.iter().map(|c| c.has(sku))) >= *qty)
 }
 
 /// Takes each line from `set` in order, as far as stock goes.
@@ -178,7 +186,10 @@ fn smallest_cover<'a>(
 /// Allocates `lines` over `candidates` (already in allocation order).
 pub fn allocate(candidates: &[Candidate], lines: &[Line], policy: BackorderPolicy) -> Allocation {
     let demand = demand(lines);
-    if let Some(set) = smallest_cover(candidates, &demand) {
+    if let Some(set) = demand
+        .as_deref()
+        .and_then(|d| smallest_cover(candidates, d))
+    {
         let (picks, shorts) = take(&set, lines);
         debug_assert!(shorts.is_empty());
         return Allocation::Full(picks);
@@ -193,12 +204,15 @@ pub fn allocate(candidates: &[Candidate], lines: &[Line], policy: BackorderPolic
             let shorts = lines
                 .iter()
                 .filter_map(|line| {
-                    let have: i64 = candidates.iter().map(|c| c.has(&line.sku)).sum();
-                    let need: i64 = demand
-                        .iter()
-                        .find(|(s, _)| *s == line.sku)
-                        .map(|(_, q)| *q)
-                        .unwrap_or(line.quantity);
+                    let have = total(candidates.iter().map(|c| c.has(&line.sku)));
+                    let need = match &demand {
+                        Some(demand) => demand
+                            .iter()
+                            .find(|(s, _)| *s == line.sku)
+                            .map(|(_, q)| *q)
+                            .unwrap_or(line.quantity),
+                        None => i64::MAX,
+                    };
                     let missing = (need - have).clamp(0, line.quantity);
                     (missing > 0).then(|| Short {
                         line_no: line.line_no,
@@ -239,6 +253,31 @@ mod tests {
             .iter()
             .map(|p| (p.line_no, p.location_code.as_str(), p.quantity))
             .collect()
+    }
+
+    #[test]
+    fn demand_past_i64_never_overflows_or_allocates() {
+        // Two lines of one SKU at 2^62 units: their sum is past i64::MAX
+        // (a panic in debug builds, a negative demand in release before).
+        let c = vec![
+            loc("PRIMARY", 10, &[("A", 100)]),
+            loc("OVERFLOW", 20, &[("A", 1_000)]),
+        ];
+        let lines = [line(1, "A", 1 << 62), line(2, "A", 1 << 62)];
+        for policy in [BackorderPolicy::Reject, BackorderPolicy::Backorder] {
+            let Allocation::None(shorts) = allocate(&c, &lines, policy) else {
+                panic!("an order beyond all stock is not covered under {policy:?}")
+            };
+            assert_eq!(shorts.len(), 2);
+            assert!(shorts.iter().all(|s| s.missing > 0));
+        }
+        let Allocation::Partial { picks, shorts } = allocate(&c, &lines, BackorderPolicy::Partial)
+        else {
+            panic!("partial takes what there is")
+        };
+        let taken: i64 = picks.iter().map(|p| p.quantity).sum();
+        assert_eq!(taken, 1_100, "all the stock there is, no more");
+        assert_eq!(shorts.len(), 2);
     }
 
     #[test]

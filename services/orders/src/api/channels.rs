@@ -7,9 +7,9 @@ use domain::contracts::orders::{ChannelInput, ChannelView};
 use domain::{ChannelId, Validator};
 use platform::error::Problem;
 use platform::http::{Json, etag, if_match};
-use platform::{ApiError, Caller, Runtime};
+use platform::{Access, ApiError, Authorized, Runtime};
 
-use super::{CHANNEL_ADMINS, READERS};
+use super::{ChannelAdmins, Readers, StaffReaders};
 use crate::{events, store};
 
 fn validate(input: &ChannelInput) -> Result<(), ApiError> {
@@ -84,12 +84,11 @@ fn validate(input: &ChannelInput) -> Result<(), ApiError> {
 )]
 pub async fn put(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    _caller: Authorized<ChannelAdmins>,
     req_http: HttpRequest,
     id: web::Path<String>,
     Json(input): Json<ChannelInput>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_any(CHANNEL_ADMINS)?;
     let id = id
         .into_inner()
         .parse::<ChannelId>()
@@ -137,12 +136,12 @@ pub async fn put(
 )]
 pub async fn get(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    caller: Authorized<Readers>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let not_found = || ApiError::NotFound(format!("channel {id} does not exist"));
-    caller.require_channel(&id, READERS, not_found)?;
+    caller.require_channel(&id, Readers::STAFF, not_found)?;
     let mut conn = rt.conn().await?;
     let row = store::channels::get(&mut conn, &id)
         .await?
@@ -160,8 +159,10 @@ pub async fn get(
         (status = 403, body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn list(rt: web::Data<Runtime>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    caller.require_any(READERS)?;
+pub async fn list(
+    rt: web::Data<Runtime>,
+    _caller: Authorized<StaffReaders>,
+) -> Result<HttpResponse, ApiError> {
     let mut conn = rt.conn().await?;
     let views = store::channels::list(&mut conn)
         .await?

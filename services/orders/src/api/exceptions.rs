@@ -12,10 +12,10 @@ use domain::contracts::orders::{
 use platform::error::Problem;
 use platform::http::Json;
 use platform::outbox::Outbox;
-use platform::{ApiError, Caller, Runtime};
+use platform::{Access, ApiError, Authorized, Caller, Runtime};
 use uuid::Uuid;
 
-use super::{EXCEPTION_READERS, EXCEPTION_STAFF, lock_visible, not_found, page_limit};
+use super::{ExceptionReaders, ExceptionStaff, lock_visible, not_found, page_limit};
 use crate::store::orders::{self as order_store, Head};
 use crate::{events, store};
 
@@ -31,10 +31,9 @@ use crate::{events, store};
 )]
 pub async fn list(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    _caller: Authorized<ExceptionReaders>,
     query: web::Query<ExceptionQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_any(EXCEPTION_READERS)?;
     let q = query.into_inner();
     let mut v = Validator::new();
     let limit = page_limit(&mut v, q.limit);
@@ -118,7 +117,7 @@ fn with_note(action: &str, note: &Option<String>) -> String {
 )]
 pub async fn release(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    caller: Authorized<ExceptionStaff>,
     id: web::Path<Uuid>,
     body: Option<Json<ActionRequest>>,
 ) -> Result<HttpResponse, ApiError> {
@@ -140,7 +139,7 @@ pub async fn release(
 )]
 pub async fn retry(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    caller: Authorized<ExceptionStaff>,
     id: web::Path<Uuid>,
     body: Option<Json<ActionRequest>>,
 ) -> Result<HttpResponse, ApiError> {
@@ -163,14 +162,13 @@ async fn act(
     body: Option<Json<ActionRequest>>,
     action: Action,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_any(EXCEPTION_STAFF)?;
     let note = body.map(|b| b.0.note).unwrap_or_default();
     let actor = caller.actor();
     let outbox = &rt.outbox;
     let mut conn = rt.conn().await?;
     let view = conn
         .transaction::<_, ApiError, _>(async |tx| {
-            let mut head = lock_visible(tx, caller, id, EXCEPTION_STAFF).await?;
+            let mut head = lock_visible(tx, caller, id, ExceptionStaff::STAFF).await?;
             match action {
                 Action::Release => {
                     if head.status != OrderStatus::OnHold {

@@ -5,9 +5,14 @@ use domain::Validator;
 use domain::contracts::Page;
 use domain::contracts::orders::{ChannelUpdate, FeedQuery, WebhookDeliveryView};
 use platform::error::Problem;
-use platform::{ApiError, Caller, Role, Runtime};
+use platform::{Access, ApiError, Authorized, Caller, Role, Runtime};
 
-use super::page_limit;
+use super::{Readers, page_limit};
+
+platform::access!(
+    /// Who reads a channel's webhook delivery log: support staff, or the channel itself.
+    pub DeliveryReaders: [Admin, Ops, Support], channels
+);
 use crate::store;
 
 /// A channel token reads only its own channel's feed; staff read any.
@@ -38,7 +43,7 @@ async fn visible_channel(
 )]
 pub async fn updates(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    caller: Authorized<Readers>,
     id: web::Path<String>,
     query: web::Query<FeedQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -49,7 +54,7 @@ pub async fn updates(
     let after = platform::http::sequence_cursor(&mut v, q.cursor.as_deref());
     v.finish()?;
     let mut conn = rt.conn().await?;
-    visible_channel(&mut conn, &caller, &id, super::READERS).await?;
+    visible_channel(&mut conn, &caller, &id, Readers::STAFF).await?;
     let items = store::feed::updates(&mut conn, &id, after, limit).await?;
     Ok(HttpResponse::Ok().json(Page::feed(items, after, |u| u.sequence)))
 }
@@ -65,17 +70,11 @@ pub async fn updates(
 )]
 pub async fn deliveries(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    caller: Authorized<DeliveryReaders>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let mut conn = rt.conn().await?;
-    visible_channel(
-        &mut conn,
-        &caller,
-        &id,
-        &[Role::Admin, Role::Ops, Role::Support],
-    )
-    .await?;
+    visible_channel(&mut conn, &caller, &id, DeliveryReaders::STAFF).await?;
     Ok(HttpResponse::Ok().json(store::feed::deliveries(&mut conn, &id, 100).await?))
 }

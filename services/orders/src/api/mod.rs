@@ -15,26 +15,38 @@ use uuid::Uuid;
 
 use crate::store::orders::Head;
 
-/// Roles that manage the channel registry.
-pub const CHANNEL_ADMINS: &[Role] = &[Role::Admin, Role::Ops];
-/// Staff who place orders on a channel's behalf (e.g. phone orders).
-pub const INTAKE_STAFF: &[Role] = &[Role::Admin, Role::Ops];
-/// Staff who read orders.
-pub const READERS: &[Role] = &[
-    Role::Admin,
-    Role::Ops,
-    Role::Support,
-    Role::Finance,
-    Role::Warehouse,
-];
-/// Staff who may cancel.
-pub const CANCELLERS: &[Role] = &[Role::Admin, Role::Ops, Role::Support];
-/// Staff who record payment changes.
-pub const PAYMENT_STAFF: &[Role] = &[Role::Admin, Role::Ops, Role::Finance];
-/// Staff who work the exception queue (release, retry).
-pub const EXCEPTION_STAFF: &[Role] = &[Role::Admin, Role::Ops];
-/// Staff who read the exception queue.
-pub const EXCEPTION_READERS: &[Role] = &[Role::Admin, Role::Ops, Role::Support];
+platform::access!(
+    /// Who manages the channel registry.
+    pub ChannelAdmins: [Admin, Ops]
+);
+platform::access!(
+    /// Who places orders: a channel for itself, or staff on a channel's behalf (phone orders).
+    pub IntakeStaff: [Admin, Ops], channels
+);
+platform::access!(
+    /// Who reads orders and feeds: staff, or a channel its own.
+    pub Readers: [Admin, Ops, Support, Finance, Warehouse], channels
+);
+platform::access!(
+    /// Staff who read across channels (the channel registry).
+    pub StaffReaders: [Admin, Ops, Support, Finance, Warehouse]
+);
+platform::access!(
+    /// Who may cancel: staff, or a channel its own orders.
+    pub Cancellers: [Admin, Ops, Support], channels
+);
+platform::access!(
+    /// Who records payment changes: staff, or a channel for its own orders.
+    pub PaymentStaff: [Admin, Ops, Finance], channels
+);
+platform::access!(
+    /// Who works the exception queue (release, retry).
+    pub ExceptionStaff: [Admin, Ops]
+);
+platform::access!(
+    /// Who reads the exception queue.
+    pub ExceptionReaders: [Admin, Ops, Support]
+);
 
 pub const DEFAULT_PAGE: i64 = 50;
 pub const MAX_PAGE: i64 = 500;

@@ -13,11 +13,11 @@ use domain::contracts::orders::{
 use domain::{Sku, Validator};
 use platform::error::Problem;
 use platform::http::{Json, parse_json};
-use platform::{ApiError, Caller, Runtime};
+use platform::{Access, ApiError, Authorized, Runtime};
 use uuid::Uuid;
 
 use super::{
-    CANCELLERS, INTAKE_STAFF, PAYMENT_STAFF, READERS, check_access, committed, lock_visible,
+    Cancellers, IntakeStaff, PaymentStaff, Readers, check_access, committed, lock_visible,
     not_found, page_limit,
 };
 use crate::domain::intake::{self, ChannelRules, Listing};
@@ -43,13 +43,13 @@ use crate::{events, store};
 )]
 pub async fn create(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    caller: Authorized<IntakeStaff>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let raw: serde_json::Value = parse_json(&body)?;
     let req: CreateOrderRequest = parse_json(&body)?;
     let channel_id =
-        caller.acting_channel(req.channel_id.as_deref(), "channel_id", INTAKE_STAFF)?;
+        caller.acting_channel(req.channel_id.as_deref(), "channel_id", IntakeStaff::STAFF)?;
     let hash = platform::idempotency::request_hash(&raw);
     let actor = caller.actor();
     let outbox = &rt.outbox;
@@ -149,7 +149,7 @@ pub async fn create(
 )]
 pub async fn get(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    caller: Authorized<Readers>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
@@ -157,7 +157,7 @@ pub async fn get(
     let view = order_store::load(&mut conn, id)
         .await?
         .ok_or_else(|| not_found(id))?;
-    check_access(&caller, view.channel_id.as_str(), id, READERS)?;
+    check_access(&caller, view.channel_id.as_str(), id, Readers::STAFF)?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -173,17 +173,13 @@ pub async fn get(
 )]
 pub async fn list(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    caller: Authorized<Readers>,
     query: web::Query<OrderListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
-    let channel = match &caller.channel {
-        Some(own) => Some(own.to_string()),
-        None => {
-            caller.require_any(READERS)?;
-            q.channel.clone()
-        }
-    };
+    let channel = caller
+        .channel_filter(q.channel.as_deref(), "channel")?
+        .map(|c| c.to_string());
     let mut v = Validator::new();
     let limit = page_limit(&mut v, q.limit);
     if let Some(s) = &q.status
@@ -219,7 +215,7 @@ pub async fn list(
 )]
 pub async fn history(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    caller: Authorized<Readers>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
@@ -227,7 +223,7 @@ pub async fn history(
     let view = order_store::load(&mut conn, id)
         .await?
         .ok_or_else(|| not_found(id))?;
-    check_access(&caller, view.channel_id.as_str(), id, READERS)?;
+    check_access(&caller, view.channel_id.as_str(), id, Readers::STAFF)?;
     Ok(HttpResponse::Ok().json(order_store::history(&mut conn, id).await?))
 }
 
@@ -248,7 +244,7 @@ pub async fn history(
 )]
 pub async fn cancel(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    caller: Authorized<Cancellers>,
     id: web::Path<Uuid>,
     Json(req): Json<CancelRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -261,7 +257,7 @@ pub async fn cancel(
     let mut conn = rt.conn().await?;
     let view = conn
         .transaction::<_, ApiError, _>(async |tx| {
-            let mut head = lock_visible(tx, &caller, id, CANCELLERS).await?;
+            let mut head = lock_visible(tx, &caller, id, Cancellers::STAFF).await?;
             if head.status != OrderStatus::Cancelled {
                 if head.status.has_shipped() {
                     return Err(ApiError::Conflict(format!(
@@ -311,7 +307,7 @@ pub async fn cancel(
 )]
 pub async fn payment(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    caller: Authorized<PaymentStaff>,
     id: web::Path<Uuid>,
     Json(req): Json<PaymentUpdate>,
 ) -> Result<HttpResponse, ApiError> {
@@ -321,7 +317,7 @@ pub async fn payment(
     let mut conn = rt.conn().await?;
     let view = conn
         .transaction::<_, ApiError, _>(async |tx| {
-            let mut head = lock_visible(tx, &caller, id, PAYMENT_STAFF).await?;
+            let mut head = lock_visible(tx, &caller, id, PaymentStaff::STAFF).await?;
             if head.status == OrderStatus::Cancelled {
                 return Err(ApiError::Conflict("the order is cancelled".into()));
             }

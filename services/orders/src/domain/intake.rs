@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use domain::contracts::orders::{CreateOrderRequest, Customer, HoldReason, PaymentStatus};
+use domain::quantity::MAX_LINE_QUANTITY;
 use domain::{Address, Currency, FieldError, Money, Sku, Validator};
 use uuid::Uuid;
 
@@ -85,6 +86,9 @@ pub fn validate(
         } else if m.amount.is_sign_negative() && !m.amount.is_zero() {
             v.push(field, "must not be negative");
             false
+        } else if let Err(err) = m.validated() {
+            v.push(format!("{field}.amount"), err.to_string());
+            false
         } else {
             true
         }
@@ -121,8 +125,14 @@ pub fn validate(
                 v.push(format!("lines[{i}].sku"), problem);
             }
         }
+        let quantity_ok = (1..=MAX_LINE_QUANTITY).contains(&line.quantity);
         if line.quantity <= 0 {
             v.push(format!("lines[{i}].quantity"), "must be at least 1");
+        } else if line.quantity > MAX_LINE_QUANTITY {
+            v.push(
+                format!("lines[{i}].quantity"),
+                format!("must be at most {MAX_LINE_QUANTITY}"),
+            );
         }
         let price_ok = {
             let field = format!("lines[{i}].unit_price");
@@ -138,12 +148,15 @@ pub fn validate(
             } else if line.unit_price.amount.is_sign_negative() {
                 v.push(field, "must not be negative");
                 false
+            } else if let Err(err) = line.unit_price.validated() {
+                v.push(format!("{field}.amount"), err.to_string());
+                false
             } else {
                 true
             }
         };
         match sku {
-            Some(sku) if line.quantity > 0 && price_ok => lines.push(Line {
+            Some(sku) if quantity_ok && price_ok => lines.push(Line {
                 line_no: i as i32 + 1,
                 sku,
                 quantity: line.quantity,
@@ -417,6 +430,46 @@ mod tests {
                 "lines[0].quantity",
                 "lines[1].unit_price"
             ]
+        );
+    }
+
+    #[test]
+    fn quantities_and_amounts_are_bounded() {
+        // Two lines of one SKU at 2^62 units each, with a total that matches:
+        // their sum overflows i64 downstream, their value any NUMERIC column.
+        let mut req = request();
+        req.lines[1].sku = "TEE-RED-M".into();
+        req.lines[0].quantity = 1 << 62;
+        req.lines[1].quantity = 1 << 62;
+        req.lines[1].unit_price = eur("19.90");
+        let errs = validate(&req, &rules(), |_| Listing::Listed, Utc::now()).unwrap_err();
+        let named: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(named, ["lines[0].quantity", "lines[1].quantity"]);
+        assert!(
+            errs[0].message.contains("at most 1000000"),
+            "{}",
+            errs[0].message
+        );
+        // The bound itself is accepted.
+        let mut req = request();
+        req.lines = vec![OrderLineInput {
+            sku: "TEE-RED-M".into(),
+            quantity: MAX_LINE_QUANTITY,
+            unit_price: eur("1"),
+        }];
+        req.shipping_total = eur("0");
+        req.discount_total = eur("0");
+        req.total = eur("1000000");
+        assert!(validate(&req, &rules(), |_| Listing::Listed, Utc::now()).is_ok());
+        // An amount that no column could hold.
+        let mut req = request();
+        req.shipping_total = Money {
+            amount: "10000000000000000".parse().unwrap(),
+            ..eur("0")
+        };
+        assert_eq!(
+            fields(validate(&req, &rules(), |_| Listing::Listed, Utc::now())),
+            ["shipping_total.amount"]
         );
     }
 

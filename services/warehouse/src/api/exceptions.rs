@@ -11,11 +11,11 @@ use domain::contracts::warehouse::{
 };
 use platform::error::Problem;
 use platform::http::Json;
-use platform::{ApiError, Caller, Runtime};
+use platform::{ApiError, Authorized, Runtime};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{OPS, READERS, lock_fulfillment, page_limit, staff};
+use super::{Planners, Readers, lock_fulfillment, page_limit};
 use crate::store::{self, fulfillments, packing};
 
 #[utoipa::path(
@@ -29,10 +29,9 @@ use crate::store::{self, fulfillments, packing};
 )]
 pub async fn list(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    _caller: Authorized<Readers>,
     query: web::Query<ExceptionQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    staff(&caller, READERS)?;
     let q = query.into_inner();
     let mut v = Validator::new();
     let limit = page_limit(&mut v, q.limit);
@@ -60,11 +59,10 @@ pub async fn list(
 )]
 pub async fn resolve(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    caller: Authorized<Planners>,
     id: web::Path<Uuid>,
     Json(req): Json<ResolveRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    staff(&caller, OPS)?;
     let id = id.into_inner();
     let actor = caller.actor();
     let mut conn = rt.conn().await?;

@@ -9,10 +9,10 @@ use domain::contracts::warehouse::{
     LeadTimeQuery, LeadTimeRow,
 };
 use platform::error::Problem;
-use platform::{ApiError, Caller, Runtime};
+use platform::{ApiError, Authorized, Runtime};
 use uuid::Uuid;
 
-use super::{READERS, fulfillment_not_found, page_limit, staff};
+use super::{Readers, fulfillment_not_found, page_limit};
 use crate::domain::{ServiceLevel, Stage, projected_ship_at};
 use crate::store::{self, fulfillments};
 
@@ -27,10 +27,9 @@ use crate::store::{self, fulfillments};
 )]
 pub async fn list(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    _caller: Authorized<Readers>,
     query: web::Query<FulfillmentQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    staff(&caller, READERS)?;
     let q = query.into_inner();
     let mut v = Validator::new();
     let limit = page_limit(&mut v, q.limit);
@@ -57,10 +56,9 @@ pub async fn list(
 )]
 pub async fn get(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    _caller: Authorized<Readers>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    staff(&caller, READERS)?;
     let id = id.into_inner();
     let mut conn = rt.conn().await?;
     let view = fulfillments::view(&mut conn, id)
@@ -81,10 +79,9 @@ pub async fn get(
 )]
 pub async fn history(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    _caller: Authorized<Readers>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    staff(&caller, READERS)?;
     let id = id.into_inner();
     let mut conn = rt.conn().await?;
     if fulfillments::get(&mut conn, id).await?.is_none() {
@@ -107,10 +104,9 @@ pub async fn history(
 )]
 pub async fn at_risk(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    _caller: Authorized<Readers>,
     query: web::Query<AtRiskQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    staff(&caller, READERS)?;
     let q = query.into_inner();
     let mut conn = rt.conn().await?;
     let work = fulfillments::in_progress(
@@ -179,10 +175,9 @@ pub async fn at_risk(
 )]
 pub async fn lead_times(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    _caller: Authorized<Readers>,
     query: web::Query<LeadTimeQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    staff(&caller, READERS)?;
     let q = query.into_inner();
     let to = q.to.unwrap_or_else(Utc::now);
     let from = q.from.unwrap_or(to - Duration::days(7));

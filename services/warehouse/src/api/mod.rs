@@ -10,36 +10,32 @@ pub mod picking;
 pub mod setup;
 
 use actix_web::web;
+use platform::ApiError;
 use platform::http::BearerAuth;
-use platform::{ApiError, Caller, Role};
 use utoipa::OpenApi;
 use uuid::Uuid;
 
 use crate::store::NewException;
 use crate::store::fulfillments::{self as store_fulfillments, Head};
 
-/// Floor work: scans, short picks, packing, quality checks, shipping.
-pub const FLOOR: &[Role] = &[Role::Admin, Role::Ops, Role::Warehouse];
-/// Planning and exceptions: bins, service levels, rules, waves, resolutions.
-pub const OPS: &[Role] = &[Role::Admin, Role::Ops];
-/// Reading fulfillment state.
-pub const READERS: &[Role] = &[Role::Admin, Role::Ops, Role::Warehouse, Role::Support];
+platform::access!(
+    /// Floor work: scans, short picks, packing, quality checks, shipping.
+    pub Floor: [Admin, Ops, Warehouse]
+);
+platform::access!(
+    /// Planning and exceptions: bins, service levels, rules, waves, resolutions.
+    pub Planners: [Admin, Ops]
+);
+platform::access!(
+    /// Reading fulfillment state.
+    pub Readers: [Admin, Ops, Warehouse, Support]
+);
 
 pub const DEFAULT_PAGE: i64 = 50;
 pub const MAX_PAGE: i64 = 500;
 
 pub fn page_limit(v: &mut domain::Validator, limit: Option<i64>) -> i64 {
     platform::http::page_limit(v, limit, DEFAULT_PAGE, MAX_PAGE)
-}
-
-/// Staff only: a channel token is refused even where its roles would match.
-pub fn staff(caller: &Caller, roles: &[Role]) -> Result<(), ApiError> {
-    if caller.channel.is_some() {
-        return Err(ApiError::Forbidden(
-            "channel tokens cannot use the warehouse API".into(),
-        ));
-    }
-    caller.require_any(roles).map(|_| ())
 }
 
 pub fn fulfillment_not_found(id: Uuid) -> ApiError {

@@ -13,11 +13,11 @@ use domain::contracts::warehouse::{
 use platform::db::Conn;
 use platform::error::{Problem, is_unique_violation};
 use platform::http::Json;
-use platform::{ApiError, Caller, Runtime};
+use platform::{ApiError, Authorized, Runtime};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{FLOOR, READERS, lock_fulfillment, refuse, require_workable, staff, validate_scan};
+use super::{Floor, Readers, lock_fulfillment, refuse, require_workable, validate_scan};
 use crate::domain::{item_matches, validate_close};
 use crate::events;
 use crate::store::fulfillments::{self, Head};
@@ -59,10 +59,9 @@ async fn view(tx: &mut Conn, id: Uuid) -> Result<PackageView, ApiError> {
 )]
 pub async fn open_package(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    caller: Authorized<Floor>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    staff(&caller, FLOOR)?;
     let id = id.into_inner();
     let actor = caller.actor();
     let mut conn = rt.conn().await?;
@@ -110,10 +109,9 @@ pub async fn open_package(
 )]
 pub async fn get_package(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    _caller: Authorized<Readers>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    staff(&caller, READERS)?;
     let mut conn = rt.conn().await?;
     Ok(HttpResponse::Ok().json(view(&mut conn, id.into_inner()).await?))
 }
@@ -154,11 +152,10 @@ async fn mismatch(
 )]
 pub async fn pack_item(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    caller: Authorized<Floor>,
     id: web::Path<Uuid>,
     Json(req): Json<PackScan>,
 ) -> Result<HttpResponse, ApiError> {
-    staff(&caller, FLOOR)?;
     let quantity = validate_scan(None, &req.item, req.quantity)?;
     let id = id.into_inner();
     let actor = caller.actor();
@@ -241,11 +238,10 @@ pub async fn pack_item(
 )]
 pub async fn close(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    caller: Authorized<Floor>,
     id: web::Path<Uuid>,
     Json(req): Json<ClosePackageRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    staff(&caller, FLOOR)?;
     validate_close(&req)?;
     let id = id.into_inner();
     let actor = caller.actor();
@@ -313,11 +309,10 @@ pub async fn close(
 )]
 pub async fn quality_check(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    caller: Authorized<Floor>,
     id: web::Path<Uuid>,
     Json(req): Json<QualityCheckRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    staff(&caller, FLOOR)?;
     let id = id.into_inner();
     let actor = caller.actor();
     let mut conn = rt.conn().await?;
@@ -394,11 +389,10 @@ fn valid_tracking(s: &str) -> bool {
 )]
 pub async fn ship(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    caller: Authorized<Floor>,
     id: web::Path<Uuid>,
     Json(req): Json<ShipPackageRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    staff(&caller, FLOOR)?;
     let tracking = req.tracking_number.trim().to_string();
     let mut v = Validator::new();
     if !valid_tracking(&tracking) {

@@ -15,13 +15,11 @@ use domain::contracts::warehouse::{
 use platform::db::Conn;
 use platform::error::Problem;
 use platform::http::Json;
-use platform::{ApiError, Caller, Runtime};
+use platform::{ApiError, Authorized, Runtime};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{
-    FLOOR, OPS, READERS, lock_fulfillment, refuse, require_workable, staff, validate_scan,
-};
+use super::{Floor, Planners, Readers, lock_fulfillment, refuse, require_workable, validate_scan};
 use crate::domain::{item_matches, valid_location_code};
 use crate::events;
 use crate::store::fulfillments::{self, Head};
@@ -118,10 +116,9 @@ async fn build_wave(
 )]
 pub async fn release_wave(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    caller: Authorized<Planners>,
     Json(req): Json<WaveRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    staff(&caller, OPS)?;
     let mut v = Validator::new();
     if !valid_location_code(&req.location_code) {
         v.push(
@@ -182,10 +179,9 @@ pub async fn release_wave(
 )]
 pub async fn pick_single(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    caller: Authorized<Planners>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    staff(&caller, OPS)?;
     let id = id.into_inner();
     let actor = caller.actor();
     let mut conn = rt.conn().await?;
@@ -225,10 +221,9 @@ pub async fn pick_single(
 )]
 pub async fn get_wave(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    _caller: Authorized<Readers>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    staff(&caller, READERS)?;
     let id = id.into_inner();
     let mut conn = rt.conn().await?;
     let view = picking::wave(&mut conn, id)
@@ -249,10 +244,9 @@ pub async fn get_wave(
 )]
 pub async fn get_pick_list(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    _caller: Authorized<Readers>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    staff(&caller, READERS)?;
     let id = id.into_inner();
     let mut conn = rt.conn().await?;
     let view = picking::pick_list(&mut conn, id)
@@ -341,11 +335,10 @@ async fn after_progress(tx: &mut Conn, head: &Head, actor: &str) -> Result<(), A
 )]
 pub async fn scan(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    caller: Authorized<Floor>,
     id: web::Path<Uuid>,
     Json(req): Json<PickScan>,
 ) -> Result<HttpResponse, ApiError> {
-    staff(&caller, FLOOR)?;
     let quantity = validate_scan(Some(&req.bin), &req.item, req.quantity)?;
     let id = id.into_inner();
     let actor = caller.actor();
@@ -415,11 +408,10 @@ pub async fn scan(
 )]
 pub async fn short(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    caller: Authorized<Floor>,
     id: web::Path<Uuid>,
     Json(req): Json<ShortPickRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    staff(&caller, FLOOR)?;
     let mut v = Validator::new();
     v.require_text("bin", &req.bin, 64);
     v.finish()?;

@@ -9,11 +9,11 @@ use domain::contracts::warehouse::{
 };
 use platform::error::Problem;
 use platform::http::Json;
-use platform::{ApiError, Caller, Runtime};
+use platform::{ApiError, Authorized, Runtime};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{OPS, READERS, staff};
+use super::{Planners, Readers};
 use crate::domain::{
     valid_bin_code, valid_location_code, validate_bin, validate_quality_rule,
     validate_service_level,
@@ -46,11 +46,10 @@ fn check_location(location: &str) -> Result<(), ApiError> {
 )]
 pub async fn put_bin(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    caller: Authorized<Planners>,
     path: web::Path<(String, String)>,
     Json(input): Json<BinInput>,
 ) -> Result<HttpResponse, ApiError> {
-    staff(&caller, OPS)?;
     let (location, code) = path.into_inner();
     check_location(&location)?;
     if !valid_bin_code(&code) {
@@ -103,10 +102,9 @@ pub async fn put_bin(
 )]
 pub async fn get_bin(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    _caller: Authorized<Readers>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    staff(&caller, READERS)?;
     let (location, code) = path.into_inner();
     let mut conn = rt.conn().await?;
     let view = bins::get(&mut conn, &location, &code)
@@ -126,11 +124,10 @@ pub async fn get_bin(
 )]
 pub async fn list_bins(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    _caller: Authorized<Readers>,
     location: web::Path<String>,
     query: web::Query<BinQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    staff(&caller, READERS)?;
     let mut conn = rt.conn().await?;
     let list = bins::list(&mut conn, &location, query.sku.as_deref()).await?;
     Ok(HttpResponse::Ok().json(list))
@@ -151,11 +148,10 @@ pub async fn list_bins(
 )]
 pub async fn put_service_level(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    caller: Authorized<Planners>,
     channel_id: web::Path<String>,
     Json(input): Json<ServiceLevelInput>,
 ) -> Result<HttpResponse, ApiError> {
-    staff(&caller, OPS)?;
     validate_service_level(&input)?;
     let channel_id = channel_id.into_inner();
     let actor = caller.actor();
@@ -194,10 +190,9 @@ pub async fn put_service_level(
 )]
 pub async fn get_service_level(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    _caller: Authorized<Readers>,
     channel_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    staff(&caller, READERS)?;
     let mut conn = rt.conn().await?;
     let view = store::service_level(&mut conn, &channel_id).await?;
     Ok(HttpResponse::Ok().json(view))
@@ -217,10 +212,9 @@ pub async fn get_service_level(
 )]
 pub async fn create_rule(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    caller: Authorized<Planners>,
     Json(input): Json<QualityRuleInput>,
 ) -> Result<HttpResponse, ApiError> {
-    staff(&caller, OPS)?;
     validate_quality_rule(&input)?;
     let actor = caller.actor();
     let mut conn = rt.conn().await?;
@@ -256,8 +250,10 @@ pub async fn create_rule(
         (status = 403, body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn list_rules(rt: web::Data<Runtime>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    staff(&caller, READERS)?;
+pub async fn list_rules(
+    rt: web::Data<Runtime>,
+    _caller: Authorized<Readers>,
+) -> Result<HttpResponse, ApiError> {
     let mut conn = rt.conn().await?;
     Ok(HttpResponse::Ok().json(store::rules(&mut conn).await?))
 }
@@ -273,10 +269,9 @@ pub async fn list_rules(rt: web::Data<Runtime>, caller: Caller) -> Result<HttpRe
 )]
 pub async fn delete_rule(
     rt: web::Data<Runtime>,
-    caller: Caller,
+    caller: Authorized<Planners>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    staff(&caller, OPS)?;
     let id = id.into_inner();
     let actor = caller.actor();
     let mut conn = rt.conn().await?;
