@@ -17,6 +17,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub kafka: KafkaSettings,
     pub outbox: OutboxSettings,
+    pub outbound: OutboundSettings,
     pub auth: AuthSettings,
     pub telemetry: TelemetrySettings,
 }
@@ -83,6 +84,15 @@ pub struct OutboxSettings {
     pub poll_interval_ms: u64,
 }
 
+/// Requests to caller-supplied URLs (webhooks): see `platform::outbound`.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+pub struct OutboundSettings {
+    /// Let outbound requests reach loopback (127.0.0.1, ::1), plain http
+    /// included: local development and tests only. Private, link-local and
+    /// metadata addresses are refused regardless.
+    pub allow_loopback: bool,
+}
+
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
 pub struct AuthSettings {
     /// Shared secret for HS256 tokens (local and test use).
@@ -136,6 +146,7 @@ pub const KEYS: &[&str] = &[
     "outbox.relay_enabled",
     "outbox.batch_size",
     "outbox.poll_interval_ms",
+    "outbound.allow_loopback",
     "auth.hs256_secret",
     "auth.rs256_public_key_pem",
     "auth.jwks_json",
@@ -260,6 +271,7 @@ fn with_defaults(
         .set_default("outbox.relay_enabled", true)?
         .set_default("outbox.batch_size", 256)?
         .set_default("outbox.poll_interval_ms", 250)?
+        .set_default("outbound.allow_loopback", false)?
         .set_default("auth.issuer", "crossdock")?
         .set_default("auth.audience", "crossdock")?
         .set_default("telemetry.log_format", "text")?

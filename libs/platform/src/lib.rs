@@ -14,6 +14,7 @@ pub mod inbox;
 pub mod kafka;
 pub mod ledger;
 pub mod metrics;
+pub mod outbound;
 pub mod outbox;
 pub mod tasks;
 pub mod telemetry;

@@ -140,6 +140,10 @@ pub fn test_settings(database_url: &str, topic_prefix: &str) -> Settings {
             batch_size: 100,
             poll_interval_ms: 50,
         },
+        // Tests' webhook receivers listen on 127.0.0.1.
+        outbound: crate::config::OutboundSettings {
+            allow_loopback: true,
+        },
         auth: AuthSettings {
             hs256_secret: Some(TEST_SECRET.into()),
             rs256_public_key_pem: None,

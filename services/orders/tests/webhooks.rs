@@ -165,3 +165,137 @@ async fn status_changes_reach_the_feed_and_a_signed_webhook_with_retries() {
     );
     server.stop(false).await;
 }
+
+/// A receiver whose `/hooks` answers 307 to `/internal`, which counts hits.
+async fn redirecting_receiver() -> (String, Arc<AtomicUsize>, actix_web::dev::ServerHandle) {
+    let internal_hits = Arc::new(AtomicUsize::new(0));
+    let hits = internal_hits.clone();
+    let server = HttpServer::new(move || {
+        let hits = hits.clone();
+        App::new()
+            .route(
+                "/hooks",
+                web::post().to(|| async {
+                    HttpResponse::TemporaryRedirect()
+                        .insert_header(("location", "/internal"))
+                        .finish()
+                }),
+            )
+            .route(
+                "/internal",
+                web::post().to(move || {
+                    let hits = hits.clone();
+                    async move {
+                        hits.fetch_add(1, Ordering::SeqCst);
+                        HttpResponse::NoContent().finish()
+                    }
+                }),
+            )
+    })
+    .workers(1)
+    .disable_signals()
+    .bind(("127.0.0.1", 0))
+    .unwrap();
+    let addr = server.addrs()[0];
+    let server = server.run();
+    let handle = server.handle();
+    tokio::spawn(server);
+    (format!("http://{addr}/hooks"), internal_hits, handle)
+}
+
+/// The channel's first webhook delivery once it has been tried.
+async fn first_attempted_delivery(app: &platform::testing::TestApp, channel: &str) -> Value {
+    eventually_some(Duration::from_secs(20), || async {
+        let (_, log) = get(
+            app,
+            &format!("/v1/channels/{channel}/webhook-deliveries"),
+            &ops(),
+        )
+        .await;
+        log.as_array().and_then(|l| {
+            l.iter()
+                .find(|d| d["attempts"].as_i64() >= Some(1))
+                .cloned()
+        })
+    })
+    .await
+    .expect("a delivery was attempted")
+}
+
+#[tokio::test]
+async fn webhooks_never_follow_redirects() {
+    let app = app().await;
+    let (url, internal_hits, server) = redirecting_receiver().await;
+    let mut body = channel_body("marketplace", "reject");
+    body["webhook_url"] = json!(url);
+    channel(&app, "amazon-de", body).await;
+    list_sku(&app, "TEE-RED-M", &["amazon-de"]).await;
+    place(
+        &app,
+        "amazon-de",
+        &order_body("AMZ-R1", &[("TEE-RED-M", 1)]),
+    )
+    .await;
+
+    let delivery = first_attempted_delivery(&app, "amazon-de").await;
+    assert_eq!(delivery["last_status_code"], 307, "{delivery}");
+    assert_eq!(
+        delivery["status"], "pending",
+        "a redirect is a failed attempt: {delivery}"
+    );
+    assert_eq!(
+        internal_hits.load(Ordering::SeqCst),
+        0,
+        "the redirect target was never called"
+    );
+    server.stop(false).await;
+}
+
+#[tokio::test]
+async fn webhooks_never_reach_internal_addresses() {
+    // A deployment's policy: loopback is not allowed either.
+    let app = platform::testing::TestApp::spawn_with(&orders::service(), |s| {
+        s.outbound.allow_loopback = false
+    })
+    .await;
+    // Literals are refused when registered.
+    for url in [
+        "https://169.254.169.254/latest/meta-data/",
+        "https://10.0.0.5/hooks",
+        "https://[fd00:ec2::254]/hooks",
+        "https://127.0.0.1/hooks",
+        "http://localhost:9/hooks",
+    ] {
+        let mut body = channel_body("marketplace", "reject");
+        body["webhook_url"] = json!(url);
+        let res = put_channel(&app, "ebay-de", &body).await;
+        let p = platform::testing::problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(platform::testing::fields(&p), ["webhook_url"], "{url}: {p}");
+    }
+    // A name is checked where it matters, after DNS resolution at connect
+    // time: localhost is a fine-looking https URL that resolves to loopback.
+    let (url, seen, server) = receiver().await;
+    let port = url.rsplit(':').next().unwrap().split('/').next().unwrap();
+    let mut body = channel_body("marketplace", "reject");
+    body["webhook_url"] = json!(format!("https://localhost:{port}/hooks"));
+    channel(&app, "amazon-de", body).await;
+    list_sku(&app, "TEE-RED-M", &["amazon-de"]).await;
+    place(
+        &app,
+        "amazon-de",
+        &order_body("AMZ-I1", &[("TEE-RED-M", 1)]),
+    )
+    .await;
+    let delivery = first_attempted_delivery(&app, "amazon-de").await;
+    let error = delivery["last_error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("may not reach"),
+        "refused at connect time: {delivery}"
+    );
+    assert!(delivery.get("last_status_code").is_none(), "{delivery}");
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "nothing reached the receiver"
+    );
+    server.stop(false).await;
+}

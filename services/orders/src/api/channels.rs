@@ -12,7 +12,7 @@ use platform::{Access, ApiError, Authorized, Runtime};
 use super::{ChannelAdmins, Readers, StaffReaders};
 use crate::{events, store};
 
-fn validate(input: &ChannelInput) -> Result<(), ApiError> {
+fn validate(input: &ChannelInput, outbound: platform::outbound::Policy) -> Result<(), ApiError> {
     let mut v = Validator::new();
     v.require_text("name", &input.name, 200);
     for (i, code) in input.ship_from.iter().enumerate() {
@@ -43,18 +43,11 @@ fn validate(input: &ChannelInput) -> Result<(), ApiError> {
             v.push("fraud_threshold", "must not be negative");
         }
     }
-    if let Some(url) = &input.webhook_url {
-        match reqwest::Url::parse(url) {
-            Ok(u) if u.scheme() == "https" => {}
-            Ok(u)
-                if u.scheme() == "http"
-                    && matches!(u.host_str(), Some("localhost" | "127.0.0.1" | "[::1]")) => {}
-            Ok(_) => v.push(
-                "webhook_url",
-                "must be https (plain http only for loopback)",
-            ),
-            Err(e) => v.push("webhook_url", format!("is not a URL: {e}")),
-        }
+    // Checked again at every delivery, after DNS resolution (platform::outbound).
+    if let Some(url) = &input.webhook_url
+        && let Err(why) = outbound.check_url(url)
+    {
+        v.push("webhook_url", why.to_string());
     }
     if let Some(secret) = &input.webhook_secret
         && !(16..=200).contains(&secret.len())
@@ -93,7 +86,7 @@ pub async fn put(
         .into_inner()
         .parse::<ChannelId>()
         .map_err(|e| ApiError::field("id", e.to_string()))?;
-    validate(&input)?;
+    validate(&input, (&rt.settings.outbound).into())?;
     let expected = if_match(&req_http)?;
     let outbox = &rt.outbox;
     let mut conn = rt.conn().await?;

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use diesel_async::AsyncConnection;
 use futures_util::FutureExt;
 use platform::Runtime;
+use platform::outbound::OutboundClient;
 use platform::tasks::{Task, periodic};
 use tokio::sync::Notify;
 
@@ -27,11 +28,12 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub fn tasks(rt: &Runtime) -> Vec<Task> {
     let (a, b) = (rt.clone(), rt.clone());
-    let client = reqwest::Client::builder()
-        .timeout(REQUEST_TIMEOUT)
-        .user_agent(concat!("crossdock-orders/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .expect("HTTP client");
+    let client = OutboundClient::new(
+        (&rt.settings.outbound).into(),
+        concat!("crossdock-orders/", env!("CARGO_PKG_VERSION")),
+        REQUEST_TIMEOUT,
+    )
+    .expect("HTTP client");
     vec![
         periodic(
             "channel-updates-dispatcher",
@@ -85,7 +87,7 @@ struct Payload<'a> {
 
 /// Sends the deliveries due now (concurrently) and records each attempt.
 /// Returns how many were attempted.
-pub async fn send_due(rt: &Runtime, client: &reqwest::Client) -> anyhow::Result<usize> {
+pub async fn send_due(rt: &Runtime, client: &OutboundClient) -> anyhow::Result<usize> {
     let due = {
         let mut conn = rt.db.get().await?;
         conn.transaction::<_, anyhow::Error, _>(async |tx| {
@@ -102,8 +104,18 @@ pub async fn send_due(rt: &Runtime, client: &reqwest::Client) -> anyhow::Result<
             update: &d.update,
         })
         .expect("serializes");
-        let mut request = client
-            .post(&d.url)
+        let request = match client.request(reqwest::Method::POST, &d.url) {
+            Ok(request) => request,
+            // A URL stored before the guard, or registered under another policy.
+            Err(refused) => {
+                return (
+                    d,
+                    Err(format!("refused: webhook_url {refused}")),
+                    Duration::ZERO,
+                );
+            }
+        };
+        let mut request = request
             .header("content-type", "application/json")
             .header(webhook::DELIVERY_HEADER, d.id.to_string())
             .header(webhook::EVENT_HEADER, "order.status_changed");
@@ -112,7 +124,11 @@ pub async fn send_due(rt: &Runtime, client: &reqwest::Client) -> anyhow::Result<
             request = request.header(webhook::SIGNATURE_HEADER, signature);
         }
         let started = Instant::now();
-        let result = platform::telemetry::traced(request).body(body).send().await;
+        let result = platform::telemetry::traced(request)
+            .body(body)
+            .send()
+            .await
+            .map_err(|err| format!("request failed: {}", error_chain(&err)));
         (d, result, started.elapsed())
     });
     let results = futures_util::future::join_all(sends).await;
@@ -124,7 +140,7 @@ pub async fn send_due(rt: &Runtime, client: &reqwest::Client) -> anyhow::Result<
                 Some(res.status().as_u16() as i32),
                 Some(format!("receiver answered {}", res.status())),
             ),
-            Err(err) => (None, Some(format!("request failed: {err}"))),
+            Err(err) => (None, Some(err)),
         };
         let (status, retry_in) = match &error {
             None => ("delivered", 0),
@@ -146,4 +162,17 @@ pub async fn send_due(rt: &Runtime, client: &reqwest::Client) -> anyhow::Result<
         .await?;
     }
     Ok(n)
+}
+
+/// An error with its causes ("error sending request: … resolves only to
+/// addresses outbound requests may not reach"), for the delivery log.
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
