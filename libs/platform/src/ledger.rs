@@ -127,5 +127,6 @@ pub struct ApiDoc;
 /// A service's own document plus the routes every service shares.
 pub fn with_shared_paths(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     doc.merge(ApiDoc::openapi());
+    doc.merge(crate::audit::ApiDoc::openapi());
     doc
 }

@@ -4,6 +4,7 @@
 //!
 //! A service describes itself with a [`ServiceDefinition`] and calls [`main`].
 
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod db;
@@ -267,6 +268,7 @@ pub async fn start(def: &ServiceDefinition, settings: config::Settings) -> anyho
             .route("/healthz", web::get().to(http::healthz))
             .route("/readyz", web::get().to(http::readyz))
             .route("/v1/ops/event-ledger", web::get().to(ledger::event_ledger))
+            .route("/v1/audit", web::get().to(audit::trail))
             .service(
                 utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
                     .url("/openapi.json", openapi.clone()),

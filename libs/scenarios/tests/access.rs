@@ -330,15 +330,25 @@ fn policy() -> Vec<(&'static str, &'static str, &'static str, Rule)> {
     ]
 }
 
-/// Every service serves the event ledger to ops.
-const SHARED: &[(&str, &str, Rule)] = &[(
-    "GET",
-    "/v1/ops/event-ledger",
-    Rule {
-        staff: ADMIN_OPS,
-        channels: false,
-    },
-)];
+/// Every service serves the event ledger and the audit trail to ops.
+const SHARED: &[(&str, &str, Rule)] = &[
+    (
+        "GET",
+        "/v1/ops/event-ledger",
+        Rule {
+            staff: ADMIN_OPS,
+            channels: false,
+        },
+    ),
+    (
+        "GET",
+        "/v1/audit",
+        Rule {
+            staff: ADMIN_OPS,
+            channels: false,
+        },
+    ),
+];
 
 const OWN_CHANNEL: &str = "web-eu";
 const FOREIGN_CHANNEL: &str = "ebay-de";

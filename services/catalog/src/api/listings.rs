@@ -7,10 +7,10 @@ use chrono::Utc;
 use diesel_async::AsyncConnection;
 use domain::contracts::Page;
 use domain::contracts::catalog::{ListingView, PriceChangeView, ProductStatus, SetListingRequest};
-use domain::{ChannelId, Sku, Validator};
+use domain::{ChannelId, Money, Sku, Validator};
 use platform::error::Problem;
 use platform::http::{Json, etag, if_match};
-use platform::{ApiError, Authorized, Caller, Runtime};
+use platform::{ApiError, Authorized, Caller, Runtime, audit};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -81,6 +81,26 @@ pub async fn set_listing(
             if change.any {
                 store::upsert_listing(tx, variant.id, channel.as_str(), req.price, req.active)
                     .await?;
+                let state = |price: Money, active: bool| {
+                    serde_json::json!({"product_id": id, "sku": sku, "channel_id": channel,
+                                       "price": price, "active": active})
+                };
+                audit::record(
+                    tx,
+                    &actor,
+                    audit::Change {
+                        entity_type: "listing",
+                        entity_id: &format!("{sku}:{channel}"),
+                        action: if old_state.is_some() {
+                            "replaced"
+                        } else {
+                            "created"
+                        },
+                        before: old_state.map(|(price, active)| state(price, active)),
+                        after: Some(state(req.price, req.active)),
+                    },
+                )
+                .await?;
                 if change.price_changed {
                     store::audit_price(
                         tx,

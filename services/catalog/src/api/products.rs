@@ -12,7 +12,7 @@ use domain::{Gtin, Sku};
 use platform::error::Problem;
 use platform::http::{Json, etag, if_match, if_none_match, require_if_match};
 use platform::idempotency::{self, IdempotencyKey};
-use platform::{ApiError, Authorized, Caller, Runtime};
+use platform::{ApiError, Authorized, Caller, Runtime, audit};
 use uuid::Uuid;
 
 use super::Writers;
@@ -22,18 +22,33 @@ fn not_found(id: Uuid) -> ApiError {
     ApiError::NotFound(format!("product {id} does not exist"))
 }
 
-/// Reads the product as just changed in `tx` and enqueues its ProductUpserted
-/// in the same transaction.
+/// Reads the product as just changed in `tx`, enqueues its ProductUpserted
+/// and records the change (`before` → now) in the audit trail, all in the
+/// same transaction.
 async fn publish_current(
     outbox: &platform::outbox::Outbox,
     tx: &mut platform::db::Conn,
     id: Uuid,
     actor: &str,
+    action: &str,
+    before: Option<&ProductView>,
 ) -> Result<ProductView, ApiError> {
     let view = store::load_product(tx, id)
         .await?
         .ok_or_else(|| not_found(id))?;
     events::publish_product(outbox, tx, &view, actor).await?;
+    audit::record(
+        tx,
+        actor,
+        audit::Change {
+            entity_type: "product",
+            entity_id: &id.to_string(),
+            action,
+            before: before.map(audit::snapshot),
+            after: Some(audit::snapshot(&view)),
+        },
+    )
+    .await?;
     Ok(view)
 }
 
@@ -98,7 +113,7 @@ pub async fn create(
                 &actor,
             )
             .await?;
-            let view = publish_current(outbox, tx, id, &actor).await?;
+            let view = publish_current(outbox, tx, id, &actor, "created", None).await?;
             if let Some(key) = &key.0 {
                 idempotency::record(tx, &scope, key, 201, &view).await?;
             }
@@ -243,6 +258,7 @@ pub async fn update(
                 .await?
                 .ok_or_else(|| not_found(id))?;
             check_version(current.version, Some(expected))?;
+            let before = store::load_product(tx, id).await?;
             let from = ProductStatus::parse(&current.status).unwrap_or(ProductStatus::Archived);
             rules::check_transition(from, req.status).map_err(ApiError::Conflict)?;
             store::update_product(
@@ -255,7 +271,7 @@ pub async fn update(
                 &actor,
             )
             .await?;
-            let view = publish_current(outbox, tx, id, &actor).await?;
+            let view = publish_current(outbox, tx, id, &actor, "replaced", before.as_ref()).await?;
             Ok(view)
         })
         .await?;
@@ -305,8 +321,9 @@ pub async fn archive(
                 .ok_or_else(|| not_found(id))?;
             check_version(current.version, expected)?;
             if current.status != ProductStatus::Archived.as_str() {
+                let before = store::load_product(tx, id).await?;
                 store::touch_product(tx, &current, Some(ProductStatus::Archived), &actor).await?;
-                return publish_current(outbox, tx, id, &actor).await;
+                return publish_current(outbox, tx, id, &actor, "archived", before.as_ref()).await;
             }
             // Archiving twice changes nothing and publishes nothing.
             store::load_product(tx, id)

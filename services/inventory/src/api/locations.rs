@@ -7,7 +7,7 @@ use domain::Validator;
 use domain::contracts::inventory::{LocationInput, LocationView};
 use platform::error::Problem;
 use platform::http::{Json, etag, if_match};
-use platform::{ApiError, Authorized, Runtime};
+use platform::{ApiError, Authorized, Runtime, audit};
 
 use super::{LocationAdmins, Staff};
 use crate::domain::valid_location_code;
@@ -37,7 +37,7 @@ fn not_found(code: &str) -> ApiError {
 )]
 pub async fn put(
     rt: web::Data<Runtime>,
-    _caller: Authorized<LocationAdmins>,
+    caller: Authorized<LocationAdmins>,
     req_http: HttpRequest,
     code: web::Path<String>,
     Json(input): Json<LocationInput>,
@@ -56,8 +56,9 @@ pub async fn put(
     let mut conn = rt.conn().await?;
     let (row, created) = conn
         .transaction::<_, ApiError, _>(async |tx| {
+            let current = locations::lock(tx, &code).await?;
             if let Some(expected) = expected {
-                let current = locations::by_code(tx, &code).await?.ok_or_else(|| not_found(&code))?;
+                let current = current.as_ref().ok_or_else(|| not_found(&code))?;
                 if current.version != expected {
                     return Err(ApiError::PreconditionFailed(format!(
                         "the location changed: If-Match is \"{expected}\" but the current ETag is \"{}\"",
@@ -66,6 +67,18 @@ pub async fn put(
                 }
             }
             let (row, created) = locations::upsert(tx, &code, &input).await?;
+            audit::record(
+                tx,
+                &caller.actor(),
+                audit::Change {
+                    entity_type: "location",
+                    entity_id: &code,
+                    action: if created { "created" } else { "replaced" },
+                    before: current.map(|c| c.view()).transpose()?.map(|v| audit::snapshot(&v)),
+                    after: Some(audit::snapshot(&row.view()?)),
+                },
+            )
+            .await?;
             // Priority or active flag may change what every channel can sell.
             availability::mark_all_dirty(tx).await?;
             Ok((row, created))

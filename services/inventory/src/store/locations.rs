@@ -66,6 +66,18 @@ pub async fn by_code(conn: &mut Conn, code: &str) -> diesel::QueryResult<Option<
         .optional()
 }
 
+/// The location, locked until the transaction ends (a replace reads what it replaces).
+pub async fn lock(conn: &mut Conn, code: &str) -> diesel::QueryResult<Option<LocationRow>> {
+    diesel::sql_query(format!(
+        "SELECT {COLUMNS} FROM locations WHERE code = $1 FOR UPDATE"
+    ))
+    .bind::<Text, _>(code)
+    .cached()
+    .get_result(conn)
+    .await
+    .optional()
+}
+
 pub async fn list(conn: &mut Conn) -> diesel::QueryResult<Vec<LocationRow>> {
     diesel::sql_query(format!(
         "SELECT {COLUMNS} FROM locations ORDER BY priority, code"

@@ -7,7 +7,7 @@ use domain::contracts::orders::{ChannelInput, ChannelView};
 use domain::{ChannelId, Validator};
 use platform::error::Problem;
 use platform::http::{Json, etag, if_match};
-use platform::{Access, ApiError, Authorized, Runtime};
+use platform::{Access, ApiError, Authorized, Runtime, audit};
 
 use super::{ChannelAdmins, Readers, StaffReaders};
 use crate::{events, store};
@@ -77,7 +77,7 @@ fn validate(input: &ChannelInput, outbound: platform::outbound::Policy) -> Resul
 )]
 pub async fn put(
     rt: web::Data<Runtime>,
-    _caller: Authorized<ChannelAdmins>,
+    caller: Authorized<ChannelAdmins>,
     req_http: HttpRequest,
     id: web::Path<String>,
     Json(input): Json<ChannelInput>,
@@ -104,6 +104,7 @@ pub async fn put(
             }
             let row = store::channels::upsert(tx, id.as_str(), &input).await?;
             events::channel_upserted(outbox, tx, &row).await?;
+            audit_channel(tx, &caller.actor(), current.as_ref(), &row).await?;
             Ok((row, current.is_none()))
         })
         .await?;
@@ -116,6 +117,41 @@ pub async fn put(
     Ok(builder
         .insert_header((header::ETAG, etag(row.version)))
         .json(row.view()?))
+}
+
+/// Audits a channel change: the views before and after (the secret is never
+/// recorded, only whether it changed).
+async fn audit_channel(
+    tx: &mut platform::db::Conn,
+    actor: &str,
+    before: Option<&store::channels::ChannelRow>,
+    after: &store::channels::ChannelRow,
+) -> Result<(), ApiError> {
+    let before_secret = before.and_then(|b| b.webhook_secret.as_ref());
+    let mut after_view = audit::snapshot(&after.view()?);
+    after_view["webhook_secret_changed"] =
+        serde_json::json!(before_secret != after.webhook_secret.as_ref());
+    let before_view = before
+        .map(|b| b.view())
+        .transpose()?
+        .map(|v| audit::snapshot(&v));
+    audit::record(
+        tx,
+        actor,
+        audit::Change {
+            entity_type: "channel",
+            entity_id: &after.id,
+            action: if before.is_some() {
+                "replaced"
+            } else {
+                "created"
+            },
+            before: before_view,
+            after: Some(after_view),
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// Get a channel (a channel token may read its own).

@@ -9,8 +9,7 @@ use domain::contracts::warehouse::{
 };
 use platform::error::Problem;
 use platform::http::Json;
-use platform::{ApiError, Authorized, Runtime};
-use serde_json::json;
+use platform::{ApiError, Authorized, Runtime, audit};
 use uuid::Uuid;
 
 use super::{Planners, Readers};
@@ -72,13 +71,18 @@ pub async fn put_bin(
                     format!("unknown SKU {first}: not in the catalog"),
                 ));
             }
+            let before = bins::get(tx, &location, &code).await?;
             let (view, created) = bins::put(tx, &location, &code, &input).await?;
-            store::audit(
+            audit::record(
                 tx,
                 &actor,
-                "bin_put",
-                None,
-                json!({"location": location, "bin": code, "skus": view.skus}),
+                audit::Change {
+                    entity_type: "bin",
+                    entity_id: &format!("{location}/{code}"),
+                    action: if created { "created" } else { "replaced" },
+                    before: before.as_ref().map(audit::snapshot),
+                    after: Some(audit::snapshot(&view)),
+                },
             )
             .await?;
             Ok((view, created))
@@ -164,13 +168,18 @@ pub async fn put_service_level(
                     format!("unknown channel {channel_id}: not in orders' registry"),
                 ));
             }
+            let before = store::service_level(tx, &channel_id).await?;
             let view = store::put_service_level(tx, &channel_id, &input, &actor).await?;
-            store::audit(
+            audit::record(
                 tx,
                 &actor,
-                "service_level_put",
-                None,
-                serde_json::to_value(&view).unwrap_or_default(),
+                audit::Change {
+                    entity_type: "service_level",
+                    entity_id: &channel_id,
+                    action: "replaced",
+                    before: Some(audit::snapshot(&before)),
+                    after: Some(audit::snapshot(&view)),
+                },
             )
             .await?;
             Ok(view)
@@ -229,12 +238,16 @@ pub async fn create_rule(
                         input.value.trim()
                     ))
                 })?;
-            store::audit(
+            audit::record(
                 tx,
                 &actor,
-                "quality_rule_added",
-                None,
-                serde_json::to_value(&view).unwrap_or_default(),
+                audit::Change {
+                    entity_type: "quality_rule",
+                    entity_id: &view.id.to_string(),
+                    action: "created",
+                    before: None,
+                    after: Some(audit::snapshot(&view)),
+                },
             )
             .await?;
             Ok(view)
@@ -276,12 +289,24 @@ pub async fn delete_rule(
     let actor = caller.actor();
     let mut conn = rt.conn().await?;
     conn.transaction::<_, ApiError, _>(async |tx| {
+        let before = store::rules(tx).await?.into_iter().find(|r| r.id == id);
         if !store::delete_rule(tx, id).await? {
             return Err(ApiError::NotFound(format!(
                 "quality rule {id} does not exist"
             )));
         }
-        store::audit(tx, &actor, "quality_rule_removed", None, json!({"id": id})).await?;
+        audit::record(
+            tx,
+            &actor,
+            audit::Change {
+                entity_type: "quality_rule",
+                entity_id: &id.to_string(),
+                action: "removed",
+                before: before.as_ref().map(audit::snapshot),
+                after: None,
+            },
+        )
+        .await?;
         Ok(())
     })
     .await?;
