@@ -13,7 +13,7 @@ SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
 
-.PHONY: help run down test token fmt lint openapi bench load load-capacity images chart stack-up stack-down clean-stack
+.PHONY: help run down demo test token fmt lint openapi bench load load-capacity images chart stack-up stack-down clean-stack
 
 help: ## List the targets
 	@echo "Usage: make <target>"
@@ -24,6 +24,9 @@ run: ## Start PostgreSQL, Kafka and every service; print URLs and an ops token
 
 down: ## Stop the services and the stack
 	scripts/run.sh down
+
+demo: ## The README walkthrough as a script: product, stock, channel, order, pick, pack, ship (waits like a client)
+	scripts/demo.sh
 
 test: ## fmt check, clippy, every test against the real stack (what CI runs)
 	scripts/test.sh

@@ -85,8 +85,8 @@ bin_path() { echo "$CARGO_TARGET_DIR/$(profile)/$1"; }
 # OpenSSL and zlib) needs, and curl for the HTTP checks. Checking with dpkg-query
 # first keeps this instant when everything is there; apt-get update runs only
 # when something must be installed.
-# openssl: the RS256 auth test makes a fresh key pair with the CLI.
-BUILD_PACKAGES=(pkg-config libssl-dev zlib1g-dev build-essential curl openssl)
+# openssl: the RS256 auth test makes a fresh key pair with the CLI. jq: scripts/demo.sh.
+BUILD_PACKAGES=(pkg-config libssl-dev zlib1g-dev build-essential curl openssl jq)
 
 pkg_installed() {
   [[ $(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null) == installed ]]

@@ -55,5 +55,9 @@ cargo test --workspace "$@"
 step "load harness smoke (scripts/load.sh smoke)"
 scripts/load.sh smoke
 
+# The README's walkthrough, end to end, as a newcomer would run it.
+step "walkthrough (scripts/demo.sh)"
+scripts/demo.sh
+
 step "helm chart: lint, render, Kubernetes schemas, security scan, env vars"
 scripts/check-chart.sh

@@ -62,7 +62,7 @@ pub async fn adjust(
             if !store::sku_known(tx, sku).await? {
                 return Err(ApiError::field(
                     "sku",
-                    format!("unknown SKU {sku}: not in the catalog"),
+                    format!("unknown SKU {sku}: not in the catalog, or created a moment ago and not yet received by inventory (retry shortly)"),
                 ));
             }
             let location = locations::by_code(tx, &adj.location)

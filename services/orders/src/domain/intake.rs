@@ -115,7 +115,9 @@ pub fn validate(
         if let Some(sku) = &sku {
             let problem = match listing(sku) {
                 Listing::Listed => None,
-                Listing::Unknown => Some(format!("unknown SKU {sku}")),
+                Listing::Unknown => Some(format!(
+                    "unknown SKU {sku} (a SKU created a moment ago may not have reached orders yet: retry shortly)"
+                )),
                 Listing::NotSellable => {
                     Some(format!("SKU {sku} is not sellable (draft or archived)"))
                 }

@@ -68,7 +68,7 @@ pub async fn put_bin(
                 let i = skus.iter().position(|s| s == first).unwrap_or(0);
                 return Err(ApiError::field(
                     format!("skus[{i}]"),
-                    format!("unknown SKU {first}: not in the catalog"),
+                    format!("unknown SKU {first}: not in the catalog, or created a moment ago and not yet received by the warehouse (retry shortly)"),
                 ));
             }
             let before = bins::get(tx, &location, &code).await?;
