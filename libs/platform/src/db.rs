@@ -100,6 +100,25 @@ pub async fn check(pool: &DbPool, expected: &[String]) -> Result<(), String> {
     }
 }
 
+/// One replica at a time: takes the transaction-scoped advisory lock `key`
+/// if it is free and answers whether it did. The lock ends with the
+/// transaction, so a crashed holder never blocks the others. Background work
+/// that must not run twice at once (the outbox relay, a dispatcher, a
+/// publisher) starts its transaction with it and returns when it is taken.
+pub async fn try_xact_lock(conn: &mut Conn, key: i64) -> diesel::QueryResult<bool> {
+    #[derive(diesel::QueryableByName)]
+    struct Locked {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        locked: bool,
+    }
+    let locked: Locked = diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS locked")
+        .bind::<diesel::sql_types::BigInt, _>(key)
+        .cached()
+        .get_result(conn)
+        .await?;
+    Ok(locked.locked)
+}
+
 /// A raw SQL query (`diesel::sql_query(...).bind(...)`) whose prepared
 /// statement is cached per connection, keyed by its SQL text and bind types.
 ///

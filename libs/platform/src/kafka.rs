@@ -20,6 +20,7 @@ use rdkafka::types::RDKafkaErrorCode;
 use tokio::sync::watch;
 use tracing::Instrument;
 
+use crate::backoff::Backoff;
 use crate::config::KafkaSettings;
 use crate::db::{Conn, DbPool};
 use crate::metrics::Metrics;
@@ -340,18 +341,22 @@ pub async fn run_consumer(
         // Every record is either applied, a duplicate, or dead-lettered before
         // the consumer moves on. If even that fails (Kafka or the database
         // down), hold the partitions and try again: skipping would lose records.
-        let mut pause = Duration::from_millis(settings.retry_backoff_ms.max(100));
+        let outage = Backoff::new(
+            Duration::from_millis(settings.retry_backoff_ms.max(100)),
+            Duration::from_secs(30),
+        );
+        let mut tries = 0;
         let outcomes = loop {
             match process_all(&settings, &subscription, &pool, &producer, &batch).await {
                 Ok(outcomes) => break Some(outcomes),
                 Err(err) => {
                     tracing::error!(error = %err, records = batch.len(), first_offset = batch[0].offset,
                         "records neither applied nor dead-lettered; retrying");
+                    tries += 1;
                     tokio::select! {
                         _ = shutdown.changed() => break None,
-                        _ = tokio::time::sleep(pause) => {}
+                        _ = tokio::time::sleep(outage.delay(tries)) => {}
                     }
-                    pause = (pause * 2).min(Duration::from_secs(30));
                 }
             }
         };
@@ -616,7 +621,10 @@ async fn process(
     };
     let span = delivered.span(&envelope);
     let record = delivered.record(envelope);
-    let mut delay = Duration::from_millis(settings.retry_backoff_ms);
+    let retry = Backoff::new(
+        Duration::from_millis(settings.retry_backoff_ms),
+        Duration::from_secs(30),
+    );
     let mut last_error = String::new();
     for attempt in 1..=settings.max_attempts {
         match apply(subscription, pool, &record)
@@ -637,8 +645,7 @@ async fn process(
                 last_error = format!("{err:#}");
                 tracing::warn!(parent: &span, attempt, error = %last_error, "handler failed");
                 if attempt < settings.max_attempts {
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(30));
+                    tokio::time::sleep(retry.delay(attempt)).await;
                 }
             }
         }

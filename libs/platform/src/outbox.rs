@@ -22,6 +22,10 @@ use crate::db::{Conn, DbPool};
 use crate::kafka::Producer;
 use crate::metrics::Metrics;
 
+/// Republishing a row Kafka refused: 200 ms, doubling, at most a minute, jittered.
+const PUBLISH_RETRY: crate::backoff::Backoff =
+    crate::backoff::Backoff::new(Duration::from_millis(200), Duration::from_secs(60));
+
 /// Writes events into the outbox; shared by every handler of a service.
 #[derive(Clone)]
 pub struct Outbox {
@@ -150,12 +154,6 @@ struct PendingRow {
 const RELAY_LOCK: i64 = 0x6f7574626f78;
 
 #[derive(diesel::QueryableByName)]
-struct Locked {
-    #[diesel(sql_type = diesel::sql_types::Bool)]
-    locked: bool,
-}
-
-#[derive(diesel::QueryableByName)]
 struct Backlog {
     #[diesel(sql_type = BigInt)]
     pending: i64,
@@ -174,11 +172,7 @@ pub async fn relay_batch(
         // One relay publishes at a time (the others find the lock taken and wait
         // for their next turn), so events of one key never overtake each other
         // across replicas. The lock ends with the transaction.
-        let turn: Locked = diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS locked")
-            .bind::<BigInt, _>(RELAY_LOCK)
-            .cached().get_result(tx)
-            .await?;
-        if !turn.locked {
+        if !crate::db::try_xact_lock(tx, RELAY_LOCK).await? {
             return Ok(0);
         }
         let rows: Vec<PendingRow> = diesel::sql_query(
@@ -209,7 +203,9 @@ pub async fn relay_batch(
             match result {
                 Ok(()) => sent.push(row.id),
                 Err(err) => {
-                    let backoff_ms = 200i64 * 2i64.pow(row.attempts.clamp(0, 8) as u32);
+                    let backoff_ms = PUBLISH_RETRY
+                        .delay(row.attempts.max(0) as u32 + 1)
+                        .as_millis() as i64;
                     tracing::warn!(outbox_id = row.id, error = %err, "outbox publish failed; will retry");
                     diesel::sql_query(
                         "UPDATE outbox SET attempts = attempts + 1, last_error = $2, \

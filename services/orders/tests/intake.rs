@@ -360,7 +360,8 @@ async fn the_channel_registry_validates_and_keeps_secrets_write_only() {
     bad["safety_buffer_percent"] = json!(120);
     bad["fraud_threshold"] = json!({"amount": "10", "currency": "USD"});
     bad["webhook_url"] = json!("http://example.com/hook");
-    bad["ship_from"] = json!(["wh 1"]);
+    // A leading dash is no location code (inventory and the warehouse refuse it too).
+    bad["ship_from"] = json!(["wh 1", "-WH"]);
     let p = problem(
         put_channel(&app, "web-x", &bad).await,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -370,6 +371,7 @@ async fn the_channel_registry_validates_and_keeps_secrets_write_only() {
         fields(&p),
         [
             "ship_from[0]",
+            "ship_from[1]",
             "safety_buffer_percent",
             "fraud_threshold",
             "webhook_url"

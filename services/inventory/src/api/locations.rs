@@ -10,7 +10,6 @@ use platform::http::{Json, etag, if_match};
 use platform::{ApiError, Authorized, Runtime, audit};
 
 use super::{LocationAdmins, Staff};
-use crate::domain::valid_location_code;
 use crate::events::background::AVAILABILITY_DIRTY;
 use crate::store::{availability, locations};
 
@@ -44,9 +43,7 @@ pub async fn put(
 ) -> Result<HttpResponse, ApiError> {
     let code = code.into_inner();
     let mut v = Validator::new();
-    if !valid_location_code(&code) {
-        v.push("code", "must be 1-40 characters of A-Z, 0-9 and dashes");
-    }
+    v.check("code", code.parse::<domain::LocationCode>());
     v.require_text("name", &input.name, 200);
     if !(0..=10_000).contains(&input.priority) {
         v.push("priority", "must be between 0 and 10000");

@@ -104,15 +104,6 @@ pub fn validate_adjustment(req: &AdjustmentRequest) -> Result<Adjustment, Vec<do
     })
 }
 
-/// Location codes: upper-case letters, digits and dashes, 1-40 characters.
-pub fn valid_location_code(code: &str) -> bool {
-    (1..=40).contains(&code.len())
-        && code
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
-        && !code.starts_with('-')
-}
-
 pub const DEFAULT_HOLD_TTL_SECONDS: i64 = 900;
 pub const MAX_HOLD_TTL_SECONDS: i64 = 3600;
 
@@ -178,14 +169,5 @@ mod tests {
         let ok = validate_adjustment(&req(None, Some(7), CycleCount)).unwrap();
         assert_eq!(ok.change.apply(3), 7);
         assert_eq!(Change::Delta(-2).apply(3), 1);
-    }
-
-    #[test]
-    fn location_codes() {
-        assert!(valid_location_code("WH-PRIMARY"));
-        assert!(valid_location_code("3PL-1"));
-        assert!(!valid_location_code("wh"));
-        assert!(!valid_location_code("-A"));
-        assert!(!valid_location_code(""));
     }
 }

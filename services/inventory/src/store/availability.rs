@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
-use diesel::sql_types::{Array, BigInt, Bool, Text, Timestamptz};
+use diesel::sql_types::{Array, BigInt, Text, Timestamptz};
 use diesel_async::RunQueryDsl;
 use domain::contracts::inventory::AvailabilityChange;
 use platform::db::CachedExt;
@@ -60,17 +60,7 @@ pub async fn publish_dirty(
     conn: &mut Conn,
     batch: i64,
 ) -> diesel::QueryResult<Option<(usize, Vec<Changed>)>> {
-    #[derive(diesel::QueryableByName)]
-    struct Locked {
-        #[diesel(sql_type = Bool)]
-        locked: bool,
-    }
-    let locked: Locked = diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS locked")
-        .bind::<BigInt, _>(PUBLISHER_LOCK)
-        .cached()
-        .get_result(conn)
-        .await?;
-    if !locked.locked {
+    if !platform::db::try_xact_lock(conn, PUBLISHER_LOCK).await? {
         return Ok(None);
     }
     #[derive(diesel::QueryableByName)]

@@ -4,7 +4,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel_async::AsyncConnection;
 use domain::contracts::orders::{ChannelInput, ChannelView};
-use domain::{ChannelId, Validator};
+use domain::{ChannelId, LocationCode, Validator};
 use platform::error::Problem;
 use platform::http::{Json, etag, if_match};
 use platform::{Access, ApiError, Authorized, Runtime, audit};
@@ -16,16 +16,7 @@ fn validate(input: &ChannelInput, outbound: platform::outbound::Policy) -> Resul
     let mut v = Validator::new();
     v.require_text("name", &input.name, 200);
     for (i, code) in input.ship_from.iter().enumerate() {
-        let ok = (1..=40).contains(&code.len())
-            && code
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-');
-        if !ok {
-            v.push(
-                format!("ship_from[{i}]"),
-                "must be a location code (A-Z, 0-9, dashes)",
-            );
-        }
+        v.check(format!("ship_from[{i}]"), code.parse::<LocationCode>());
     }
     if !(0..=10_000).contains(&input.priority) {
         v.push("priority", "must be between 0 and 10000");

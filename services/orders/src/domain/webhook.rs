@@ -4,6 +4,7 @@
 //! where `v1` is HMAC-SHA256 over `"<t>.<body>"` with the channel's secret, so
 //! a receiver can check both origin and freshness (reject old `t`).
 
+use platform::backoff::Backoff;
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
@@ -50,10 +51,13 @@ pub fn verify(secret: &str, header: &str, body: &[u8]) -> bool {
     mac.verify_slice(&v1).is_ok()
 }
 
-/// Wait before attempt `attempt + 1`: 1 s, 2 s, 4 s, … capped at 10 minutes.
+/// Retries of a failed delivery: steps of 1 s, 2 s, 4 s, … capped at 10 minutes.
+const RETRY: Backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(600));
+
+/// Wait before attempt `attempt + 1`: between half and all of its step, so
+/// deliveries that failed together (a receiver's outage) don't retry together.
 pub fn backoff(attempt: i32) -> Duration {
-    let exp = attempt.clamp(1, 20) as u32 - 1;
-    Duration::from_secs(1u64 << exp).min(Duration::from_secs(600))
+    RETRY.delay(attempt.max(1) as u32)
 }
 
 #[cfg(test)]
@@ -80,10 +84,11 @@ mod tests {
     }
 
     #[test]
-    fn backoff_doubles_and_caps() {
-        assert_eq!(backoff(1), Duration::from_secs(1));
-        assert_eq!(backoff(2), Duration::from_secs(2));
-        assert_eq!(backoff(4), Duration::from_secs(8));
-        assert_eq!(backoff(15), Duration::from_secs(600));
+    fn backoff_doubles_and_caps_with_jitter() {
+        for (attempt, step) in [(1, 1), (2, 2), (4, 8), (15, 600)] {
+            let step = Duration::from_secs(step);
+            let wait = backoff(attempt);
+            assert!(wait >= step / 2 && wait <= step, "{attempt}: {wait:?}");
+        }
     }
 }

@@ -9,9 +9,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::OptionalExtension;
-use diesel::sql_types::{
-    BigInt, Bool, Integer, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid,
-};
+use diesel::sql_types::{BigInt, Integer, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use domain::contracts::orders::{ChannelUpdate, HoldReason, OrderStatus, WebhookDeliveryView};
 use platform::db::CachedExt;
@@ -24,17 +22,7 @@ const DISPATCH_LOCK: i64 = 0x66656564;
 /// Moves up to `batch` queued updates into the feed. Returns how many moved,
 /// or None when another replica is dispatching. Run in a transaction.
 pub async fn dispatch(conn: &mut Conn, batch: i64) -> diesel::QueryResult<Option<usize>> {
-    #[derive(diesel::QueryableByName)]
-    struct Locked {
-        #[diesel(sql_type = Bool)]
-        locked: bool,
-    }
-    let locked: Locked = diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS locked")
-        .bind::<BigInt, _>(DISPATCH_LOCK)
-        .cached()
-        .get_result(conn)
-        .await?;
-    if !locked.locked {
+    if !platform::db::try_xact_lock(conn, DISPATCH_LOCK).await? {
         return Ok(None);
     }
     #[derive(diesel::QueryableByName)]

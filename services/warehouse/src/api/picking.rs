@@ -20,7 +20,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{Floor, Planners, Readers, lock_fulfillment, refuse, require_workable, validate_scan};
-use crate::domain::{item_matches, valid_location_code};
+use crate::domain::item_matches;
 use crate::events;
 use crate::store::fulfillments::{self, Head};
 use crate::store::picking::{self, NewTask, NewWave, TaskRow};
@@ -120,12 +120,10 @@ pub async fn release_wave(
     Json(req): Json<WaveRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let mut v = Validator::new();
-    if !valid_location_code(&req.location_code) {
-        v.push(
-            "location_code",
-            "location codes are upper-case letters, digits and '-'",
-        );
-    }
+    v.check(
+        "location_code",
+        req.location_code.parse::<domain::LocationCode>(),
+    );
     let limit = req.max_fulfillments.unwrap_or(DEFAULT_WAVE);
     if !(1..=MAX_WAVE).contains(&limit) {
         v.push(

@@ -13,21 +13,14 @@ use platform::{ApiError, Authorized, Runtime, audit};
 use uuid::Uuid;
 
 use super::{Planners, Readers};
-use crate::domain::{
-    valid_bin_code, valid_location_code, validate_bin, validate_quality_rule,
-    validate_service_level,
-};
+use crate::domain::{valid_bin_code, validate_bin, validate_quality_rule, validate_service_level};
 use crate::store::{self, bins};
 
 fn check_location(location: &str) -> Result<(), ApiError> {
-    if valid_location_code(location) {
-        Ok(())
-    } else {
-        Err(ApiError::field(
-            "location",
-            "location codes are upper-case letters, digits and '-'",
-        ))
-    }
+    location
+        .parse::<domain::LocationCode>()
+        .map(|_| ())
+        .map_err(|e| ApiError::field("location", e.to_string()))
 }
 
 /// Create or replace a bin and the SKUs stocked in it. The bin code is what

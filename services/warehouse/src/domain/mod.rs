@@ -120,15 +120,6 @@ pub fn valid_bin_code(code: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
 }
 
-/// Location codes, as inventory defines them.
-pub fn valid_location_code(code: &str) -> bool {
-    (1..=40).contains(&code.len())
-        && code
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
-        && !code.starts_with('-')
-}
-
 pub fn validate_bin(input: &BinInput) -> Result<(), Vec<FieldError>> {
     let mut v = Validator::new();
     for (field, value) in [
