@@ -13,7 +13,7 @@ SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
 
-.PHONY: help run down demo test token fmt lint openapi bench load load-capacity images chart stack-up stack-down clean-stack
+.PHONY: help run down demo fuzz test token fmt lint openapi bench load load-capacity images chart stack-up stack-down clean-stack
 
 help: ## List the targets
 	@echo "Usage: make <target>"
@@ -27,6 +27,9 @@ down: ## Stop the services and the stack
 
 demo: ## The README walkthrough as a script: product, stock, channel, order, pick, pack, ship (waits like a client)
 	scripts/demo.sh
+
+fuzz: ## Long property-based run of every service against its OpenAPI document (schemathesis); FUZZ_SEED=... repeats one
+	scripts/fuzz.sh full
 
 test: ## fmt check, clippy, every test against the real stack (what CI runs)
 	scripts/test.sh

@@ -55,6 +55,11 @@ cargo test --workspace "$@"
 step "load harness smoke (scripts/load.sh smoke)"
 scripts/load.sh smoke
 
+# Every service against its own OpenAPI document: no 5xx, no undocumented
+# status, no schema-valid request refused (a short fixed-seed run; make fuzz is long).
+step "contract fuzzing (scripts/fuzz.sh smoke)"
+scripts/fuzz.sh smoke
+
 # The README's walkthrough, end to end, as a newcomer would run it.
 step "walkthrough (scripts/demo.sh)"
 scripts/demo.sh

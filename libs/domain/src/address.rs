@@ -7,18 +7,23 @@ use crate::validation::Validator;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Address {
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub company: Option<String>,
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub line1: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line2: Option<String>,
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub city: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    #[schema(min_length = 1, max_length = 20, pattern = "\\S")]
     pub postal_code: String,
     /// ISO 3166-1 alpha-2 country code, e.g. "DE".
     #[schema(example = "DE")]
+    #[schema(pattern = "^[A-Z]{2}$")]
     pub country: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,

@@ -21,7 +21,7 @@ pub enum GtinError {
 /// A validated GTIN, kept as the 14-digit form (left-padded with zeros).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(try_from = "String", into = "String")]
-#[schema(value_type = String, example = "4006381333931")]
+#[schema(value_type = String, pattern = "^([0-9]{8}|[0-9]{12,14})$", example = "4006381333931")]
 pub struct Gtin(String);
 
 impl Gtin {

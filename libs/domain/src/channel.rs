@@ -15,7 +15,7 @@ pub struct ChannelIdError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(try_from = "String", into = "String")]
-#[schema(value_type = String, example = "amazon-de")]
+#[schema(value_type = String, pattern = "^[a-z][a-z0-9-]{0,63}$", example = "amazon-de")]
 pub struct ChannelId(String);
 
 impl ChannelId {

@@ -76,10 +76,24 @@ fn fits(amount: Decimal) -> bool {
 }
 
 /// An ISO 4217 alphabetic currency code from the supported list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-#[schema(value_type = String, example = "EUR")]
 pub struct Currency([u8; 3]);
+
+/// In the OpenAPI documents a currency is one of the supported codes, so a
+/// client generated from them cannot send one the services refuse.
+impl utoipa::PartialSchema for Currency {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("ISO 4217 code, one of the supported currencies"))
+            .enum_values(Some(CURRENCIES.iter().map(|(code, _)| *code)))
+            .examples(["EUR"])
+            .into()
+    }
+}
+
+impl ToSchema for Currency {}
 
 impl Currency {
     pub fn code(&self) -> &str {
@@ -171,9 +185,12 @@ impl From<Rounding> for RoundingStrategy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 pub struct Money {
     /// Decimal amount as a string, e.g. "19.99"; at most 4 decimal places.
-    #[schema(value_type = String, example = "19.99")]
+    /// Never negative in a request; at most 16 digits before the point and 4 after.
+    /// A JSON string, never a number (a float would lose cents on the way).
+    #[schema(value_type = String, pattern = "^[0-9]{1,16}(\\.[0-9]{1,4})?$", example = "19.99")]
+    #[serde(with = "rust_decimal::serde::str")]
     pub amount: Decimal,
-    #[schema(value_type = String, example = "EUR")]
+    #[schema(inline)]
     pub currency: Currency,
 }
 

@@ -22,7 +22,7 @@ pub enum SkuError {
 /// are case-insensitive the way warehouse staff type them.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(try_from = "String", into = "String")]
-#[schema(value_type = String, example = "TSHIRT-RED-M")]
+#[schema(value_type = String, pattern = "^[A-Za-z0-9._-]{1,64}$", example = "TSHIRT-RED-M")]
 pub struct Sku(String);
 
 impl Sku {

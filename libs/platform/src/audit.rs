@@ -14,7 +14,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::db::{CachedExt, Conn};
-use crate::error::Problem;
 use crate::{ApiError, Authorized, Runtime};
 
 /// One change to record.
@@ -63,10 +62,13 @@ crate::access!(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct AuditQuery {
     /// `<entity type>:<id>`, e.g. `channel:amazon-de`.
+    #[param(pattern = "^[a-z_]+:.+$")]
     pub entity: String,
     /// Page size, 1-200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^[1-9][0-9]{0,17}$")]
     pub cursor: Option<String>,
 }
 
@@ -100,10 +102,6 @@ pub struct AuditEntry {
     params(AuditQuery),
     responses(
         (status = 200, body = inline(Page<AuditEntry>)),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn trail(

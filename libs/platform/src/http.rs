@@ -69,14 +69,45 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 /// Deserializes JSON, reporting the path of the first field that failed. A
 /// string (or key) holding U+0000 is a 422 naming its path, whatever the type.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    // JSON can carry NUL only escaped; the full walk runs only when the escape is there.
+    // Well-formed JSON is read as a value first: NUL is found with its path,
+    // and numbers like 164.0 (an integer to JSON Schema, and so to clients
+    // generated from our documents) become integers. Malformed JSON goes
+    // straight to the parser below, whose error says where it broke.
+    let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return deserialize(&mut serde_json::Deserializer::from_slice(body));
+    };
     if contains_nul_escape(body)
-        && let Ok(value) = serde_json::from_slice::<serde_json::Value>(body)
         && let Some(field) = nul_path(&value, String::new())
     {
         return Err(ApiError::field(field, domain::NUL_MESSAGE));
     }
-    let de = &mut serde_json::Deserializer::from_slice(body);
+    integral_floats_to_integers(&mut value);
+    deserialize(value)
+}
+
+/// Whole numbers written with a fraction (`164.0`, `1e3`) as integers, so an
+/// integer field takes them; other numbers stay as they are.
+fn integral_floats_to_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f.abs() < 9_007_199_254_740_992.0
+            {
+                *value = Value::from(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_floats_to_integers),
+        Value::Object(map) => map.values_mut().for_each(integral_floats_to_integers),
+        _ => {}
+    }
+}
+
+fn deserialize<'de, T: DeserializeOwned, D>(de: D) -> Result<T, ApiError>
+where
+    D: serde::Deserializer<'de, Error = serde_json::Error>,
+{
     serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
@@ -186,6 +217,9 @@ fn missing_field(message: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// Path pattern → the methods it serves, from the service's OpenAPI document.
+pub struct AllowedMethods(pub std::collections::BTreeMap<String, String>);
+
 /// Turns an error response that carries no JSON body (405 from the router,
 /// errors raised inside actix itself) into problem+json, so clients parse one
 /// error format everywhere. JSON bodies (problems, readiness reports) pass as they are.
@@ -218,10 +252,24 @@ pub fn problem_for_bare_errors<B: actix_web::body::MessageBody + 'static>(
         },
         errors: Vec::new(),
     };
+    // RFC 9110: a 405 says which methods the resource does serve.
+    let allow = (status == actix_web::http::StatusCode::METHOD_NOT_ALLOWED)
+        .then(|| {
+            let pattern = res.request().match_pattern()?;
+            res.request()
+                .app_data::<web::Data<AllowedMethods>>()?
+                .0
+                .get(&pattern)
+                .cloned()
+        })
+        .flatten();
     let (req, _) = res.into_parts();
-    let response = HttpResponse::build(status)
-        .content_type(crate::error::PROBLEM_JSON)
-        .body(serde_json::to_vec(&problem).unwrap_or_default());
+    let mut response = HttpResponse::build(status);
+    response.content_type(crate::error::PROBLEM_JSON);
+    if let Some(allow) = allow {
+        response.insert_header((header::ALLOW, allow));
+    }
+    let response = response.body(serde_json::to_vec(&problem).unwrap_or_default());
     Ok(ErrorHandlerResponse::Response(
         actix_web::dev::ServiceResponse::new(req, response).map_into_right_body(),
     ))
@@ -243,10 +291,14 @@ pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
         .map_err(|_| ApiError::BadRequest("malformed If-Match header".into()))?
         .trim();
     let text = text.strip_prefix("W/").unwrap_or(text);
-    text.trim_matches('"')
-        .parse::<i64>()
-        .map(Some)
-        .map_err(|_| ApiError::BadRequest("If-Match must be an ETag returned by this API".into()))
+    // The ETag as returned ("3"), or leniently its bare version (3).
+    let bare = text
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(text);
+    bare.parse::<i64>().ok().map(Some).ok_or_else(|| {
+        ApiError::BadRequest("If-Match must be an ETag returned by this API, e.g. \"3\"".into())
+    })
 }
 
 /// True when `If-None-Match` names `version` (or is `*`): the client's copy is current.
@@ -434,6 +486,16 @@ mod tests {
         // An escaped backslash followed by "u0000" is six characters of text, not NUL.
         let ok = parse_json::<Loose>(br#"{"name":"\\u0000","tags":[],"extra":1}"#).unwrap();
         assert_eq!(ok.name, "\\u0000");
+    }
+
+    #[test]
+    fn whole_numbers_with_a_fraction_are_integers() {
+        let body: Body =
+            parse_json(br#"{"lines":[{"sku":"A","qty":164.0},{"sku":"B","qty":2e1}]}"#).unwrap();
+        assert_eq!(body.lines[0].qty, 164);
+        assert_eq!(body.lines[1].qty, 20);
+        let (field, _) = field_of(r#"{"lines":[{"sku":"A","qty":1.5}]}"#);
+        assert_eq!(field.as_deref(), Some("lines[0].qty"));
     }
 
     #[test]

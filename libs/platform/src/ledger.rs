@@ -13,7 +13,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::db::CachedExt;
-use crate::error::Problem;
 use crate::{ApiError, Authorized, Runtime};
 
 crate::access!(
@@ -25,6 +24,7 @@ crate::access!(
 pub struct LedgerQuery {
     /// Count events created (outbox) or received (inbox) at or after this
     /// instant (RFC 3339, e.g. `2026-11-26T12:00:00Z`).
+    #[param(format = DateTime)]
     pub since: String,
 }
 
@@ -70,9 +70,6 @@ pub struct EventLedger {
     params(LedgerQuery),
     responses(
         (status = 200, body = EventLedger),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn event_ledger(
@@ -123,10 +120,3 @@ pub async fn event_ledger(
     components(schemas(EventLedger, Produced, Consumed))
 )]
 pub struct ApiDoc;
-
-/// A service's own document plus the routes every service shares.
-pub fn with_shared_paths(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
-    doc.merge(ApiDoc::openapi());
-    doc.merge(crate::audit::ApiDoc::openapi());
-    doc
-}

@@ -16,6 +16,7 @@ pub mod inbox;
 pub mod kafka;
 pub mod ledger;
 pub mod metrics;
+pub mod openapi;
 pub mod outbound;
 pub mod outbox;
 pub mod tasks;
@@ -240,7 +241,8 @@ pub async fn start(def: &ServiceDefinition, settings: config::Settings) -> anyho
         .mask_unmatched_patterns("UNMATCHED")
         .build()
         .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
-    let openapi = ledger::with_shared_paths((def.openapi)());
+    let openapi = openapi::document((def.openapi)());
+    let allowed = web::Data::new(http::AllowedMethods(openapi::allowed_methods(&openapi)));
     let routes = def.routes;
     let data = web::Data::new(runtime.clone());
     let readiness_data = readiness.clone();
@@ -250,6 +252,7 @@ pub async fn start(def: &ServiceDefinition, settings: config::Settings) -> anyho
             .app_data(data.clone())
             .app_data(readiness_data.clone())
             .app_data(auth.clone())
+            .app_data(allowed.clone())
             .app_data(web::PayloadConfig::new(limit))
             .app_data(web::QueryConfig::default().error_handler(|err, _| {
                 ApiError::BadRequest(format!("query string: {err}")).into()
@@ -268,8 +271,11 @@ pub async fn start(def: &ServiceDefinition, settings: config::Settings) -> anyho
             .wrap(tracing_actix_web::TracingLogger::default())
             .route("/healthz", web::get().to(http::healthz))
             .route("/readyz", web::get().to(http::readyz))
-            .route("/v1/ops/event-ledger", web::get().to(ledger::event_ledger))
-            .route("/v1/audit", web::get().to(audit::trail))
+            // Resources, so a wrong method is a 405 with Allow, not a 404.
+            .service(
+                web::resource("/v1/ops/event-ledger").route(web::get().to(ledger::event_ledger)),
+            )
+            .service(web::resource("/v1/audit").route(web::get().to(audit::trail)))
             .service(
                 utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
                     .url("/openapi.json", openapi.clone()),
@@ -417,7 +423,7 @@ pub fn consumer_group(service: &str, kafka: &config::KafkaSettings) -> String {
 
 /// The service's OpenAPI document as pretty JSON (what `docs/openapi/` holds).
 pub fn openapi_json(def: &ServiceDefinition) -> String {
-    ledger::with_shared_paths((def.openapi)())
+    openapi::document((def.openapi)())
         .to_pretty_json()
         .expect("OpenAPI serializes")
 }

@@ -72,8 +72,10 @@ pub struct VariantInput {
     pub barcode: Option<Gtin>,
     /// Unit quantities are counted in: "each", "pair", "box", "kg"…
     #[serde(default = "default_unit")]
+    #[schema(pattern = "^[a-z]{1,16}$")]
     pub unit_of_measure: String,
     #[serde(default)]
+    #[schema(minimum = 0)]
     pub weight_grams: Option<i64>,
     #[serde(default)]
     pub dimensions: Option<Dimensions>,
@@ -87,12 +89,15 @@ pub struct VariantInput {
 /// `POST /v1/products`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct CreateProductRequest {
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub title: String,
     #[serde(default)]
+    #[schema(max_length = 10000)]
     pub description: String,
     /// `draft` (default) or `active`.
     #[serde(default)]
     pub status: Option<ProductStatus>,
+    #[schema(min_items = 1)]
     pub variants: Vec<VariantInput>,
 }
 
@@ -101,8 +106,10 @@ pub struct CreateProductRequest {
 /// removed (archive the product instead). Listings are not touched here.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct UpdateProductRequest {
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub title: String,
     #[serde(default)]
+    #[schema(max_length = 10000)]
     pub description: String,
     pub status: ProductStatus,
     pub variants: Vec<VariantInput>,
@@ -184,13 +191,20 @@ pub struct ProductListQuery {
     pub status: Option<ProductStatus>,
     /// Only products with a listing on this channel. A channel token sees
     /// only its own channel's (the default; naming another is 403).
+    #[param(pattern = "^[a-z][a-z0-9-]{0,63}$")]
     pub channel: Option<String>,
     /// Only products with a variant whose SKU starts with this prefix (case-insensitive).
+    #[param(pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub sku_prefix: Option<String>,
     /// Only products with a variant carrying this barcode.
+    #[param(pattern = "^([0-9]{8}|[0-9]{12,14})$")]
     pub barcode: Option<String>,
     /// Page size, 1-200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// Opaque cursor from the previous page's `next_cursor`.
+    #[param(
+        pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    )]
     pub cursor: Option<String>,
 }

@@ -44,9 +44,11 @@ impl LocationKind {
 /// Create or replace a location (`PUT /v1/locations/{code}`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct LocationInput {
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: String,
     pub kind: LocationKind,
     /// Lower is preferred when allocating (e.g. 10 primary, 20 overflow).
+    #[schema(minimum = 0, maximum = 10000)]
     pub priority: i32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
@@ -100,8 +102,10 @@ impl AdjustmentReason {
 /// -2 damaged) or `counted_on_hand` (a cycle count's result).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct AdjustmentRequest {
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub sku: String,
     /// Location code.
+    #[schema(pattern = "^[A-Z0-9][A-Z0-9-]{0,39}$")]
     pub location: String,
     pub reason: AdjustmentReason,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -157,10 +161,14 @@ pub struct MovementView {
 
 #[derive(Debug, Clone, Deserialize, IntoParams)]
 pub struct MovementQuery {
+    #[param(pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub sku: Option<String>,
     /// Location code.
+    #[param(pattern = "^[A-Z0-9][A-Z0-9-]{0,39}$")]
     pub location: Option<String>,
+    #[param(pattern = "^[0-9]{1,18}$")]
     pub cursor: Option<String>,
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 
@@ -219,7 +227,9 @@ pub struct AwaitingStockView {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct HoldLineInput {
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub sku: String,
+    #[schema(minimum = 1, maximum = 1000000)]
     pub quantity: i64,
 }
 
@@ -228,10 +238,13 @@ pub struct HoldLineInput {
 pub struct HoldRequest {
     /// Required for staff tokens; a channel token holds for its own channel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[a-z][a-z0-9-]{0,63}$")]
     pub channel_id: Option<String>,
+    #[schema(min_items = 1, max_items = 200)]
     pub lines: Vec<HoldLineInput>,
     /// Time to live, 1-3600 seconds (default 900).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 3600)]
     pub ttl_seconds: Option<i64>,
 }
 
@@ -251,6 +264,7 @@ pub struct HoldView {
 #[derive(Debug, Clone, Deserialize, IntoParams)]
 pub struct AvailabilityQuery {
     /// Channel id (a channel token may omit it).
+    #[param(pattern = "^[a-z][a-z0-9-]{0,63}$")]
     pub channel: Option<String>,
     pub sku: String,
 }
@@ -270,9 +284,12 @@ pub struct AvailabilityView {
 #[derive(Debug, Clone, Deserialize, IntoParams)]
 pub struct AvailabilityChangesQuery {
     /// Channel id (a channel token may omit it).
+    #[param(pattern = "^[a-z][a-z0-9-]{0,63}$")]
     pub channel: Option<String>,
     /// `next_cursor` of the previous page; absent = from the beginning.
+    #[param(pattern = "^[0-9]{1,18}$")]
     pub cursor: Option<String>,
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 

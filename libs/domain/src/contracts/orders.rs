@@ -52,32 +52,39 @@ fn yes() -> bool {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ChannelInput {
     pub kind: ChannelKind,
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: String,
-    #[schema(value_type = String, example = "EUR")]
+    #[schema(inline)]
     pub currency: crate::Currency,
     pub backorder_policy: BackorderPolicy,
     /// Location codes the channel ships from (e.g. wholesale only from the
     /// primary warehouse); empty = every active location.
     #[serde(default)]
+    #[schema(value_type = Vec<crate::LocationCode>)]
     pub ship_from: Vec<String>,
     /// Lower is served first when backorders fill (default 100).
     #[serde(default = "default_priority")]
+    #[schema(minimum = 0, maximum = 10000)]
     pub priority: i32,
     /// Units held back from this channel's available-to-sell.
     #[serde(default)]
+    #[schema(minimum = 0)]
     pub safety_buffer_units: i64,
     /// Percent (0-100) of eligible stock held back; the larger buffer applies.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 100)]
     pub safety_buffer_percent: i32,
     /// Orders above this total from a first-time customer go to fraud review.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fraud_threshold: Option<Money>,
     /// HTTPS (or loopback HTTP) URL that receives signed status updates.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^https?://[^/?#@]+")]
     pub webhook_url: Option<String>,
     /// HMAC-SHA256 key for the webhook signature; write-only. Omit to keep the
     /// current one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 16, max_length = 200)]
     pub webhook_secret: Option<String>,
     #[serde(default = "yes")]
     pub active: bool,
@@ -146,6 +153,7 @@ impl PaymentStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Customer {
     pub email: String,
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: String,
     /// The channel's own customer id, if it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -154,6 +162,7 @@ pub struct Customer {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct OrderLineInput {
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub sku: String,
     /// Units, 1 to 1,000,000 (`domain::quantity::MAX_LINE_QUANTITY`).
     #[schema(minimum = 1, maximum = 1_000_000)]
@@ -167,8 +176,10 @@ pub struct OrderLineInput {
 pub struct CreateOrderRequest {
     /// Required for staff tokens; a channel token places orders for its own channel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[a-z][a-z0-9-]{0,63}$")]
     pub channel_id: Option<String>,
     /// The channel's order id; (channel, external id) identifies the order.
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub external_order_id: String,
     pub customer: Customer,
     pub shipping_address: Address,
@@ -185,6 +196,9 @@ pub struct CreateOrderRequest {
     pub placed_at: DateTime<Utc>,
     /// A storefront hold (`POST /v1/holds` on inventory) to convert.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    )]
     pub checkout_hold_id: Option<Uuid>,
 }
 
@@ -375,6 +389,7 @@ pub struct StatusChangeView {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct CancelRequest {
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
     pub reason: String,
 }
 
@@ -392,27 +407,41 @@ pub struct ActionRequest {
 
 #[derive(Debug, Clone, Deserialize, IntoParams)]
 pub struct OrderListQuery {
+    #[param(value_type = Option<OrderStatus>)]
     pub status: Option<String>,
     /// Only this channel's orders. A channel token sees only its own (the
     /// default; naming another is 403).
+    #[param(pattern = "^[a-z][a-z0-9-]{0,63}$")]
     pub channel: Option<String>,
+    #[param(
+        pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    )]
     pub cursor: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
 #[derive(Debug, Clone, Deserialize, IntoParams)]
 pub struct ExceptionQuery {
     /// payment_failed | stock_conflict | address_problem | fraud_review
+    #[param(value_type = Option<HoldReason>)]
     pub reason: Option<String>,
+    #[param(pattern = "^[a-z][a-z0-9-]{0,63}$")]
     pub channel: Option<String>,
+    #[param(
+        pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    )]
     pub cursor: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
 #[derive(Debug, Clone, Deserialize, IntoParams)]
 pub struct FeedQuery {
     /// `next_cursor` of the previous page; absent = from the beginning.
+    #[param(pattern = "^[0-9]{1,18}$")]
     pub cursor: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 

@@ -11,14 +11,20 @@ use uuid::Uuid;
 /// bin code is what its label's barcode encodes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct BinInput {
+    #[schema(min_length = 1, max_length = 20, pattern = "\\S")]
     pub zone: String,
+    #[schema(min_length = 1, max_length = 20, pattern = "\\S")]
     pub aisle: String,
+    #[schema(min_length = 1, max_length = 20, pattern = "\\S")]
     pub shelf: String,
+    #[schema(min_length = 1, max_length = 20, pattern = "\\S")]
     pub level: String,
     /// Position on the pickers' walk through the location; pick lists follow it.
+    #[schema(minimum = 0)]
     pub walk_sequence: i32,
     /// SKUs stocked in this bin.
     #[serde(default)]
+    #[schema(value_type = Vec<crate::Sku>, max_items = 200)]
     pub skus: Vec<String>,
     #[serde(default = "yes")]
     pub active: bool,
@@ -47,6 +53,7 @@ pub struct BinView {
 #[into_params(parameter_in = Query)]
 pub struct BinQuery {
     /// Only bins stocking this SKU.
+    #[param(pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub sku: Option<String>,
 }
 
@@ -56,14 +63,19 @@ pub struct BinQuery {
 pub struct ServiceLevelInput {
     /// Orders placed before this time ship `handling_days` later; after it, a day later still.
     #[schema(value_type = String, example = "14:00:00")]
+    #[schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$")]
     pub cutoff_time: NaiveTime,
     /// The time of day the carrier collects: the ship-by time.
     #[schema(value_type = String, example = "18:00:00")]
+    #[schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$")]
     pub ship_by_time: NaiveTime,
     /// 0 = same day.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 30)]
     pub handling_days: i32,
+    #[schema(min_length = 1, max_length = 40, pattern = "\\S")]
     pub carrier: String,
+    #[schema(min_length = 1, max_length = 40, pattern = "\\S")]
     pub carrier_service: String,
     /// Targets per stage, in minutes: confirmed → released, released → picked,
     /// picked → packed, packed → shipped.
@@ -72,9 +84,13 @@ pub struct ServiceLevelInput {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct StageMinutes {
+    #[schema(minimum = 1, maximum = 10080)]
     pub release: i32,
+    #[schema(minimum = 1, maximum = 10080)]
     pub pick: i32,
+    #[schema(minimum = 1, maximum = 10080)]
     pub pack: i32,
+    #[schema(minimum = 1, maximum = 10080)]
     pub ship: i32,
 }
 
@@ -117,6 +133,7 @@ impl QualityScope {
 pub struct QualityRuleInput {
     pub scope: QualityScope,
     /// The SKU or channel id.
+    #[schema(min_length = 1, max_length = 64, pattern = "\\S")]
     pub value: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -233,25 +250,38 @@ pub struct FulfillmentView {
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct FulfillmentQuery {
+    #[param(value_type = Option<FulfillmentStatus>)]
     pub status: Option<String>,
+    #[param(pattern = "^[A-Z0-9][A-Z0-9-]{0,39}$")]
     pub location_code: Option<String>,
     pub order_id: Option<Uuid>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    #[param(
+        pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    )]
     pub cursor: Option<String>,
 }
 
 /// Release open fulfillment orders into a wave (`POST /v1/waves`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct WaveRequest {
+    #[schema(pattern = "^[A-Z0-9][A-Z0-9-]{0,39}$")]
     pub location_code: String,
     /// Only fulfillments going with this carrier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 40, pattern = "\\S")]
     pub carrier: Option<String>,
     /// Only fulfillments due to ship by then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// RFC 3339; the pattern states it for generated clients (29 February aside).
+    #[schema(
+        pattern = "^[0-9]{4}-(((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01]))|((0[469]|11)-(0[1-9]|[12][0-9]|30))|(02-(0[1-9]|1[0-9]|2[0-8])))T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+    )]
     pub ship_by_before: Option<DateTime<Utc>>,
     /// At most this many fulfillments, earliest ship-by first (default 50, max 500).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 500)]
     pub max_fulfillments: Option<i64>,
 }
 
@@ -313,11 +343,14 @@ pub struct WaveView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PickScan {
     /// The scanned bin label.
+    #[schema(min_length = 1, max_length = 64, pattern = "\\S")]
     pub bin: String,
     /// The scanned item barcode (GTIN); the SKU only for items without one.
+    #[schema(min_length = 1, max_length = 64, pattern = "\\S")]
     pub item: String,
     /// Units scanned at once (default 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 10000)]
     pub quantity: Option<i64>,
 }
 
@@ -325,6 +358,7 @@ pub struct PickScan {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ShortPickRequest {
     /// The scanned bin label (the picker is at the bin).
+    #[schema(min_length = 1, max_length = 64, pattern = "\\S")]
     pub bin: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -333,17 +367,23 @@ pub struct ShortPickRequest {
 /// A package's scan (`POST /v1/packages/{id}/items`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PackScan {
+    #[schema(min_length = 1, max_length = 64, pattern = "\\S")]
     pub item: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 10000)]
     pub quantity: Option<i64>,
 }
 
 /// Seal a package (`POST /v1/packages/{id}/close`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ClosePackageRequest {
+    #[schema(minimum = 1, maximum = 70000)]
     pub weight_grams: i64,
+    #[schema(minimum = 1, maximum = 3000)]
     pub length_mm: i64,
+    #[schema(minimum = 1, maximum = 3000)]
     pub width_mm: i64,
+    #[schema(minimum = 1, maximum = 3000)]
     pub height_mm: i64,
 }
 
@@ -365,11 +405,14 @@ pub struct QualityCheckRequest {
 /// the operator scanned or the carrier API returned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ShipPackageRequest {
+    #[schema(pattern = "^[A-Za-z0-9-]{4,64}$")]
     pub tracking_number: String,
     /// Defaults to the fulfillment's carrier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 40, pattern = "\\S")]
     pub carrier: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 40, pattern = "\\S")]
     pub carrier_service: Option<String>,
 }
 
@@ -433,7 +476,11 @@ pub struct ExceptionQuery {
     pub status: Option<String>,
     pub kind: Option<String>,
     pub fulfillment_id: Option<Uuid>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    #[param(
+        pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    )]
     pub cursor: Option<String>,
 }
 
@@ -474,7 +521,9 @@ pub struct AtRiskView {
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AtRiskQuery {
+    #[param(pattern = "^[A-Z0-9][A-Z0-9-]{0,39}$")]
     pub location_code: Option<String>,
+    #[param(pattern = "^[a-z][a-z0-9-]{0,63}$")]
     pub channel_id: Option<String>,
 }
 
@@ -485,6 +534,7 @@ pub struct LeadTimeQuery {
     pub from: Option<DateTime<Utc>>,
     /// Shipped before (default: now).
     pub to: Option<DateTime<Utc>>,
+    #[param(pattern = "^[A-Z0-9][A-Z0-9-]{0,39}$")]
     pub location_code: Option<String>,
 }
 

@@ -27,17 +27,14 @@ use crate::{domain as rules, store};
     request_body = SetListingRequest,
     params(
         ("id" = Uuid, Path, description = "Product id"),
-        ("sku" = String, Path, description = "Variant SKU"),
-        ("channel_id" = String, Path, description = "Channel id"),
-        ("If-Match" = Option<String>, Header, description = "Optional: change only this product version"),
+        ("sku" = domain::Sku, Path, description = "Variant SKU"),
+        ("channel_id" = domain::ChannelId, Path, description = "Channel id"),
+        ("If-Match" = Option<String>, Header, pattern = "^(W/)?(\"[0-9]{1,18}\"|[0-9]{1,18})$", description = "Optional: change only this product version"),
     ),
     responses(
         (status = 200, body = ListingView, headers(("ETag" = String, description = "The product's new ETag"))),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Product archived", body = Problem, content_type = "application/problem+json"),
         (status = 412, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn set_listing(
@@ -159,8 +156,10 @@ pub async fn set_listing(
 #[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
     /// Page size, 1-200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// Opaque cursor from the previous page's `next_cursor`.
+    #[param(pattern = "^[0-9]{1,18}$")]
     pub cursor: Option<String>,
 }
 
@@ -170,9 +169,6 @@ pub struct HistoryQuery {
     params(("id" = Uuid, Path, description = "Product id"), HistoryQuery),
     responses(
         (status = 200, body = inline(Page<PriceChangeView>)),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn price_history(

@@ -3,7 +3,6 @@
 use actix_web::{HttpResponse, web};
 use domain::contracts::catalog::SkuView;
 use domain::{Gtin, Sku};
-use platform::error::Problem;
 use platform::{ApiError, Caller, Runtime};
 
 use crate::{domain as rules, store};
@@ -18,12 +17,9 @@ fn respond(mut view: SkuView, caller: &Caller) -> HttpResponse {
 /// Find a variant by SKU (case-insensitive).
 #[utoipa::path(
     get, path = "/v1/skus/{sku}", tag = "lookup",
-    params(("sku" = String, Path, description = "The SKU")),
+    params(("sku" = domain::Sku, Path, description = "The SKU")),
     responses(
         (status = 200, body = SkuView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn by_sku(
@@ -44,12 +40,9 @@ pub async fn by_sku(
 /// Find a variant by GTIN barcode (UPC-A and EAN-13 forms of one item match).
 #[utoipa::path(
     get, path = "/v1/barcodes/{barcode}", tag = "lookup",
-    params(("barcode" = String, Path, description = "GTIN-8/12/13/14")),
+    params(("barcode" = domain::Gtin, Path, description = "GTIN-8/12/13/14")),
     responses(
         (status = 200, body = SkuView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn by_barcode(

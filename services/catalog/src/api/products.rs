@@ -70,14 +70,11 @@ pub(crate) fn product_response(
 #[utoipa::path(
     post, path = "/v1/products", tag = "products",
     request_body = CreateProductRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body return the first response")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "Retries with the same key and body return the first response")),
     responses(
         (status = 201, description = "Created", body = ProductView, headers(("ETag" = String), ("Location" = String))),
         (status = 400, description = "Malformed JSON or a value of the wrong type", body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "SKU or barcode already used", body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, or an Idempotency-Key reused with another body", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -140,8 +137,6 @@ pub async fn create(
     responses(
         (status = 200, body = ProductView, headers(("ETag" = String))),
         (status = 304, description = "Unchanged since the ETag in If-None-Match"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn get(
@@ -173,10 +168,7 @@ pub const MAX_PAGE: i64 = 200;
     params(ProductListQuery),
     responses(
         (status = 200, body = inline(Page<ProductView>)),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A channel token named another channel", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn list(
@@ -226,16 +218,12 @@ pub async fn list(
     request_body = UpdateProductRequest,
     params(
         ("id" = Uuid, Path, description = "Product id"),
-        ("If-Match" = String, Header, description = "The ETag of the version being changed"),
+        ("If-Match" = String, Header, pattern = "^(W/)?(\"[0-9]{1,18}\"|[0-9]{1,18})$", description = "The ETag of the version being changed"),
     ),
     responses(
         (status = 200, body = ProductView, headers(("ETag" = String))),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Archived, or SKU/barcode used elsewhere", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The ETag is stale", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -294,12 +282,10 @@ pub(crate) fn check_version(current: i64, expected: Option<i64>) -> Result<(), A
     post, path = "/v1/products/{id}/archive", tag = "products",
     params(
         ("id" = Uuid, Path, description = "Product id"),
-        ("If-Match" = Option<String>, Header, description = "Optional: archive only this version"),
+        ("If-Match" = Option<String>, Header, pattern = "^(W/)?(\"[0-9]{1,18}\"|[0-9]{1,18})$", description = "Optional: archive only this version"),
     ),
     responses(
         (status = 200, body = ProductView, headers(("ETag" = String))),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 412, body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -28,9 +28,7 @@ async fn known_channel(
     params(AvailabilityQuery),
     responses(
         (status = 200, body = AvailabilityView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown channel or SKU", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn get(
@@ -70,9 +68,7 @@ pub async fn get(
     params(AvailabilityChangesQuery),
     responses(
         (status = 200, body = inline(Page<AvailabilityChange>)),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn changes(

@@ -51,10 +51,7 @@ async fn view(
     request_body = HoldRequest,
     responses(
         (status = 201, body = HoldView),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not enough stock for every line", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn create(
@@ -156,7 +153,6 @@ fn visible(caller: &Caller, row: &reservations::HoldRow) -> Result<(), ApiError>
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = HoldView),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn get(
@@ -179,7 +175,6 @@ pub async fn get(
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, description = "Released", body = HoldView),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already expired, released or converted", body = Problem, content_type = "application/problem+json"),
     )
 )]

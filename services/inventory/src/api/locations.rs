@@ -22,16 +22,13 @@ fn not_found(code: &str) -> ApiError {
     put, path = "/v1/locations/{code}", tag = "locations",
     request_body = LocationInput,
     params(
-        ("code" = String, Path, description = "Location code: A-Z, 0-9 and dashes"),
-        ("If-Match" = Option<String>, Header, description = "Replace only this version"),
+        ("code" = domain::LocationCode, Path, description = "Location code: A-Z, 0-9 and dashes"),
+        ("If-Match" = Option<String>, Header, pattern = "^(W/)?(\"[0-9]{1,18}\"|[0-9]{1,18})$", description = "Replace only this version"),
     ),
     responses(
         (status = 201, description = "Created", body = LocationView, headers(("ETag" = String))),
         (status = 200, description = "Replaced", body = LocationView, headers(("ETag" = String))),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 412, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn put(
@@ -95,11 +92,9 @@ pub async fn put(
 /// Get a location.
 #[utoipa::path(
     get, path = "/v1/locations/{code}", tag = "locations",
-    params(("code" = String, Path)),
+    params(("code" = domain::LocationCode, Path)),
     responses(
         (status = 200, body = LocationView, headers(("ETag" = String))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn get(
@@ -121,7 +116,6 @@ pub async fn get(
     get, path = "/v1/locations", tag = "locations",
     responses(
         (status = 200, body = Vec<LocationView>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn list(

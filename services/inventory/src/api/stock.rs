@@ -29,11 +29,9 @@ use crate::store::{self, locations, reservations, stock};
 #[utoipa::path(
     post, path = "/v1/adjustments", tag = "stock",
     request_body = AdjustmentRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body return the first response")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "Retries with the same key and body return the first response")),
     responses(
         (status = 201, description = "Applied; the movement it wrote", body = MovementView),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Would leave less on hand than is reserved", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, unknown SKU or location, or a negative result", body = Problem, content_type = "application/problem+json"),
     )
@@ -159,10 +157,9 @@ pub async fn adjust(
 /// Stock of a SKU per location, with totals.
 #[utoipa::path(
     get, path = "/v1/stock/{sku}", tag = "stock",
-    params(("sku" = String, Path)),
+    params(("sku" = domain::Sku, Path)),
     responses(
         (status = 200, body = SkuStockView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "SKU not in the catalog", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -188,8 +185,6 @@ pub async fn get(
     params(MovementQuery),
     responses(
         (status = 200, body = inline(Page<MovementView>)),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn movements(
@@ -202,6 +197,9 @@ pub async fn movements(
     let limit = page_limit(&mut v, q.limit);
     let after = platform::http::sequence_cursor(&mut v, q.cursor.as_deref());
     let sku = q.sku.and_then(|s| v.check("sku", s.parse::<Sku>()));
+    if let Some(location) = &q.location {
+        v.check("location", location.parse::<domain::LocationCode>());
+    }
     v.finish()?;
     let mut conn = rt.conn().await?;
     let items = stock::movements(
@@ -221,8 +219,6 @@ pub async fn movements(
     params(("order_id" = Uuid, Path)),
     responses(
         (status = 200, body = ReservationView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn reservation(

@@ -54,16 +54,13 @@ fn validate(input: &ChannelInput, outbound: platform::outbound::Policy) -> Resul
     put, path = "/v1/channels/{id}", tag = "channels",
     request_body = ChannelInput,
     params(
-        ("id" = String, Path, description = "Channel id, a slug such as amazon-de"),
-        ("If-Match" = Option<String>, Header, description = "Replace only this version"),
+        ("id" = domain::ChannelId, Path, description = "Channel id, a slug such as amazon-de"),
+        ("If-Match" = Option<String>, Header, pattern = "^(W/)?(\"[0-9]{1,18}\"|[0-9]{1,18})$", description = "Replace only this version"),
     ),
     responses(
         (status = 201, description = "Created", body = ChannelView, headers(("ETag" = String))),
         (status = 200, description = "Replaced", body = ChannelView, headers(("ETag" = String))),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 412, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn put(
@@ -148,10 +145,9 @@ async fn audit_channel(
 /// Get a channel (a channel token may read its own).
 #[utoipa::path(
     get, path = "/v1/channels/{id}", tag = "channels",
-    params(("id" = String, Path)),
+    params(("id" = domain::ChannelId, Path)),
     responses(
         (status = 200, body = ChannelView, headers(("ETag" = String))),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn get(
@@ -176,7 +172,6 @@ pub async fn get(
     get, path = "/v1/channels", tag = "channels",
     responses(
         (status = 200, body = Vec<ChannelView>),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn list(

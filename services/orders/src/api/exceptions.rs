@@ -25,8 +25,6 @@ use crate::{events, store};
     params(ExceptionQuery),
     responses(
         (status = 200, body = inline(Page<OrderView>)),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn list(
@@ -46,6 +44,9 @@ pub async fn list(
         );
     }
     let after = platform::http::id_cursor(&mut v, q.cursor.as_deref());
+    if let Some(channel) = &q.channel {
+        v.check("channel", channel.parse::<domain::ChannelId>());
+    }
     v.finish()?;
     let mut conn = rt.conn().await?;
     let items = order_store::list(
@@ -110,8 +111,6 @@ fn with_note(action: &str, note: &Option<String>) -> String {
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = OrderView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not on hold, or the payment is still failed", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -132,8 +131,6 @@ pub async fn release(
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = OrderView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not held for stock and not backordered", body = Problem, content_type = "application/problem+json"),
     )
 )]

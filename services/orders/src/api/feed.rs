@@ -4,7 +4,6 @@ use actix_web::{HttpResponse, web};
 use domain::Validator;
 use domain::contracts::Page;
 use domain::contracts::orders::{ChannelUpdate, FeedQuery, WebhookDeliveryView};
-use platform::error::Problem;
 use platform::{Access, ApiError, Authorized, Caller, Role, Runtime};
 
 use super::{Readers, page_limit};
@@ -34,11 +33,9 @@ async fn visible_channel(
 /// the returned `next_cursor`; an empty page means nothing new yet.
 #[utoipa::path(
     get, path = "/v1/channels/{id}/updates", tag = "feed",
-    params(("id" = String, Path), FeedQuery),
+    params(("id" = domain::ChannelId, Path), FeedQuery),
     responses(
         (status = 200, body = inline(Page<ChannelUpdate>)),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn updates(
@@ -62,10 +59,9 @@ pub async fn updates(
 /// The channel's latest webhook deliveries (newest first) with their state.
 #[utoipa::path(
     get, path = "/v1/channels/{id}/webhook-deliveries", tag = "feed",
-    params(("id" = String, Path)),
+    params(("id" = domain::ChannelId, Path)),
     responses(
         (status = 200, body = Vec<WebhookDeliveryView>),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn deliveries(

@@ -34,9 +34,6 @@ use crate::{events, store};
     responses(
         (status = 201, description = "Accepted", body = OrderView, headers(("Location" = String))),
         (status = 200, description = "The same order was already accepted (idempotent retry)", body = OrderView),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another payload was already accepted under this external order id", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields: unknown or unlisted SKU, quantity, currency, totals, address", body = Problem, content_type = "application/problem+json"),
     )
@@ -143,7 +140,6 @@ pub async fn create(
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = OrderView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such order, or another channel's", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -167,8 +163,6 @@ pub async fn get(
     params(OrderListQuery),
     responses(
         (status = 200, body = inline(Page<OrderView>)),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn list(
@@ -210,7 +204,6 @@ pub async fn list(
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = Vec<StatusChangeView>),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn history(
@@ -236,10 +229,7 @@ pub async fn history(
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = OrderView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The order can no longer be cancelled (e.g. it has shipped)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn cancel(
@@ -301,7 +291,6 @@ pub async fn cancel(
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = OrderView),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -23,8 +23,6 @@ use crate::store::{self, fulfillments, packing};
     params(ExceptionQuery),
     responses(
         (status = 200, body = inline(Page<ExceptionView>)),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn list(
@@ -51,8 +49,6 @@ pub async fn list(
     request_body = ResolveRequest,
     responses(
         (status = 200, body = ExceptionView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not open", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The action does not fit the exception (`action`)", body = Problem, content_type = "application/problem+json"),
     )

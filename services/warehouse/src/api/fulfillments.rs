@@ -8,7 +8,6 @@ use domain::contracts::warehouse::{
     AtRiskQuery, AtRiskView, AuditEntry, FulfillmentQuery, FulfillmentStatus, FulfillmentView,
     LeadTimeQuery, LeadTimeRow,
 };
-use platform::error::Problem;
 use platform::{ApiError, Authorized, Runtime};
 use uuid::Uuid;
 
@@ -21,8 +20,6 @@ use crate::store::{self, fulfillments};
     params(FulfillmentQuery),
     responses(
         (status = 200, body = inline(Page<FulfillmentView>)),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn list(
@@ -39,6 +36,9 @@ pub async fn list(
     {
         v.push("status", format!("unknown status '{status}'"));
     }
+    if let Some(code) = &q.location_code {
+        v.check("location_code", code.parse::<domain::LocationCode>());
+    }
     v.finish()?;
     let mut conn = rt.conn().await?;
     let items = fulfillments::list(&mut conn, &q, after, limit).await?;
@@ -50,8 +50,6 @@ pub async fn list(
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = FulfillmentView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn get(
@@ -73,8 +71,6 @@ pub async fn get(
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = Vec<AuditEntry>),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn history(
@@ -99,7 +95,6 @@ pub async fn history(
     params(AtRiskQuery),
     responses(
         (status = 200, body = Vec<AtRiskView>),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn at_risk(
@@ -108,6 +103,14 @@ pub async fn at_risk(
     query: web::Query<AtRiskQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
+    let mut v = Validator::new();
+    if let Some(code) = &q.location_code {
+        v.check("location_code", code.parse::<domain::LocationCode>());
+    }
+    if let Some(channel) = &q.channel_id {
+        v.check("channel_id", channel.parse::<domain::ChannelId>());
+    }
+    v.finish()?;
     let mut conn = rt.conn().await?;
     let work = fulfillments::in_progress(
         &mut conn,
@@ -169,8 +172,6 @@ pub async fn at_risk(
     params(LeadTimeQuery),
     responses(
         (status = 200, body = Vec<LeadTimeRow>),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn lead_times(
@@ -181,9 +182,14 @@ pub async fn lead_times(
     let q = query.into_inner();
     let to = q.to.unwrap_or_else(Utc::now);
     let from = q.from.unwrap_or(to - Duration::days(7));
+    let mut v = Validator::new();
     if from >= to {
-        return Err(ApiError::field("from", "must be before 'to'"));
+        v.push("from", "must be before 'to'");
     }
+    if let Some(code) = &q.location_code {
+        v.check("location_code", code.parse::<domain::LocationCode>());
+    }
+    v.finish()?;
     let mut conn = rt.conn().await?;
     let rows = fulfillments::lead_times(&mut conn, from, to, q.location_code.as_deref()).await?;
     Ok(HttpResponse::Ok().json(rows))

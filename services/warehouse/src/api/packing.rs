@@ -52,8 +52,6 @@ async fn view(tx: &mut Conn, id: Uuid) -> Result<PackageView, ApiError> {
     params(("id" = Uuid, Path)),
     responses(
         (status = 201, body = PackageView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Picking not finished, or everything is packed", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -103,8 +101,6 @@ pub async fn open_package(
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = PackageView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn get_package(
@@ -144,8 +140,6 @@ async fn mismatch(
     request_body = PackScan,
     responses(
         (status = 200, body = PackageView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Package closed, or every picked unit of the item is packed", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not an item of this fulfillment (`item`) or more than is left (`quantity`)", body = Problem, content_type = "application/problem+json"),
     )
@@ -230,8 +224,6 @@ pub async fn pack_item(
     request_body = ClosePackageRequest,
     responses(
         (status = 200, body = PackageView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid measurements, or an empty package (`items`)", body = Problem, content_type = "application/problem+json"),
     )
@@ -302,8 +294,6 @@ pub async fn close(
     request_body = QualityCheckRequest,
     responses(
         (status = 200, body = PackageView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "No check is due", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -381,10 +371,7 @@ fn valid_tracking(s: &str) -> bool {
     request_body = ShipPackageRequest,
     responses(
         (status = 200, body = PackageView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not packed, quality check pending or failed, shipped already, tracking number used, or the order cancelled or on hold", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn ship(

@@ -109,9 +109,7 @@ async fn build_wave(
     request_body = WaveRequest,
     responses(
         (status = 201, body = WaveView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Nothing could be released", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn release_wave(
@@ -170,8 +168,6 @@ pub async fn release_wave(
     params(("id" = Uuid, Path)),
     responses(
         (status = 201, body = WaveView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not open, on hold, or a SKU has no bin", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -213,8 +209,6 @@ pub async fn pick_single(
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = WaveView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn get_wave(
@@ -236,8 +230,6 @@ pub async fn get_wave(
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = PickListView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn get_pick_list(
@@ -325,8 +317,6 @@ async fn after_progress(tx: &mut Conn, head: &Head, actor: &str) -> Result<(), A
     request_body = PickScan,
     responses(
         (status = 200, description = "Counted; the task as it stands", body = PickTaskView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Task done or withdrawn, order cancelled or on hold", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Wrong bin (`bin`), wrong item (`item`) or more than the line needs (`quantity`)", body = Problem, content_type = "application/problem+json"),
     )
@@ -398,8 +388,6 @@ pub async fn scan(
     request_body = ShortPickRequest,
     responses(
         (status = 200, description = "Recorded; the task as it stands", body = PickTaskView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not at the task's bin (`bin`)", body = Problem, content_type = "application/problem+json"),
     )

@@ -27,12 +27,11 @@ fn check_location(location: &str) -> Result<(), ApiError> {
 /// its label's barcode encodes; pick lists follow `walk_sequence`.
 #[utoipa::path(
     put, path = "/v1/locations/{location}/bins/{code}", tag = "setup",
-    params(("location" = String, Path), ("code" = String, Path)),
+    params(("location" = domain::LocationCode, Path), ("code" = String, Path, pattern = "^[A-Za-z0-9.-]{1,40}$")),
     request_body = BinInput,
     responses(
         (status = 200, description = "Replaced", body = BinView),
         (status = 201, description = "Created", body = BinView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields or unknown SKUs", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -90,11 +89,9 @@ pub async fn put_bin(
 
 #[utoipa::path(
     get, path = "/v1/locations/{location}/bins/{code}", tag = "setup",
-    params(("location" = String, Path), ("code" = String, Path)),
+    params(("location" = domain::LocationCode, Path), ("code" = String, Path, pattern = "^[A-Za-z0-9.-]{1,40}$")),
     responses(
         (status = 200, body = BinView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn get_bin(
@@ -113,10 +110,9 @@ pub async fn get_bin(
 /// A location's bins in walking order.
 #[utoipa::path(
     get, path = "/v1/locations/{location}/bins", tag = "setup",
-    params(("location" = String, Path), BinQuery),
+    params(("location" = domain::LocationCode, Path), BinQuery),
     responses(
         (status = 200, body = Vec<BinView>),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn list_bins(
@@ -125,6 +121,11 @@ pub async fn list_bins(
     location: web::Path<String>,
     query: web::Query<BinQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    check_location(&location)?;
+    if let Some(sku) = &query.sku {
+        sku.parse::<domain::Sku>()
+            .map_err(|e| ApiError::field("sku", e.to_string()))?;
+    }
     let mut conn = rt.conn().await?;
     let list = bins::list(&mut conn, &location, query.sku.as_deref()).await?;
     Ok(HttpResponse::Ok().json(list))
@@ -135,11 +136,10 @@ pub async fn list_bins(
 /// time from it.
 #[utoipa::path(
     put, path = "/v1/service-levels/{channel_id}", tag = "setup",
-    params(("channel_id" = String, Path)),
+    params(("channel_id" = domain::ChannelId, Path)),
     request_body = ServiceLevelInput,
     responses(
         (status = 200, body = ServiceLevelView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields or unknown channel", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -184,10 +184,9 @@ pub async fn put_service_level(
 /// A channel's service level (the defaults when none is configured).
 #[utoipa::path(
     get, path = "/v1/service-levels/{channel_id}", tag = "setup",
-    params(("channel_id" = String, Path)),
+    params(("channel_id" = domain::ChannelId, Path)),
     responses(
         (status = 200, body = ServiceLevelView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn get_service_level(
@@ -195,6 +194,9 @@ pub async fn get_service_level(
     _caller: Authorized<Readers>,
     channel_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    channel_id
+        .parse::<domain::ChannelId>()
+        .map_err(|e| ApiError::field("channel_id", e.to_string()))?;
     let mut conn = rt.conn().await?;
     let view = store::service_level(&mut conn, &channel_id).await?;
     Ok(HttpResponse::Ok().json(view))
@@ -207,9 +209,7 @@ pub async fn get_service_level(
     request_body = QualityRuleInput,
     responses(
         (status = 201, body = QualityRuleView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The same rule exists", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn create_rule(
@@ -253,7 +253,6 @@ pub async fn create_rule(
     get, path = "/v1/quality-rules", tag = "setup",
     responses(
         (status = 200, body = Vec<QualityRuleView>),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn list_rules(
@@ -269,8 +268,6 @@ pub async fn list_rules(
     params(("id" = Uuid, Path)),
     responses(
         (status = 204, description = "Removed"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn delete_rule(
