@@ -14,10 +14,7 @@ LOG_TAG="demo"
 . "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib.sh"
 cd "$REPO_ROOT"
 
-STARTED=()
-for svc in "${SERVICES[@]}"; do
-  service_pid "$svc" >/dev/null || STARTED+=("$svc")
-done
+mapfile -t STARTED < <(services_not_running)
 cleanup() {
   local rc=$?
   if [[ ${#STARTED[@]} -gt 0 && ${CROSSDOCK_DEMO_KEEP:-0} != 1 ]]; then services_stop "${STARTED[@]}"; fi

@@ -32,10 +32,7 @@ if [[ ! -x $VENV/bin/st ]]; then
   "$VENV/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
-STARTED=()
-for svc in "${SERVICES[@]}"; do
-  service_pid "$svc" >/dev/null || STARTED+=("$svc")
-done
+mapfile -t STARTED < <(services_not_running)
 cleanup() {
   local rc=$?
   if [[ ${#STARTED[@]} -gt 0 ]]; then services_stop "${STARTED[@]}"; fi

@@ -293,6 +293,16 @@ service_fail() {
   die "$1: $2 (log: $log)"
 }
 
+# The services not running now, one per line: a script that starts the
+# stack stops, at its end, only those it started (a developer's `make run`
+# is left alone): mapfile -t STARTED < <(services_not_running)
+services_not_running() {
+  local svc
+  for svc in "${SERVICES[@]}"; do
+    service_pid "$svc" >/dev/null || echo "$svc"
+  done
+}
+
 # A development token from the built mint-token binary (no cargo call).
 mint_token() {
   CROSSDOCK_DEV_SECRET="$(dev_secret)" "$(bin_path mint-token)" "$@"

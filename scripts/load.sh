@@ -28,10 +28,7 @@ cd "$REPO_ROOT"
 
 # Services this script starts are stopped again at the end (a developer's
 # running `make run` is left alone).
-STARTED=()
-for svc in "${SERVICES[@]}"; do
-  service_pid "$svc" >/dev/null || STARTED+=("$svc")
-done
+mapfile -t STARTED < <(services_not_running)
 cleanup() {
   local rc=$?
   [[ -n ${SAMPLER:-} ]] && kill "$SAMPLER" 2>/dev/null
