@@ -8,7 +8,7 @@ use diesel_async::AsyncConnection;
 use domain::contracts::Page;
 use domain::contracts::orders::{
     CancelRequest, CreateOrderRequest, HoldReason, OrderListQuery, OrderStatus, OrderView,
-    PaymentStatus, PaymentUpdate, StatusChangeView,
+    PaymentUpdate, StatusChangeView,
 };
 use domain::{Sku, Validator};
 use platform::error::Problem;
@@ -21,7 +21,7 @@ use super::{
     not_found, page_limit,
 };
 use crate::domain::intake::{self, ChannelRules, Listing};
-use crate::domain::lifecycle;
+use crate::domain::lifecycle::{self, PaymentEffect};
 use crate::store::orders::{self as order_store, NewOrder};
 use crate::{events, store};
 
@@ -307,13 +307,15 @@ pub async fn payment(
     let view = conn
         .transaction::<_, ApiError, _>(async |tx| {
             let mut head = lock_visible(tx, &caller, id, PaymentStaff::STAFF).await?;
-            if head.status == OrderStatus::Cancelled {
+            let effect =
+                lifecycle::payment_effect(head.status, head.hold_reason, req.payment_status);
+            if effect == PaymentEffect::Refuse {
                 return Err(ApiError::Conflict("the order is cancelled".into()));
             }
             order_store::set_payment_status(tx, id, req.payment_status).await?;
             head.payment_status = req.payment_status;
-            match req.payment_status {
-                PaymentStatus::Failed if head.status != OrderStatus::OnHold => {
+            match effect {
+                PaymentEffect::Hold => {
                     events::hold(
                         outbox,
                         tx,
@@ -324,17 +326,14 @@ pub async fn payment(
                     )
                     .await?;
                 }
-                s if s.is_secured() => {
-                    if head.status == OrderStatus::OnHold
-                        && head.hold_reason == Some(HoldReason::PaymentFailed)
-                    {
-                        super::exceptions::resume(outbox, tx, &mut head, "payment secured", &actor)
-                            .await?;
-                    } else {
-                        events::confirm_if_paid(outbox, tx, &mut head, &actor).await?;
-                    }
+                PaymentEffect::Resume => {
+                    super::exceptions::resume(outbox, tx, &mut head, "payment secured", &actor)
+                        .await?;
                 }
-                _ => {}
+                PaymentEffect::ConfirmIfReserved => {
+                    events::confirm_if_paid(outbox, tx, &mut head, &actor).await?;
+                }
+                PaymentEffect::RecordOnly | PaymentEffect::Refuse => {}
             }
             order_store::load(tx, id)
                 .await?

@@ -15,6 +15,7 @@
 //! returns are a separate flow.
 
 use domain::contracts::orders::OrderStatus::{self, *};
+use domain::contracts::orders::{HoldReason, PaymentStatus};
 
 /// Whether the lifecycle allows `from` → `to`.
 pub fn can_move(from: OrderStatus, to: OrderStatus) -> bool {
@@ -47,6 +48,40 @@ pub fn check(from: OrderStatus, to: OrderStatus) -> Result<(), String> {
 /// States from which a channel or ops may still cancel (nothing has shipped).
 pub fn cancellable(status: OrderStatus) -> bool {
     can_move(status, Cancelled)
+}
+
+/// What recording a payment status does to an order, beyond storing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentEffect {
+    /// A cancelled order takes no payment change.
+    Refuse,
+    /// The payment failed: the order goes on hold for it.
+    Hold,
+    /// The payment is secured for an order held because it failed: place it again.
+    Resume,
+    /// The payment is secured: a reserved order is confirmed.
+    ConfirmIfReserved,
+    /// Nothing more (pending, or a failure recorded on an order already on hold).
+    RecordOnly,
+}
+
+/// The payment rule: failed holds, secured (paid or authorized) confirms or
+/// resumes, a cancelled order refuses.
+pub fn payment_effect(
+    status: OrderStatus,
+    hold_reason: Option<HoldReason>,
+    payment: PaymentStatus,
+) -> PaymentEffect {
+    match (status, payment) {
+        (Cancelled, _) => PaymentEffect::Refuse,
+        (OnHold, PaymentStatus::Failed) => PaymentEffect::RecordOnly,
+        (_, PaymentStatus::Failed) => PaymentEffect::Hold,
+        (OnHold, p) if p.is_secured() && hold_reason == Some(HoldReason::PaymentFailed) => {
+            PaymentEffect::Resume
+        }
+        (_, p) if p.is_secured() => PaymentEffect::ConfirmIfReserved,
+        _ => PaymentEffect::RecordOnly,
+    }
 }
 
 #[cfg(test)]
@@ -114,5 +149,34 @@ mod tests {
                 .unwrap_err()
                 .contains("shipped cannot become cancelled")
         );
+    }
+
+    #[test]
+    fn payment_changes_hold_resume_confirm_or_refuse() {
+        use PaymentEffect::*;
+        use PaymentStatus::{Authorized, Failed, Paid, Pending};
+        let stock = Some(HoldReason::StockConflict);
+        let payment = Some(HoldReason::PaymentFailed);
+        for (status, reason, pay, effect) in [
+            (Cancelled, None, Paid, Refuse),
+            (Cancelled, None, Failed, Refuse),
+            (Received, None, Failed, Hold),
+            (Reserved, None, Failed, Hold),
+            (Confirmed, None, Failed, Hold),
+            (OnHold, stock, Failed, RecordOnly),
+            (OnHold, payment, Paid, Resume),
+            (OnHold, payment, Authorized, Resume),
+            (OnHold, stock, Paid, ConfirmIfReserved),
+            (Reserved, None, Paid, ConfirmIfReserved),
+            (Reserved, None, Authorized, ConfirmIfReserved),
+            (Reserved, None, Pending, RecordOnly),
+            (OnHold, payment, Pending, RecordOnly),
+        ] {
+            assert_eq!(
+                payment_effect(status, reason, pay),
+                effect,
+                "{status:?} {reason:?} {pay:?}"
+            );
+        }
     }
 }
