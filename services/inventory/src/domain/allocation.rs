@@ -422,4 +422,125 @@ mod tests {
         };
         assert_eq!(codes(&picks), [(1, "OVERFLOW", 2)]);
     }
+
+    mod properties {
+        use std::collections::{BTreeMap, BTreeSet};
+
+        use proptest::prelude::*;
+
+        use super::*;
+
+        const SKUS: [&str; 3] = ["A", "B", "C"];
+
+        fn candidates() -> impl Strategy<Value = Vec<Candidate>> {
+            prop::collection::vec((0..4i32, prop::collection::vec(0..10i64, 3)), 1..=5).prop_map(
+                |locations| {
+                    let mut c: Vec<Candidate> = locations
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, (priority, stock))| {
+                            let stock: Vec<(&str, i64)> = SKUS.iter().copied().zip(stock).collect();
+                            loc(&format!("L{i}"), priority, &stock)
+                        })
+                        .collect();
+                    sort_candidates(&mut c);
+                    c
+                },
+            )
+        }
+
+        fn lines() -> impl Strategy<Value = Vec<Line>> {
+            prop::collection::vec((0..3usize, 1..12i64), 1..=4).prop_map(|l| {
+                l.into_iter()
+                    .enumerate()
+                    .map(|(i, (sku, q))| line(i as i32 + 1, SKUS[sku], q))
+                    .collect()
+            })
+        }
+
+        fn policy() -> impl Strategy<Value = BackorderPolicy> {
+            prop_oneof![
+                Just(BackorderPolicy::Reject),
+                Just(BackorderPolicy::Backorder),
+                Just(BackorderPolicy::Partial),
+            ]
+        }
+
+        fn picks_of(a: &Allocation) -> &[Pick] {
+            match a {
+                Allocation::Full(p) | Allocation::Partial { picks: p, .. } => p,
+                Allocation::None(_) => &[],
+            }
+        }
+
+        /// The size of the smallest set of candidates that covers the demand, by brute force.
+        fn smallest_cover_size(c: &[Candidate], lines: &[Line]) -> Option<usize> {
+            let mut need: BTreeMap<&str, i64> = BTreeMap::new();
+            for l in lines {
+                *need.entry(l.sku.as_str()).or_default() += l.quantity;
+            }
+            (1u32..(1 << c.len()))
+                .filter(|mask| {
+                    need.iter().all(|(sku, q)| {
+                        let have: i64 = (0..c.len())
+                            .filter(|i| mask & (1 << i) != 0)
+                            .map(|i| c[i].has(sku))
+                            .sum();
+                        have >= *q
+                    })
+                })
+                .map(|mask| mask.count_ones() as usize)
+                .min()
+        }
+
+        proptest! {
+            #[test]
+            fn never_over_allocates(c in candidates(), lines in lines(), p in policy()) {
+                let a = allocate(&c, &lines, p);
+                let mut taken: BTreeMap<(String, String), i64> = BTreeMap::new();
+                for pick in picks_of(&a) {
+                    prop_assert!(pick.quantity > 0);
+                    *taken.entry((pick.location_code.clone(), pick.sku.clone())).or_default() += pick.quantity;
+                }
+                for ((code, sku), units) in &taken {
+                    let cand = c.iter().find(|x| &x.code == code).unwrap();
+                    prop_assert!(*units <= cand.has(sku), "{code} {sku}: {units} > {}", cand.has(sku));
+                }
+                for l in &lines {
+                    let got: i64 = picks_of(&a).iter().filter(|p| p.line_no == l.line_no).map(|p| p.quantity).sum();
+                    prop_assert!(got <= l.quantity);
+                    if matches!(a, Allocation::Full(_)) {
+                        prop_assert_eq!(got, l.quantity);
+                    }
+                }
+                if !matches!(p, BackorderPolicy::Partial) {
+                    let partial = matches!(a, Allocation::Partial { .. });
+                    prop_assert!(!partial, "only the partial policy takes part of an order");
+                }
+            }
+
+            #[test]
+            fn is_deterministic(c in candidates(), lines in lines(), p in policy()) {
+                // The same stock in freshly built maps (another hash order) gives the same answer.
+                let rebuilt: Vec<Candidate> = c
+                    .iter()
+                    .map(|x| Candidate { available: x.available.iter().map(|(k, v)| (k.clone(), *v)).collect(), ..x.clone() })
+                    .collect();
+                prop_assert_eq!(allocate(&c, &lines, p), allocate(&rebuilt, &lines, p));
+            }
+
+            #[test]
+            fn a_covered_order_ships_from_the_fewest_locations(c in candidates(), lines in lines(), p in policy()) {
+                let a = allocate(&c, &lines, p);
+                match smallest_cover_size(&c, &lines) {
+                    Some(fewest) => {
+                        prop_assert!(matches!(a, Allocation::Full(_)), "coverable but {:?}", a);
+                        let used: BTreeSet<&str> = picks_of(&a).iter().map(|p| p.location_code.as_str()).collect();
+                        prop_assert_eq!(used.len(), fewest);
+                    }
+                    None => prop_assert!(!matches!(a, Allocation::Full(_))),
+                }
+            }
+        }
+    }
 }
