@@ -53,6 +53,12 @@ async fn a_hold_reserves_expires_by_itself_and_announces_availability() {
 
     // Another channel can't see it.
     let id = created["id"].as_str().unwrap();
+    // The channel that made it is in the audit trail.
+    let (status, trail) = get(&app, &format!("/v1/audit?entity=hold:{id}"), &ops()).await;
+    assert_eq!(status, StatusCode::OK, "{trail}");
+    assert_eq!(trail["items"][0]["action"], "created");
+    assert_eq!(trail["items"][0]["actor"], "channel:web-eu");
+    assert_eq!(trail["items"][0]["after"]["status"], "active");
     let (status, _) = get(
         &app,
         &format!("/v1/holds/{id}"),

@@ -7,7 +7,7 @@ use domain::contracts::inventory::{HoldRequest, HoldView, ReservedLineView};
 use domain::{ChannelId, Sku, Validator};
 use platform::error::Problem;
 use platform::http::Json;
-use platform::{Access, ApiError, Authorized, Caller, Runtime};
+use platform::{Access, ApiError, Authorized, Caller, Runtime, audit};
 use uuid::Uuid;
 
 use super::{StaffOrChannel, acting_channel};
@@ -122,7 +122,22 @@ pub async fn create(
             )
             .await?
             {
-                Ok(row) => view(tx, row).await,
+                Ok(row) => {
+                    let hold = view(tx, row).await?;
+                    audit::record(
+                        tx,
+                        &actor,
+                        audit::Change {
+                            entity_type: "hold",
+                            entity_id: &hold.id.to_string(),
+                            action: "created",
+                            before: None,
+                            after: Some(audit::snapshot(&hold)),
+                        },
+                    )
+                    .await?;
+                    Ok(hold)
+                }
                 Err(shorts) => Err(ApiError::Conflict(format!(
                     "not enough stock to hold: {}",
                     shorts
@@ -192,13 +207,28 @@ pub async fn release(
                 .await?
                 .ok_or_else(|| ApiError::NotFound(format!("hold {id} does not exist")))?;
             visible(&caller, &row)?;
+            let before = view(tx, row.clone()).await?;
             if !reservations::end_hold(tx, id, "released", &actor).await? {
                 return Err(ApiError::Conflict(format!("hold {id} is {}", row.status)));
             }
-            Ok(reservations::hold(tx, id).await?.expect("hold exists"))
+            let released = reservations::hold(tx, id).await?.expect("hold exists");
+            let after = view(tx, released).await?;
+            audit::record(
+                tx,
+                &actor,
+                audit::Change {
+                    entity_type: "hold",
+                    entity_id: &id.to_string(),
+                    action: "released",
+                    before: Some(audit::snapshot(&before)),
+                    after: Some(audit::snapshot(&after)),
+                },
+            )
+            .await?;
+            Ok(after)
         })
         .await?;
     AVAILABILITY_DIRTY.notify_one();
     STOCK_FREED.notify_one();
-    Ok(HttpResponse::Ok().json(view(&mut conn, row).await?))
+    Ok(HttpResponse::Ok().json(row))
 }
