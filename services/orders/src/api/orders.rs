@@ -150,7 +150,14 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let mut conn = rt.conn().await?;
-    let view = order_store::load(&mut conn, id)
+    // An order is read in several statements (order, lines, allocations,
+    // shipments): one snapshot, so a shipment committing in between is seen
+    // whole or not at all (never the shipment without its shipped units).
+    let view = conn
+        .build_transaction()
+        .read_only()
+        .repeatable_read()
+        .run::<_, ApiError, _>(async |tx| Ok(order_store::load(tx, id).await?))
         .await?
         .ok_or_else(|| not_found(id))?;
     check_access(&caller, view.channel_id.as_str(), id, Readers::STAFF)?;
