@@ -124,3 +124,23 @@ async fn nul_is_a_422_naming_the_field_in_every_service() {
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn an_optional_body_that_is_there_must_be_valid() {
+    let stack = Stack::start().await;
+    let path = "/v1/orders/0190b6f0-0000-7000-8000-000000000000/retry-reservation";
+    // A JSON string where an object belongs: refused, not taken for "no body".
+    let (status, problem) = call(
+        &stack.orders,
+        Method::POST,
+        path,
+        &ops(),
+        Some(&json!("\u{ff}")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+    assert_eq!(problem["type"], "urn:crossdock:problem:malformed-body");
+    // No body at all is fine (here: the order does not exist).
+    let (status, _) = call(&stack.orders, Method::POST, path, &ops(), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

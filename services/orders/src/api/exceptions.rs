@@ -10,7 +10,7 @@ use domain::contracts::orders::{
     ActionRequest, ExceptionQuery, HoldReason, OrderStatus, OrderView, PaymentStatus,
 };
 use platform::error::Problem;
-use platform::http::Json;
+use platform::http::OptionalJson;
 use platform::outbox::Outbox;
 use platform::{Access, ApiError, Authorized, Caller, Runtime};
 use uuid::Uuid;
@@ -118,7 +118,7 @@ pub async fn release(
     rt: web::Data<Runtime>,
     caller: Authorized<ExceptionStaff>,
     id: web::Path<Uuid>,
-    body: Option<Json<ActionRequest>>,
+    body: OptionalJson<ActionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     act(&rt, &caller, id.into_inner(), body, Action::Release).await
 }
@@ -138,7 +138,7 @@ pub async fn retry(
     rt: web::Data<Runtime>,
     caller: Authorized<ExceptionStaff>,
     id: web::Path<Uuid>,
-    body: Option<Json<ActionRequest>>,
+    body: OptionalJson<ActionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     act(&rt, &caller, id.into_inner(), body, Action::Retry).await
 }
@@ -156,10 +156,10 @@ async fn act(
     rt: &Runtime,
     caller: &Caller,
     id: Uuid,
-    body: Option<Json<ActionRequest>>,
+    body: OptionalJson<ActionRequest>,
     action: Action,
 ) -> Result<HttpResponse, ApiError> {
-    let note = body.map(|b| b.0.note).unwrap_or_default();
+    let note = body.0.and_then(|b| b.note);
     let actor = caller.actor();
     let outbox = &rt.outbox;
     let mut conn = rt.conn().await?;
