@@ -8,7 +8,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use common::*;
 use domain::events::proto::orders::v1 as pb;
 use orders::domain::webhook;
@@ -24,9 +24,9 @@ type Seen = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
 async fn receiver() -> (String, Seen, actix_web::dev::ServerHandle) {
     let seen: Seen = Arc::default();
     let seen2 = seen.clone();
-    let server = HttpServer::new(move || {
+    let (base, handle) = serve(move |cfg: &mut web::ServiceConfig| {
         let seen = seen2.clone();
-        App::new().route(
+        cfg.route(
             "/hooks",
             web::post().to(move |req: HttpRequest, body: web::Bytes| {
                 let seen = seen.clone();
@@ -41,17 +41,9 @@ async fn receiver() -> (String, Seen, actix_web::dev::ServerHandle) {
                     HttpResponse::NoContent().finish()
                 }
             }),
-        )
-    })
-    .workers(1)
-    .disable_signals()
-    .bind(("127.0.0.1", 0))
-    .unwrap();
-    let addr = server.addrs()[0];
-    let server = server.run();
-    let handle = server.handle();
-    tokio::spawn(server);
-    (format!("http://{addr}/hooks"), seen, handle)
+        );
+    });
+    (format!("{base}/hooks"), seen, handle)
 }
 
 fn id(order: &Value) -> String {

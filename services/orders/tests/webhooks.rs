@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use common::*;
 use orders::domain::webhook;
 use platform::testing::{channel_token, eventually, eventually_some};
@@ -22,9 +22,9 @@ async fn receiver() -> (String, Seen, actix_web::dev::ServerHandle) {
     let seen: Seen = Arc::default();
     let calls = Arc::new(AtomicUsize::new(0));
     let (seen2, calls2) = (seen.clone(), calls.clone());
-    let server = HttpServer::new(move || {
+    let (base, handle) = serve(move |cfg: &mut web::ServiceConfig| {
         let (seen, calls) = (seen2.clone(), calls2.clone());
-        App::new().route(
+        cfg.route(
             "/hooks",
             web::post().to(move |req: HttpRequest, body: web::Bytes| {
                 let (seen, calls) = (seen.clone(), calls.clone());
@@ -42,17 +42,9 @@ async fn receiver() -> (String, Seen, actix_web::dev::ServerHandle) {
                     HttpResponse::NoContent().finish()
                 }
             }),
-        )
-    })
-    .workers(1)
-    .disable_signals()
-    .bind(("127.0.0.1", 0))
-    .unwrap();
-    let addr = server.addrs()[0];
-    let server = server.run();
-    let handle = server.handle();
-    tokio::spawn(server);
-    (format!("http://{addr}/hooks"), seen, handle)
+        );
+    });
+    (format!("{base}/hooks"), seen, handle)
 }
 
 const SECRET: &str = "whsec-0123456789abcdef";
@@ -170,37 +162,28 @@ async fn status_changes_reach_the_feed_and_a_signed_webhook_with_retries() {
 async fn redirecting_receiver() -> (String, Arc<AtomicUsize>, actix_web::dev::ServerHandle) {
     let internal_hits = Arc::new(AtomicUsize::new(0));
     let hits = internal_hits.clone();
-    let server = HttpServer::new(move || {
+    let (base, handle) = serve(move |cfg: &mut web::ServiceConfig| {
         let hits = hits.clone();
-        App::new()
-            .route(
-                "/hooks",
-                web::post().to(|| async {
-                    HttpResponse::TemporaryRedirect()
-                        .insert_header(("location", "/internal"))
-                        .finish()
-                }),
-            )
-            .route(
-                "/internal",
-                web::post().to(move || {
-                    let hits = hits.clone();
-                    async move {
-                        hits.fetch_add(1, Ordering::SeqCst);
-                        HttpResponse::NoContent().finish()
-                    }
-                }),
-            )
-    })
-    .workers(1)
-    .disable_signals()
-    .bind(("127.0.0.1", 0))
-    .unwrap();
-    let addr = server.addrs()[0];
-    let server = server.run();
-    let handle = server.handle();
-    tokio::spawn(server);
-    (format!("http://{addr}/hooks"), internal_hits, handle)
+        cfg.route(
+            "/hooks",
+            web::post().to(|| async {
+                HttpResponse::TemporaryRedirect()
+                    .insert_header(("location", "/internal"))
+                    .finish()
+            }),
+        )
+        .route(
+            "/internal",
+            web::post().to(move || {
+                let hits = hits.clone();
+                async move {
+                    hits.fetch_add(1, Ordering::SeqCst);
+                    HttpResponse::NoContent().finish()
+                }
+            }),
+        );
+    });
+    (format!("{base}/hooks"), internal_hits, handle)
 }
 
 /// The channel's first webhook delivery once it has been tried.

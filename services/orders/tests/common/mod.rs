@@ -428,3 +428,22 @@ pub async fn feed(app: &TestApp, channel: &str, want: usize) -> Vec<Value> {
     .await
     .unwrap_or_else(|| panic!("{want} updates in the feed of {channel}"))
 }
+
+/// Serves the routes `configure` registers on 127.0.0.1 (a port of its own)
+/// in the background, as a channel's webhook endpoint would: the base URL
+/// and a handle to stop it.
+pub fn serve(
+    configure: impl Fn(&mut actix_web::web::ServiceConfig) + Send + Clone + 'static,
+) -> (String, actix_web::dev::ServerHandle) {
+    let server =
+        actix_web::HttpServer::new(move || actix_web::App::new().configure(configure.clone()))
+            .workers(1)
+            .disable_signals()
+            .bind(("127.0.0.1", 0))
+            .expect("bind a loopback port");
+    let addr = server.addrs()[0];
+    let server = server.run();
+    let handle = server.handle();
+    tokio::spawn(server);
+    (format!("http://{addr}"), handle)
+}
