@@ -14,6 +14,7 @@ pub mod money;
 pub mod quantity;
 pub mod sku;
 pub mod validation;
+pub mod wire;
 
 pub use address::Address;
 pub use barcode::Gtin;

@@ -285,6 +285,43 @@ pub struct WaveRequest {
     pub max_fulfillments: Option<i64>,
 }
 
+crate::wire_enum!(
+    /// Where a pick task stands.
+    pub enum PickTaskStatus {
+        /// Units left to pick.
+        Open = "open",
+        /// Every unit picked.
+        Done = "done",
+        /// Finished with units missing from the bin (re-allocated elsewhere).
+        Short = "short",
+        /// The order was cancelled before the task was finished.
+        Withdrawn = "withdrawn",
+    }
+);
+
+crate::wire_enum!(
+    /// Where a package stands: open at the bench, packed once sealed with its
+    /// weight and dimensions, shipped with its label; voided when its units
+    /// are to be packed again or the order was cancelled.
+    pub enum PackageStatus {
+        Open = "open",
+        Packed = "packed",
+        Shipped = "shipped",
+        Voided = "voided",
+    }
+);
+
+crate::wire_enum!(
+    /// A package's quality check: due (pending) when a rule on one of its SKUs
+    /// or its channel asks, decided by a person.
+    pub enum QcStatus {
+        NotRequired = "not_required",
+        Pending = "pending",
+        Passed = "passed",
+        Failed = "failed",
+    }
+);
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PickTaskView {
     pub id: Uuid,
@@ -299,8 +336,7 @@ pub struct PickTaskView {
     pub quantity: i64,
     pub picked: i64,
     pub short: i64,
-    /// open | done | short | withdrawn
-    pub status: String,
+    pub status: PickTaskStatus,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -427,10 +463,8 @@ pub struct PackageItemView {
 pub struct PackageView {
     pub id: Uuid,
     pub fulfillment_id: Uuid,
-    /// open | packed | shipped | voided
-    pub status: String,
-    /// not_required | pending | passed | failed
-    pub qc_status: String,
+    pub status: PackageStatus,
+    pub qc_status: QcStatus,
     pub items: Vec<PackageItemView>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight_grams: Option<i64>,

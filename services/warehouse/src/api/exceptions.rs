@@ -7,7 +7,7 @@ use diesel_async::AsyncConnection;
 use domain::Validator;
 use domain::contracts::Page;
 use domain::contracts::warehouse::{
-    ExceptionQuery, ExceptionView, FulfillmentStatus, ResolveAction, ResolveRequest,
+    ExceptionQuery, ExceptionView, PackageStatus, QcStatus, ResolveAction, ResolveRequest,
 };
 use platform::error::Problem;
 use platform::http::Json;
@@ -16,6 +16,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{Planners, Readers, lock_fulfillment, page_limit};
+use crate::domain::packing::status_after_void;
 use crate::store::{self, fulfillments, packing};
 
 #[utoipa::path(
@@ -88,14 +89,14 @@ pub async fn resolve(
                     for i in &items {
                         fulfillments::count(tx, head.id, i.line_no, 0, 0, -i.quantity).await?;
                     }
-                    packing::set_status(tx, package_id, "voided").await?;
-                    if head.status() == FulfillmentStatus::Packed {
-                        fulfillments::set_status(tx, head.id, FulfillmentStatus::Picked).await?;
+                    packing::set_status(tx, package_id, PackageStatus::Voided).await?;
+                    if let Some(status) = status_after_void(head.status()) {
+                        fulfillments::set_status(tx, head.id, status).await?;
                     }
                     "repack: package voided, its units are to be packed again"
                 }
                 (ResolveAction::Accept, true, Some(package_id), _) => {
-                    packing::set_qc(tx, package_id, "passed").await?;
+                    packing::set_qc(tx, package_id, QcStatus::Passed).await?;
                     "accepted: the package ships as it is"
                 }
                 (ResolveAction::Acknowledge, false, _, _) => "acknowledged",

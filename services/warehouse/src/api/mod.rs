@@ -15,6 +15,7 @@ use platform::http::BearerAuth;
 use utoipa::OpenApi;
 use uuid::Uuid;
 
+use crate::domain::floor::Refusal;
 use crate::store::NewException;
 use crate::store::fulfillments::{self as store_fulfillments, Head};
 
@@ -49,23 +50,16 @@ pub async fn lock_fulfillment(conn: &mut platform::db::Conn, id: Uuid) -> Result
         .ok_or_else(|| fulfillment_not_found(id))
 }
 
-/// Work on a fulfillment must stop once it is cancelled or on hold.
+/// Work on a fulfillment must stop once it is cancelled, shipped or on hold.
 pub fn require_workable(head: &Head) -> Result<(), ApiError> {
-    use domain::contracts::warehouse::FulfillmentStatus::*;
-    match head.status() {
-        Cancelled => Err(ApiError::Conflict(format!(
-            "fulfillment {} is cancelled (the order was cancelled)",
-            head.id
-        ))),
-        Shipped => Err(ApiError::Conflict(format!(
-            "fulfillment {} has shipped",
-            head.id
-        ))),
-        _ if head.on_hold => Err(ApiError::Conflict(format!(
-            "order {} is on hold in orders; wait for its release",
-            head.order_id
-        ))),
-        _ => Ok(()),
+    head.state().check_workable().map_err(ApiError::Conflict)
+}
+
+/// A floor rule's refusal, as the API answers it.
+pub fn refused(refusal: Refusal) -> ApiError {
+    match refusal {
+        Refusal::Conflict(message) => ApiError::Conflict(message),
+        Refusal::Field(error) => ApiError::Validation(vec![error]),
     }
 }
 

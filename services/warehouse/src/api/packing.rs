@@ -7,8 +7,8 @@ use actix_web::{HttpResponse, web};
 use diesel_async::AsyncConnection;
 use domain::Validator;
 use domain::contracts::warehouse::{
-    ClosePackageRequest, FulfillmentStatus, PackScan, PackageView, QualityCheckRequest,
-    QualityResult, ShipPackageRequest,
+    ClosePackageRequest, PackScan, PackageStatus, PackageView, QualityCheckRequest, QualityResult,
+    ShipPackageRequest,
 };
 use platform::db::Conn;
 use platform::error::{Problem, is_unique_violation};
@@ -17,7 +17,9 @@ use platform::{ApiError, Authorized, Runtime};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Floor, Readers, lock_fulfillment, refuse, require_workable, validate_scan};
+use super::{Floor, Readers, lock_fulfillment, refuse, refused, require_workable, validate_scan};
+use crate::domain::floor::LineProgress;
+use crate::domain::packing as packing_rules;
 use crate::domain::{item_matches, validate_close};
 use crate::events;
 use crate::store::fulfillments::{self, Head};
@@ -38,6 +40,19 @@ async fn lock_package(tx: &mut Conn, id: Uuid) -> Result<(Head, PackageRow), Api
         .await?
         .ok_or_else(|| package_not_found(id))?;
     Ok((head, package))
+}
+
+async fn progress(tx: &mut Conn, fulfillment: Uuid) -> Result<Vec<LineProgress>, ApiError> {
+    let lines = fulfillments::lines(tx, fulfillment).await?;
+    Ok(lines.iter().map(|l| l.progress()).collect())
+}
+
+async fn package_statuses(
+    tx: &mut Conn,
+    fulfillment: Uuid,
+) -> Result<Vec<PackageStatus>, ApiError> {
+    let packages = packing::of_fulfillment(tx, fulfillment).await?;
+    Ok(packages.iter().map(|p| p.state().status).collect())
 }
 
 async fn view(tx: &mut Conn, id: Uuid) -> Result<PackageView, ApiError> {
@@ -66,21 +81,7 @@ pub async fn open_package(
     let package = conn
         .transaction::<_, ApiError, _>(async |tx| {
             let head = lock_fulfillment(tx, id).await?;
-            require_workable(&head)?;
-            match head.status() {
-                FulfillmentStatus::Picked => {}
-                FulfillmentStatus::Packed => {
-                    return Err(ApiError::Conflict(format!(
-                        "every picked unit of fulfillment {id} is packed already"
-                    )));
-                }
-                other => {
-                    return Err(ApiError::Conflict(format!(
-                        "fulfillment {id} is {}: packing starts once picking is finished",
-                        other.as_str()
-                    )));
-                }
-            }
+            packing_rules::check_open_package(&head.state()).map_err(ApiError::Conflict)?;
             let package = packing::create(tx, id, &actor).await?;
             store::audit(
                 tx,
@@ -158,49 +159,35 @@ pub async fn pack_item(
         .transaction::<_, ApiError, _>(async |tx| {
             let (head, package) = lock_package(tx, id).await?;
             require_workable(&head)?;
-            if package.status != "open" {
-                return Err(ApiError::Conflict(format!(
-                    "package {id} is {}; open a new package",
-                    package.status
-                )));
-            }
+            package
+                .state()
+                .check_fillable()
+                .map_err(ApiError::Conflict)?;
+            let mut sku = None;
             let mut matching = Vec::new();
             for line in fulfillments::lines(tx, head.id).await? {
                 let gtin = store::gtin_of(tx, &line.sku).await?;
                 if item_matches(&req.item, &line.sku, gtin.as_deref()) {
-                    matching.push(line);
+                    matching.push(line.progress());
+                    sku.get_or_insert(line.sku);
                 }
             }
-            if matching.is_empty() {
-                let error = ApiError::field(
-                    "item",
-                    format!("item {} is not part of fulfillment {}", req.item.trim(), head.id),
-                );
-                return mismatch(tx, &head, &package, error, &actor).await;
-            }
-            let left: i64 = matching.iter().map(|l| l.picked - l.packed).sum();
-            let sku = matching[0].sku.clone();
-            if left == 0 {
-                let error = ApiError::Conflict(format!(
-                    "every picked unit of {sku} is packed already"
-                ));
-                return mismatch(tx, &head, &package, error, &actor).await;
-            }
-            if quantity > left {
-                let error = ApiError::field(
-                    "quantity",
-                    format!("{quantity} scanned, but only {left} picked unit(s) of {sku} are left to pack"),
-                );
-                return mismatch(tx, &head, &package, error, &actor).await;
-            }
-            let mut rest = quantity;
-            for line in matching {
-                let take = rest.min(line.picked - line.packed);
-                if take > 0 {
-                    packing::add_item(tx, id, line.line_no, &line.sku, take).await?;
-                    fulfillments::count(tx, head.id, line.line_no, 0, 0, take).await?;
-                    rest -= take;
+            let takes = match packing_rules::split_pack_scan(
+                head.id,
+                &req.item,
+                sku.as_deref(),
+                &matching,
+                quantity,
+            ) {
+                Ok(takes) => takes,
+                Err(refusal) => {
+                    return mismatch(tx, &head, &package, refused(refusal), &actor).await;
                 }
+            };
+            let sku = sku.expect("a split scan matched a line");
+            for (line_no, take) in takes {
+                packing::add_item(tx, id, line_no, &sku, take).await?;
+                fulfillments::count(tx, head.id, line_no, 0, 0, take).await?;
             }
             store::audit(
                 tx,
@@ -242,25 +229,15 @@ pub async fn close(
         .transaction::<_, ApiError, _>(async |tx| {
             let (head, package) = lock_package(tx, id).await?;
             require_workable(&head)?;
-            if package.status != "open" {
-                return Err(ApiError::Conflict(format!(
-                    "package {id} is {} already",
-                    package.status
-                )));
-            }
             let items = packing::items(tx, &[id]).await?;
-            if items.is_empty() {
-                return Err(ApiError::field(
-                    "items",
-                    "scan at least one item into the package first",
-                ));
-            }
+            package
+                .state()
+                .check_closable(items.len())
+                .map_err(refused)?;
             let skus: Vec<String> = items.iter().map(|i| i.sku.clone()).collect();
-            let qc = if store::needs_quality_check(tx, &head.channel_id, &skus).await? {
-                "pending"
-            } else {
-                "not_required"
-            };
+            let qc = packing_rules::qc_on_close(
+                store::needs_quality_check(tx, &head.channel_id, &skus).await?,
+            );
             packing::close(tx, id, &req, qc).await?;
             store::audit(
                 tx,
@@ -270,14 +247,12 @@ pub async fn close(
                 json!({"package_id": id, "weight_grams": req.weight_grams, "qc": qc}),
             )
             .await?;
-            let lines = fulfillments::lines(tx, head.id).await?;
-            let open_packages = packing::of_fulfillment(tx, head.id)
-                .await?
-                .iter()
-                .any(|p| p.status == "open");
-            let all_packed = lines.iter().all(|l| l.open() == 0 && l.packed == l.picked);
-            if all_packed && !open_packages && head.status() == FulfillmentStatus::Picked {
-                fulfillments::set_status(tx, head.id, FulfillmentStatus::Packed).await?;
+            let lines = progress(tx, head.id).await?;
+            let packages = package_statuses(tx, head.id).await?;
+            if let Some(status) =
+                packing_rules::status_after_close(head.status(), &lines, &packages)
+            {
+                fulfillments::set_status(tx, head.id, status).await?;
                 store::audit(tx, &actor, "packed", Some(head.id), json!({})).await?;
             }
             view(tx, id).await
@@ -310,17 +285,13 @@ pub async fn quality_check(
         .transaction::<_, ApiError, _>(async |tx| {
             let (head, package) = lock_package(tx, id).await?;
             require_workable(&head)?;
-            if package.status != "packed" || package.qc_status != "pending" {
-                return Err(ApiError::Conflict(format!(
-                    "no quality check is due for package {id} (it is {}, check {})",
-                    package.status, package.qc_status
-                )));
-            }
-            let (status, action) = match req.result {
-                QualityResult::Passed => ("passed", "qc_passed"),
-                QualityResult::Failed => ("failed", "qc_failed"),
-            };
-            packing::set_qc(tx, id, status).await?;
+            package
+                .state()
+                .check_quality_checkable()
+                .map_err(ApiError::Conflict)?;
+            let qc = packing_rules::qc_after_check(req.result);
+            packing::set_qc(tx, id, qc).await?;
+            let action = format!("qc_{qc}");
             if req.result == QualityResult::Failed {
                 let detail = format!(
                     "package {id} failed its quality check{}",
@@ -346,7 +317,7 @@ pub async fn quality_check(
             store::audit(
                 tx,
                 &actor,
-                action,
+                &action,
                 Some(head.id),
                 json!({"package_id": id, "note": req.note}),
             )
@@ -355,10 +326,6 @@ pub async fn quality_check(
         })
         .await?;
     Ok(HttpResponse::Ok().json(package))
-}
-
-fn valid_tracking(s: &str) -> bool {
-    (4..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 /// Hand a package to the carrier with its label's tracking number. Refused
@@ -382,7 +349,7 @@ pub async fn ship(
 ) -> Result<HttpResponse, ApiError> {
     let tracking = req.tracking_number.trim().to_string();
     let mut v = Validator::new();
-    if !valid_tracking(&tracking) {
+    if !packing_rules::valid_tracking(&tracking) {
         v.push(
             "tracking_number",
             "4-64 letters, digits or '-', as printed on the label",
@@ -403,19 +370,7 @@ pub async fn ship(
         .transaction::<_, ApiError, _>(async |tx| {
             let (head, package) = lock_package(tx, id).await?;
             require_workable(&head)?;
-            let refuse = |why: String| Err(ApiError::Conflict(format!("package {id} {why}")));
-            match (package.status.as_str(), package.qc_status.as_str()) {
-                ("open", _) => {
-                    return refuse("is not packed yet: close it with its weight and dimensions".into())
-                }
-                ("shipped", _) => return refuse("has shipped already".into()),
-                ("voided", _) => return refuse("was voided".into()),
-                (_, "pending") => return refuse("is waiting for its quality check".into()),
-                (_, "failed") => {
-                    return refuse("failed its quality check; ops must resolve the exception".into())
-                }
-                _ => {}
-            }
+            package.state().check_shippable().map_err(ApiError::Conflict)?;
             let carrier = req.carrier.as_deref().map(str::trim).unwrap_or(&head.carrier).to_string();
             let service = req
                 .carrier_service
@@ -440,12 +395,9 @@ pub async fn ship(
                 json!({"package_id": id, "carrier": carrier, "service": service, "tracking_number": tracking}),
             )
             .await?;
-            let all_out = packing::of_fulfillment(tx, head.id)
-                .await?
-                .iter()
-                .all(|p| p.status == "shipped" || p.status == "voided");
-            if head.status() == FulfillmentStatus::Packed && all_out {
-                fulfillments::set_status(tx, head.id, FulfillmentStatus::Shipped).await?;
+            let packages = package_statuses(tx, head.id).await?;
+            if let Some(status) = packing_rules::status_after_ship(head.status(), &packages) {
+                fulfillments::set_status(tx, head.id, status).await?;
                 store::audit(tx, &actor, "shipped", Some(head.id), json!({})).await?;
                 events::shipped(outbox, tx, &head, &actor).await?;
             }

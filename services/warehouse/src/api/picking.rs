@@ -9,8 +9,8 @@ use actix_web::{HttpResponse, web};
 use diesel_async::AsyncConnection;
 use domain::Validator;
 use domain::contracts::warehouse::{
-    FulfillmentStatus, PickListView, PickScan, PickTaskView, ShortPickRequest, SkippedFulfillment,
-    WaveRequest, WaveView,
+    FulfillmentStatus, PickListView, PickScan, PickTaskView, ShortPickRequest, WaveRequest,
+    WaveView,
 };
 use platform::db::Conn;
 use platform::error::Problem;
@@ -19,85 +19,64 @@ use platform::{ApiError, Authorized, Runtime};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Floor, Planners, Readers, lock_fulfillment, refuse, require_workable, validate_scan};
-use crate::domain::item_matches;
+use super::{
+    Floor, Planners, Readers, lock_fulfillment, refuse, refused, require_workable, validate_scan,
+};
+use crate::domain::floor::status_after_picking;
+use crate::domain::picking::{
+    Mismatch, PickFace, WaveLine, check_pick_scan, check_short_pick, check_task, plan_wave,
+};
 use crate::events;
 use crate::store::fulfillments::{self, Head};
-use crate::store::picking::{self, NewTask, NewWave, TaskRow};
+use crate::store::picking::{self, NewWave, TaskRow};
 use crate::store::{self, NewException, bins};
 
 const DEFAULT_WAVE: i64 = 50;
 const MAX_WAVE: i64 = 500;
 
-/// Builds pick tasks for `heads` (locked) and writes the wave. Fulfillments
-/// with a SKU that has no bin at the location are left out, with the reason.
+/// Plans a wave over `heads` (locked) and writes it. Fulfillments with a
+/// SKU that has no bin at the location are left out, with the reason.
 async fn build_wave(
     tx: &mut Conn,
     heads: Vec<Head>,
     wave: NewWave<'_>,
 ) -> Result<WaveView, ApiError> {
     let ids: Vec<Uuid> = heads.iter().map(|h| h.id).collect();
-    let mut lines_of: HashMap<Uuid, Vec<fulfillments::LineRow>> = HashMap::new();
+    let mut lines_of: HashMap<Uuid, Vec<WaveLine>> = HashMap::new();
     let mut skus = Vec::new();
     for line in fulfillments::lines_of(tx, &ids).await? {
         skus.push(line.sku.clone());
-        lines_of.entry(line.fulfillment_id).or_default().push(line);
+        lines_of
+            .entry(line.fulfillment_id)
+            .or_default()
+            .push(WaveLine {
+                progress: line.progress(),
+                sku: line.sku,
+            });
     }
     skus.sort();
     skus.dedup();
-    let faces: HashMap<String, bins::PickFace> = bins::pick_faces(tx, wave.location, &skus)
+    let faces: HashMap<String, PickFace> = bins::pick_faces(tx, wave.location, &skus)
         .await?
         .into_iter()
-        .map(|f| (f.sku.clone(), f))
+        .map(|f| (f.sku.clone(), f.face()))
         .collect();
-    let mut tasks = Vec::new();
-    let mut taken = Vec::new();
-    let mut skipped = Vec::new();
-    for h in &heads {
-        let lines = lines_of.get(&h.id).map(Vec::as_slice).unwrap_or_default();
-        if let Some(missing) = lines.iter().find(|l| !faces.contains_key(&l.sku)) {
-            skipped.push(SkippedFulfillment {
-                fulfillment_id: h.id,
-                reason: format!("SKU {} has no active bin at {}", missing.sku, wave.location),
-            });
-            continue;
-        }
-        taken.push(h.id);
-        for l in lines.iter().filter(|l| l.open() > 0) {
-            let face = &faces[&l.sku];
-            tasks.push(NewTask {
-                zone: face.zone.clone(),
-                fulfillment_id: h.id,
-                line_no: l.line_no,
-                sku: l.sku.clone(),
-                bin_id: face.bin_id,
-                bin_code: face.code.clone(),
-                walk_sequence: face.walk_sequence,
-                quantity: l.open(),
-            });
-        }
-    }
-    if taken.is_empty() {
-        let why = skipped
-            .first()
-            .map(|s| format!(": {}", s.reason))
-            .unwrap_or_default();
-        return Err(ApiError::Conflict(format!(
-            "no open fulfillment at {} could be released{why}",
-            wave.location
-        )));
-    }
-    picking::create_wave(tx, &wave, &taken, &tasks).await?;
+    let candidates: Vec<(Uuid, Vec<WaveLine>)> = ids
+        .iter()
+        .map(|id| (*id, lines_of.remove(id).unwrap_or_default()))
+        .collect();
+    let plan = plan_wave(wave.location, &candidates, &faces).map_err(ApiError::Conflict)?;
+    picking::create_wave(tx, &wave, &plan.taken, &plan.tasks).await?;
     store::audit_each(
         tx,
         wave.actor,
         "released",
-        &taken,
+        &plan.taken,
         json!({"wave_id": wave.id, "kind": wave.kind}),
     )
     .await?;
     let mut view = picking::wave(tx, wave.id).await?.expect("just written");
-    view.skipped = skipped;
+    view.skipped = plan.skipped;
     Ok(view)
 }
 
@@ -251,33 +230,20 @@ async fn lock_task(tx: &mut Conn, id: Uuid) -> Result<(Head, TaskRow), ApiError>
     let task = picking::task(tx, id).await?.ok_or_else(not_found)?;
     let head = lock_fulfillment(tx, task.fulfillment_id).await?;
     let task = picking::lock_task(tx, id).await?.ok_or_else(not_found)?;
-    if task.status == "withdrawn" {
-        return Err(ApiError::Conflict(format!(
-            "pick task {id} was withdrawn: the order was cancelled"
-        )));
-    }
-    require_workable(&head)?;
-    if task.status != "open" {
-        return Err(ApiError::Conflict(format!(
-            "pick task {id} is {} already",
-            task.status
-        )));
-    }
+    check_task(&task.state(), &head.state()).map_err(ApiError::Conflict)?;
     Ok((head, task))
 }
 
-/// Refuses a pick scan as `kind`, naming `field`, and records it.
+/// Refuses a pick scan and records it as its kind of floor exception.
 async fn reject(
     tx: &mut Conn,
-    kind: &str,
+    mismatch: Mismatch,
     head: &Head,
     task: &TaskRow,
-    field: &str,
-    message: String,
     actor: &str,
 ) -> Result<Result<PickTaskView, ApiError>, ApiError> {
     let exception = NewException {
-        kind,
+        kind: mismatch.kind,
         status: "recorded",
         fulfillment_id: Some(head.id),
         pick_task_id: Some(task.id),
@@ -285,7 +251,7 @@ async fn reject(
         detail: "",
         actor,
     };
-    refuse(tx, exception, ApiError::field(field, message)).await
+    refuse(tx, exception, refused(mismatch.refusal)).await
 }
 
 /// After picking progress: the fulfillment is picking, and picked once no
@@ -293,19 +259,16 @@ async fn reject(
 /// nothing to pack here: it is cancelled (the units ship from elsewhere).
 async fn after_progress(tx: &mut Conn, head: &Head, actor: &str) -> Result<(), ApiError> {
     let lines = fulfillments::lines(tx, head.id).await?;
-    if lines.iter().any(|l| l.open() > 0) {
-        if head.status() == FulfillmentStatus::Released {
-            fulfillments::set_status(tx, head.id, FulfillmentStatus::Picking).await?;
-        }
+    let progress: Vec<_> = lines.iter().map(|l| l.progress()).collect();
+    let Some(status) = status_after_picking(head.status(), &progress) else {
         return Ok(());
-    }
-    let picked: i64 = lines.iter().map(|l| l.picked).sum();
-    let (status, action) = if picked > 0 {
-        (FulfillmentStatus::Picked, "picked")
-    } else {
-        (FulfillmentStatus::Cancelled, "nothing_to_ship")
     };
     fulfillments::set_status(tx, head.id, status).await?;
+    let action = match status {
+        FulfillmentStatus::Picked => "picked",
+        FulfillmentStatus::Cancelled => "nothing_to_ship",
+        _ => return Ok(()),
+    };
     store::audit(tx, actor, action, Some(head.id), json!({})).await?;
     Ok(())
 }
@@ -335,31 +298,18 @@ pub async fn scan(
         .transaction::<_, ApiError, _>(async |tx| {
             let (head, task) = lock_task(tx, id).await?;
             let bin = req.bin.trim();
-            if bin != task.bin_code
-                && !bins::stocks(tx, &head.location_code, bin, &task.sku).await?
-            {
-                let message = format!(
-                    "scanned bin {bin}, but {} is picked from bin {} at {}",
-                    task.sku, task.bin_code, head.location_code
-                );
-                return reject(tx, "wrong_bin", &head, &task, "bin", message, &actor).await;
-            }
-            if !item_matches(&req.item, &task.sku, task.gtin.as_deref()) {
-                let expected = task.gtin.as_deref().unwrap_or(&task.sku);
-                let message = format!(
-                    "scanned item {}, but this task picks {} (barcode {expected})",
-                    req.item.trim(),
-                    task.sku
-                );
-                return reject(tx, "wrong_item", &head, &task, "item", message, &actor).await;
-            }
-            if quantity > task.open() {
-                let message = format!(
-                    "{quantity} scanned, but the line needs {} more {}",
-                    task.open(),
-                    task.sku
-                );
-                return reject(tx, "over_pick", &head, &task, "quantity", message, &actor).await;
+            let bin_stocks_sku = bin != task.bin_code
+                && bins::stocks(tx, &head.location_code, bin, &task.sku).await?;
+            let checked = check_pick_scan(
+                &task.state(),
+                &head.location_code,
+                bin,
+                bin_stocks_sku,
+                &req.item,
+                quantity,
+            );
+            if let Err(mismatch) = checked {
+                return reject(tx, mismatch, &head, &task, &actor).await;
             }
             picking::progress(tx, &task, quantity, 0, &actor).await?;
             fulfillments::count(tx, head.id, task.line_no, quantity, 0, 0).await?;
@@ -409,12 +359,8 @@ pub async fn short(
         .transaction::<_, ApiError, _>(async |tx| {
             let (head, task) = lock_task(tx, id).await?;
             let bin = req.bin.trim();
-            if bin != task.bin_code {
-                let message = format!(
-                    "scanned bin {bin}; report a short pick at bin {}",
-                    task.bin_code
-                );
-                return reject(tx, "wrong_bin", &head, &task, "bin", message, &actor).await;
+            if let Err(mismatch) = check_short_pick(&task.state(), bin) {
+                return reject(tx, mismatch, &head, &task, &actor).await;
             }
             let missing = task.open();
             picking::progress(tx, &task, 0, missing, &actor).await?;

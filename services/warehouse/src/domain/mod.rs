@@ -1,6 +1,11 @@
 //! The warehouse's rules, free of I/O: ship-by times from a channel's service
 //! level, the pace-based projection behind at-risk work, scan matching, and
-//! input validation.
+//! input validation here; the floor's state machines in `floor`, `picking`
+//! and `packing`.
+
+pub mod floor;
+pub mod packing;
+pub mod picking;
 
 use chrono::{DateTime, Days, NaiveTime, Utc};
 use domain::contracts::warehouse::{

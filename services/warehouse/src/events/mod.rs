@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::Utc;
-use domain::contracts::warehouse::FulfillmentStatus;
+use domain::contracts::warehouse::{FulfillmentStatus, PackageStatus};
 use domain::events::proto::catalog::v1 as catalog;
 use domain::events::proto::inventory::v1 as inventory;
 use domain::events::proto::orders::v1 as orders;
@@ -250,8 +250,8 @@ async fn on_cancelled(conn: &mut Conn, e: orders::OrderCancelled) -> Result<(), 
         }
         let picked = picking::withdraw(conn, f.id).await?;
         for p in packing::of_fulfillment(conn, f.id).await? {
-            if p.status != "voided" {
-                packing::set_status(conn, p.id, "voided").await?;
+            if p.state().status != PackageStatus::Voided {
+                packing::set_status(conn, p.id, PackageStatus::Voided).await?;
             }
         }
         fulfillments::set_status(conn, f.id, FulfillmentStatus::Cancelled).await?;
@@ -356,7 +356,7 @@ pub async fn shipped(
     let packages: Vec<_> = packing::of_fulfillment(conn, head.id)
         .await?
         .into_iter()
-        .filter(|p| p.status == "shipped")
+        .filter(|p| p.state().status == PackageStatus::Shipped)
         .collect();
     let ids: Vec<Uuid> = packages.iter().map(|p| p.id).collect();
     let items = packing::items(conn, &ids).await?;

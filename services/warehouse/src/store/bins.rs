@@ -155,6 +155,17 @@ pub struct PickFace {
     pub walk_sequence: i32,
 }
 
+impl PickFace {
+    pub fn face(self) -> crate::domain::picking::PickFace {
+        crate::domain::picking::PickFace {
+            bin_id: self.bin_id,
+            code: self.code,
+            zone: self.zone,
+            walk_sequence: self.walk_sequence,
+        }
+    }
+}
+
 pub async fn pick_faces(
     conn: &mut Conn,
     location: &str,

@@ -17,6 +17,7 @@ use platform::db::{CachedExt, Conn};
 use uuid::Uuid;
 
 use super::packing;
+use crate::domain::floor::{FulfillmentState, LineProgress};
 
 #[derive(Debug, Clone, diesel::QueryableByName)]
 pub struct Head {
@@ -68,6 +69,15 @@ impl Head {
     pub fn status(&self) -> FulfillmentStatus {
         FulfillmentStatus::parse(&self.status).unwrap_or(FulfillmentStatus::Open)
     }
+
+    pub fn state(&self) -> FulfillmentState {
+        FulfillmentState {
+            id: self.id,
+            order_id: self.order_id,
+            status: self.status(),
+            on_hold: self.on_hold,
+        }
+    }
 }
 
 const HEAD_COLUMNS: &str = "id, order_id, channel_id, external_order_id, location_code, origin, status, \
@@ -93,9 +103,14 @@ pub struct LineRow {
 }
 
 impl LineRow {
-    /// Units still to pick.
-    pub fn open(&self) -> i64 {
-        self.quantity - self.picked - self.short
+    pub fn progress(&self) -> LineProgress {
+        LineProgress {
+            line_no: self.line_no,
+            quantity: self.quantity,
+            picked: self.picked,
+            packed: self.packed,
+            short: self.short,
+        }
     }
 }
 

@@ -7,9 +7,13 @@ use chrono::{DateTime, Utc};
 use diesel::OptionalExtension;
 use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
-use domain::contracts::warehouse::{ClosePackageRequest, PackageItemView, PackageView};
+use domain::contracts::warehouse::{
+    ClosePackageRequest, PackageItemView, PackageStatus, PackageView, QcStatus,
+};
 use platform::db::{CachedExt, Conn};
 use uuid::Uuid;
+
+use crate::domain::packing::PackageState;
 
 #[derive(Debug, Clone, diesel::QueryableByName)]
 pub struct PackageRow {
@@ -37,6 +41,16 @@ pub struct PackageRow {
     pub tracking_number: Option<String>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     pub shipped_at: Option<DateTime<Utc>>,
+}
+
+impl PackageRow {
+    pub fn state(&self) -> PackageState {
+        PackageState {
+            id: self.id,
+            status: PackageStatus::parse(&self.status).unwrap_or(PackageStatus::Open),
+            qc: QcStatus::parse(&self.qc_status).unwrap_or(QcStatus::NotRequired),
+        }
+    }
 }
 
 const PACKAGE_COLUMNS: &str = "id, fulfillment_id, status, qc_status, weight_grams, length_mm, \
@@ -147,14 +161,14 @@ pub async fn close(
     conn: &mut Conn,
     id: Uuid,
     dims: &ClosePackageRequest,
-    qc_status: &str,
+    qc: QcStatus,
 ) -> diesel::QueryResult<()> {
     diesel::sql_query(
         "UPDATE packages SET status = 'packed', qc_status = $2, weight_grams = $3, length_mm = $4, \
          width_mm = $5, height_mm = $6, packed_at = now() WHERE id = $1",
     )
     .bind::<SqlUuid, _>(id)
-    .bind::<Text, _>(qc_status)
+    .bind::<Text, _>(qc.as_str())
     .bind::<BigInt, _>(dims.weight_grams)
     .bind::<BigInt, _>(dims.length_mm)
     .bind::<BigInt, _>(dims.width_mm)
@@ -165,20 +179,24 @@ pub async fn close(
     Ok(())
 }
 
-pub async fn set_qc(conn: &mut Conn, id: Uuid, qc_status: &str) -> diesel::QueryResult<()> {
+pub async fn set_qc(conn: &mut Conn, id: Uuid, qc: QcStatus) -> diesel::QueryResult<()> {
     diesel::sql_query("UPDATE packages SET qc_status = $2 WHERE id = $1")
         .bind::<SqlUuid, _>(id)
-        .bind::<Text, _>(qc_status)
+        .bind::<Text, _>(qc.as_str())
         .cached()
         .execute(conn)
         .await?;
     Ok(())
 }
 
-pub async fn set_status(conn: &mut Conn, id: Uuid, status: &str) -> diesel::QueryResult<()> {
+pub async fn set_status(
+    conn: &mut Conn,
+    id: Uuid,
+    status: PackageStatus,
+) -> diesel::QueryResult<()> {
     diesel::sql_query("UPDATE packages SET status = $2 WHERE id = $1")
         .bind::<SqlUuid, _>(id)
-        .bind::<Text, _>(status)
+        .bind::<Text, _>(status.as_str())
         .cached()
         .execute(conn)
         .await?;
@@ -211,6 +229,7 @@ pub async fn ship(
 }
 
 fn view(p: PackageRow, items: Vec<PackageItemView>) -> PackageView {
+    let state = p.state();
     let dimensions_mm = match (p.length_mm, p.width_mm, p.height_mm) {
         (Some(l), Some(w), Some(h)) => Some([l, w, h]),
         _ => None,
@@ -218,8 +237,8 @@ fn view(p: PackageRow, items: Vec<PackageItemView>) -> PackageView {
     PackageView {
         id: p.id,
         fulfillment_id: p.fulfillment_id,
-        status: p.status,
-        qc_status: p.qc_status,
+        status: state.status,
+        qc_status: state.qc,
         items,
         weight_grams: p.weight_grams,
         dimensions_mm,

@@ -6,11 +6,12 @@ use chrono::{DateTime, Utc};
 use diesel::OptionalExtension;
 use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
-use domain::contracts::warehouse::{PickListView, PickTaskView, WaveView};
+use domain::contracts::warehouse::{PickListView, PickTaskStatus, PickTaskView, WaveView};
 use platform::db::{CachedExt, Conn};
 use uuid::Uuid;
 
 use super::fulfillments::Head;
+use crate::domain::picking::{PlannedTask, TaskState};
 
 /// Open fulfillments at a location that a wave may take, earliest ship-by
 /// first. Rows another release is taking are skipped, so two concurrent
@@ -48,26 +49,13 @@ pub struct NewWave<'a> {
     pub actor: &'a str,
 }
 
-/// A task to put on a pick list.
-#[derive(Debug, Clone)]
-pub struct NewTask {
-    pub zone: String,
-    pub fulfillment_id: Uuid,
-    pub line_no: i32,
-    pub sku: String,
-    pub bin_id: Uuid,
-    pub bin_code: String,
-    pub walk_sequence: i32,
-    pub quantity: i64,
-}
-
 /// Writes a wave, one pick list per zone with its tasks, and moves the
 /// fulfillments onto it.
 pub async fn create_wave(
     conn: &mut Conn,
     wave: &NewWave<'_>,
     fulfillment_ids: &[Uuid],
-    tasks: &[NewTask],
+    tasks: &[PlannedTask],
 ) -> diesel::QueryResult<()> {
     diesel::sql_query(
         "INSERT INTO waves (id, location_code, kind, status, carrier, ship_by_before, released_by) \
@@ -167,6 +155,17 @@ impl TaskRow {
         self.quantity - self.picked - self.short
     }
 
+    pub fn state(&self) -> TaskState<'_> {
+        TaskState {
+            id: self.id,
+            status: PickTaskStatus::parse(&self.status).unwrap_or(PickTaskStatus::Open),
+            sku: &self.sku,
+            gtin: self.gtin.as_deref(),
+            bin_code: &self.bin_code,
+            to_pick: self.open(),
+        }
+    }
+
     pub fn view(self) -> PickTaskView {
         PickTaskView {
             id: self.id,
@@ -179,7 +178,7 @@ impl TaskRow {
             quantity: self.quantity,
             picked: self.picked,
             short: self.short,
-            status: self.status,
+            status: PickTaskStatus::parse(&self.status).unwrap_or(PickTaskStatus::Open),
         }
     }
 }
