@@ -352,6 +352,10 @@ pub async fn run_consumer(
                 Err(err) => {
                     tracing::error!(error = %err, records = batch.len(), first_offset = batch[0].offset,
                         "records neither applied nor dead-lettered; retrying");
+                    metrics
+                        .consumer_retries
+                        .with_label_values(&[subscription.consumer.as_str()])
+                        .inc();
                     tries += 1;
                     tokio::select! {
                         _ = shutdown.changed() => break None,

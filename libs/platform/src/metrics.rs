@@ -12,6 +12,8 @@ pub struct Metrics {
     pub events_consumed: IntCounterVec,
     pub events_dead_lettered: IntCounterVec,
     pub consumer_lag: IntGaugeVec,
+    pub consumer_retries: IntCounterVec,
+    pub background_steps: IntCounterVec,
 }
 
 impl Metrics {
@@ -54,12 +56,28 @@ impl Metrics {
             ),
             &["topic", "partition"],
         )?;
+        let consumer_retries = IntCounterVec::new(
+            Opts::new(
+                "crossdock_consumer_retries_total",
+                "Batches neither applied nor dead-lettered (database or Kafka unavailable), held and retried",
+            ),
+            &["consumer"],
+        )?;
+        let background_steps = IntCounterVec::new(
+            Opts::new(
+                "crossdock_background_steps_total",
+                "Steps of a background task, by outcome (ok, failed)",
+            ),
+            &["task", "outcome"],
+        )?;
         registry.register(Box::new(outbox_pending.clone()))?;
         registry.register(Box::new(outbox_oldest_age_seconds.clone()))?;
         registry.register(Box::new(events_published.clone()))?;
         registry.register(Box::new(events_consumed.clone()))?;
         registry.register(Box::new(events_dead_lettered.clone()))?;
         registry.register(Box::new(consumer_lag.clone()))?;
+        registry.register(Box::new(consumer_retries.clone()))?;
+        registry.register(Box::new(background_steps.clone()))?;
         Ok(Self {
             registry,
             outbox_pending,
@@ -68,6 +86,8 @@ impl Metrics {
             events_consumed,
             events_dead_lettered,
             consumer_lag,
+            consumer_retries,
+            background_steps,
         })
     }
 }

@@ -8,16 +8,30 @@ use std::time::Duration;
 use futures_util::future::BoxFuture;
 use tokio::sync::{Notify, watch};
 
+use crate::metrics::Metrics;
+
 /// A background task: started with the shutdown receiver.
 pub type Task = Box<dyn FnOnce(watch::Receiver<bool>) -> BoxFuture<'static, ()> + Send>;
 
 /// Runs `step` every `period` (or as soon as `wake` is notified) until shutdown.
 /// A failing step is logged and tried again at the next tick; it never stops the
-/// loop, so a database outage only delays the work.
-pub fn periodic<F>(name: &'static str, period: Duration, wake: Option<Arc<Notify>>, step: F) -> Task
+/// loop, so a database outage only delays the work. Each step is counted in
+/// `crossdock_background_steps_total` by outcome, so an operator sees a task
+/// that keeps failing, and a test can wait for a step to have run.
+pub fn periodic<F>(
+    metrics: &Metrics,
+    name: &'static str,
+    period: Duration,
+    wake: Option<Arc<Notify>>,
+    step: F,
+) -> Task
 where
     F: Fn() -> BoxFuture<'static, anyhow::Result<()>> + Send + Sync + 'static,
 {
+    let ok = metrics.background_steps.with_label_values(&[name, "ok"]);
+    let failed = metrics
+        .background_steps
+        .with_label_values(&[name, "failed"]);
     Box::new(move |mut shutdown: watch::Receiver<bool>| {
         Box::pin(async move {
             let wake = wake.unwrap_or_default();
@@ -25,8 +39,12 @@ where
                 if *shutdown.borrow() {
                     break;
                 }
-                if let Err(err) = step().await {
-                    tracing::warn!(task = name, error = %format!("{err:#}"), "background step failed");
+                match step().await {
+                    Ok(()) => ok.inc(),
+                    Err(err) => {
+                        failed.inc();
+                        tracing::warn!(task = name, error = %format!("{err:#}"), "background step failed");
+                    }
                 }
                 tokio::select! {
                     _ = shutdown.changed() => break,

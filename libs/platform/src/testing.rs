@@ -201,6 +201,8 @@ pub struct TestApp {
     pub topic_prefix: String,
     pub running: Option<Running>,
     pub db: TestDatabase,
+    /// Metrics of the runs before a restart, so counts span restarts.
+    earlier_runs: Vec<crate::metrics::Metrics>,
 }
 
 impl TestApp {
@@ -227,6 +229,7 @@ impl TestApp {
             topic_prefix,
             running: Some(running),
             db,
+            earlier_runs: Vec::new(),
         }
     }
 
@@ -245,8 +248,71 @@ impl TestApp {
 
     pub async fn stop(&mut self) {
         if let Some(running) = self.running.take() {
+            self.earlier_runs.push(running.runtime.metrics.clone());
             running.stop().await;
         }
+    }
+
+    fn all_runs(&self) -> impl Iterator<Item = &crate::metrics::Metrics> {
+        let current = self.running.as_ref().map(|r| &r.runtime.metrics);
+        self.earlier_runs.iter().chain(current)
+    }
+
+    /// Records of the logical `topic` this service's consumers have taken
+    /// (applied, found duplicate, or dead-lettered), over all its runs. A
+    /// record redelivered after a restart counts again.
+    pub fn consumed(&self, topic: &str) -> u64 {
+        let topic = self.topic(topic);
+        self.all_runs()
+            .flat_map(|m| {
+                ["applied", "duplicate", "dead_lettered"].map(|outcome| {
+                    m.events_consumed
+                        .with_label_values(&[&topic, outcome])
+                        .get()
+                })
+            })
+            .sum()
+    }
+
+    /// Waits (up to 30 s) until the consumers have taken `at_least` records of
+    /// `topic`: what a test waits for before asserting that a record changed
+    /// nothing, instead of sleeping and hoping the consumer kept up.
+    pub async fn wait_consumed(&self, topic: &str, at_least: u64) -> bool {
+        eventually(Duration::from_secs(30), || async {
+            self.consumed(topic) >= at_least
+        })
+        .await
+    }
+
+    /// Finished steps (ok or failed) of the background task `task`, over all runs.
+    pub fn background_steps(&self, task: &str) -> u64 {
+        self.all_runs()
+            .flat_map(|m| {
+                ["ok", "failed"]
+                    .map(|outcome| m.background_steps.with_label_values(&[task, outcome]).get())
+            })
+            .sum()
+    }
+
+    /// Waits (up to 30 s) until `task` has finished `more` steps after now: a
+    /// step that started before this call may be one of them, so a test that
+    /// needs a whole step after a change waits for two.
+    pub async fn wait_background_steps(&self, task: &str, more: u64) -> bool {
+        let target = self.background_steps(task) + more;
+        eventually(Duration::from_secs(30), || async {
+            self.background_steps(task) >= target
+        })
+        .await
+    }
+
+    /// Waits (up to 30 s) until the inbox holds `event_id`: its handler ran and
+    /// committed (the inbox row is written in the handler's transaction).
+    pub async fn wait_inbox(&self, event_id: domain::ids::EventId) -> bool {
+        let sql = format!("SELECT count(*) AS n FROM inbox WHERE event_id = '{event_id}'");
+        eventually(Duration::from_secs(30), || async {
+            scalar(&self.runtime().db, &sql).await > 0
+        })
+        .await
     }
 
     /// Starts the stopped service again on the same database and topics (a new

@@ -110,8 +110,21 @@ async fn redelivered_event_applies_once_and_poison_is_dead_lettered_and_replayab
     })
     .await;
     assert!(caught_up, "consumer processed all four records");
-    // Give a wrongly-applied redelivery time to show up before counting.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Every record taken, the redelivery included, before counting effects.
+    let taken = eventually(Duration::from_secs(30), || async {
+        ["applied", "duplicate", "dead_lettered"]
+            .iter()
+            .map(|o| {
+                metrics
+                    .events_consumed
+                    .with_label_values(&[topic.as_str(), o])
+                    .get()
+            })
+            .sum::<u64>()
+            == 4
+    })
+    .await;
+    assert!(taken, "the redelivered record was taken too");
     assert_eq!(
         scalar(&pool, "SELECT count(*) AS n FROM applied_effects").await,
         2
@@ -248,9 +261,17 @@ async fn database_outage_holds_the_record_instead_of_dead_lettering_it() {
         .send(&topic, "k", b"during outage", &headers)
         .await
         .unwrap();
-    // Far longer than max_attempts × backoff (3 × 20 ms): a counted failure would
-    // have dead-lettered it by now.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // More tries than max_attempts (3): a failure counted against the record
+    // would have dead-lettered it by now.
+    let retried = eventually(Duration::from_secs(30), || async {
+        metrics
+            .consumer_retries
+            .with_label_values(&["test.projection"])
+            .get()
+            >= 5
+    })
+    .await;
+    assert!(retried, "the consumer held the record and retried");
     assert_eq!(
         scalar(&direct, "SELECT count(*) AS n FROM applied_effects").await,
         0

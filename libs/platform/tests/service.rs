@@ -47,8 +47,9 @@ fn definition() -> ServiceDefinition {
                 consumer_tasks: None,
             }]
         },
-        tasks: |_| {
+        tasks: |rt| {
             vec![platform::tasks::periodic(
+                &rt.metrics,
                 "probe-ticker",
                 std::time::Duration::from_millis(20),
                 None,
@@ -114,6 +115,10 @@ async fn subscriptions_run_beside_the_server_and_stop_gracefully() {
     assert!(health.status().is_success());
     let ticking = eventually(Duration::from_secs(5), || async { ticks() >= 3 }).await;
     assert!(ticking, "the service's background task runs periodically");
+    assert!(
+        app.background_steps("probe-ticker") >= 3,
+        "its steps are counted in crossdock_background_steps_total"
+    );
     let stopping = tokio::time::timeout(Duration::from_secs(30), app.stop()).await;
     assert!(
         stopping.is_ok(),

@@ -10,6 +10,7 @@ use std::time::Duration;
 use common::*;
 use domain::events::Envelope;
 use domain::events::proto::warehouse::v1 as wh;
+use inventory::events::background::BACKORDER_FILLER;
 use platform::testing::{TestApp, eventually, scalar};
 
 async fn two_locations() -> TestApp {
@@ -343,7 +344,7 @@ async fn under_backorder_missing_units_wait_and_fill_when_stock_arrives_elsewher
     // The short location still shows two available units, but they are
     // suspect: the filler (every second) must not take them.
     assert_eq!(levels_at(&stock(&app, "SP-2").await, "WH-PRIMARY"), (3, 1));
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(app.wait_background_steps(BACKORDER_FILLER, 2).await);
     assert_eq!(
         reservation(&app, &order).await["awaiting_stock"][0]["quantity"],
         2,
@@ -458,7 +459,7 @@ async fn a_cancelled_order_stops_waiting_for_short_picked_units() {
     );
     // Stock arriving later reserves nothing for it.
     adjust(&app, "SP-4", "WH-OVERFLOW", 3).await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(app.wait_background_steps(BACKORDER_FILLER, 2).await);
     let out = outcomes(&app, 3).await;
     assert_eq!(out.reallocated.len(), 1);
     assert_eq!(stock(&app, "SP-4").await["reserved"], 0);

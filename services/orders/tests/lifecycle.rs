@@ -287,7 +287,7 @@ async fn cancellation_is_published_once_and_final() {
     let cancelled: Vec<pb::OrderCancelled> = decode_all(&records);
     assert_eq!(cancelled[0].cancelled_by, "channel:amazon-de");
     // A late answer from inventory doesn't revive it; payment can't either.
-    reserve(&app, &order, "WH-PRIMARY").await;
+    let late = reserve(&app, &order, "WH-PRIMARY").await;
     let res = post(
         &app,
         &format!("/v1/orders/{}/payment", id(&order)),
@@ -296,7 +296,7 @@ async fn cancellation_is_published_once_and_final() {
     )
     .await;
     problem(res, StatusCode::CONFLICT).await;
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(app.wait_inbox(late).await, "the late answer was handled");
     let (_, now) = get(&app, &format!("/v1/orders/{}", id(&order)), &ops()).await;
     assert_eq!(now["status"], "cancelled");
 }

@@ -49,7 +49,11 @@ async fn restart_mid_stream_and_mid_wave_loses_and_duplicates_nothing() {
     })
     .await;
     assert!(all, "every order's fulfillments arrived");
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        app.wait_consumed(topics::ORDERS_ORDER_EVENTS, 2 * envelopes.len() as u64)
+            .await,
+        "both copies of every event were taken"
+    );
     let db = &app.runtime().db;
     assert_eq!(
         scalar(db, "SELECT count(*) AS n FROM fulfillments").await,

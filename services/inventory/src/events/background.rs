@@ -22,6 +22,9 @@ pub static STOCK_FREED: LazyLock<Arc<Notify>> = LazyLock::new(|| Arc::new(Notify
 /// Woken after a commit that marked availability dirty.
 pub static AVAILABILITY_DIRTY: LazyLock<Arc<Notify>> = LazyLock::new(|| Arc::new(Notify::new()));
 
+/// The backorder filler's task name (its steps are counted under it).
+pub const BACKORDER_FILLER: &str = "backorder-filler";
+
 const ACTOR_FILL: &str = "system:inventory.backorders";
 const ACTOR_EXPIRY: &str = "system:inventory.holds";
 
@@ -29,6 +32,7 @@ pub fn tasks(rt: &Runtime) -> Vec<Task> {
     let (a, b, c) = (rt.clone(), rt.clone(), rt.clone());
     vec![
         periodic(
+            &rt.metrics,
             "availability-publisher",
             // Coalescing window: a busy SKU yields one event per channel per
             // quarter second, not one per order.
@@ -40,7 +44,8 @@ pub fn tasks(rt: &Runtime) -> Vec<Task> {
             },
         ),
         periodic(
-            "backorder-filler",
+            &rt.metrics,
+            BACKORDER_FILLER,
             Duration::from_secs(1),
             Some(STOCK_FREED.clone()),
             move || {
@@ -48,10 +53,16 @@ pub fn tasks(rt: &Runtime) -> Vec<Task> {
                 async move { fill_backorders(&rt).await.map(|_| ()) }.boxed()
             },
         ),
-        periodic("hold-expiry", Duration::from_millis(500), None, move || {
-            let rt = c.clone();
-            async move { expire_holds(&rt).await.map(|_| ()) }.boxed()
-        }),
+        periodic(
+            &rt.metrics,
+            "hold-expiry",
+            Duration::from_millis(500),
+            None,
+            move || {
+                let rt = c.clone();
+                async move { expire_holds(&rt).await.map(|_| ()) }.boxed()
+            },
+        ),
     ]
 }
 

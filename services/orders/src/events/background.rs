@@ -36,6 +36,7 @@ pub fn tasks(rt: &Runtime) -> Vec<Task> {
     .expect("HTTP client");
     vec![
         periodic(
+            &rt.metrics,
             "channel-updates-dispatcher",
             Duration::from_millis(100),
             Some(UPDATES_QUEUED.clone()),
@@ -45,6 +46,7 @@ pub fn tasks(rt: &Runtime) -> Vec<Task> {
             },
         ),
         periodic(
+            &rt.metrics,
             "webhook-sender",
             Duration::from_millis(250),
             Some(DELIVERIES_DUE.clone()),

@@ -138,7 +138,8 @@ pub async fn place(app: &TestApp, channel: &str, body: &Value) -> Value {
 }
 
 /// Inventory's answer: the order's lines reserved at `location`.
-pub async fn reserve(app: &TestApp, order: &Value, location: &str) {
+/// Publishes inventory's StockReserved for every line of `order` at `location`.
+pub async fn reserve(app: &TestApp, order: &Value, location: &str) -> domain::ids::EventId {
     let event = inventory::StockReserved {
         order_id: order["id"].as_str().unwrap().into(),
         lines: order["lines"]
@@ -163,7 +164,7 @@ pub async fn reserve(app: &TestApp, order: &Value, location: &str) {
         &id,
         &event,
     )
-    .await;
+    .await
 }
 
 pub async fn fail_reservation(app: &TestApp, order: &Value, outcome: &str) {

@@ -11,6 +11,7 @@ use domain::events::proto::catalog::v1 as catalog;
 use domain::events::proto::inventory::v1 as inventory;
 use domain::events::proto::orders::v1 as orders;
 use domain::events::topics;
+use domain::ids::EventId;
 use platform::Role;
 use platform::testing::{TestApp, eventually, eventually_some, publish, scalar, token};
 use reqwest::StatusCode;
@@ -209,14 +210,14 @@ pub async fn cancel(app: &TestApp, order_id: &str, channel: &str) {
     publish_order_event(app, order_id, &event).await;
 }
 
-pub async fn reallocated(app: &TestApp, e: &inventory::StockReallocated) {
+pub async fn reallocated(app: &TestApp, e: &inventory::StockReallocated) -> EventId {
     publish(
         &app.runtime().producer,
         &app.topic(topics::INVENTORY_RESERVATION_EVENTS),
         &e.order_id,
         e,
     )
-    .await;
+    .await
 }
 
 /// POST `body` with `bearer`; the status and JSON body.
