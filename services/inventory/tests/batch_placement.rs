@@ -1,5 +1,5 @@
 //! A consumer batch places its plain orders set-based
-//! (`reservations::place_many`: a few statements for the whole run). That
+//! (`placement::place_many`: a few statements for the whole run). That
 //! must have exactly the effect of placing the same orders one by one
 //! (`reservations::place`): same outcomes, stock, reservation lines,
 //! movements and statuses. Two identical worlds, one per way, compared.
@@ -11,7 +11,8 @@ use diesel::sql_types::Text;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use domain::contracts::orders::BackorderPolicy;
 use inventory::domain::allocation::Line;
-use inventory::store::reservations::{self, Outcome, PlaceOrder};
+use inventory::domain::placement::Outcome;
+use inventory::store::placement::{self, PlaceOrder};
 use platform::testing::TestApp;
 use uuid::Uuid;
 
@@ -135,7 +136,7 @@ fn comparable(outcomes: Vec<(Uuid, Outcome)>) -> Vec<(Uuid, Outcome)> {
 async fn set_based(app: &TestApp, orders: Vec<PlaceOrder>) -> Vec<(Uuid, Outcome)> {
     let mut conn = app.runtime().db.get().await.unwrap();
     conn.transaction::<_, diesel::result::Error, _>(async move |tx| {
-        reservations::place_many(tx, &orders, "test").await
+        placement::place_many(tx, &orders, "test").await
     })
     .await
     .map(comparable)
@@ -148,7 +149,7 @@ async fn one_by_one(app: &TestApp, orders: Vec<PlaceOrder>) -> Vec<(Uuid, Outcom
         let mut conn = app.runtime().db.get().await.unwrap();
         let outcome = conn
             .transaction::<_, diesel::result::Error, _>(async |tx| {
-                reservations::place(tx, &o, "test").await
+                placement::place(tx, &o, "test").await
             })
             .await
             .unwrap();

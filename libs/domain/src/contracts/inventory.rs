@@ -190,13 +190,26 @@ pub struct ShortfallView {
     pub missing: i64,
 }
 
+crate::wire_enum!(
+    /// Where an order's reservation stands.
+    pub enum ReservationStatus {
+        /// Stock is reserved (all of it, or what the partial policy kept).
+        Reserved = "reserved",
+        /// Nothing reserved; waiting for stock (backorder policy).
+        Backordered = "backordered",
+        /// Nothing reserved, and nothing will be (reject policy).
+        Rejected = "rejected",
+        /// Cancelled: its stock went back.
+        Released = "released",
+    }
+);
+
 /// Inventory's record of an order's reservation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ReservationView {
     pub order_id: Uuid,
     pub channel_id: String,
-    /// reserved | backordered | rejected | released
-    pub status: String,
+    pub status: ReservationStatus,
     /// What is still reserved (shipments and short picks take units off).
     pub lines: Vec<ReservedLineView>,
     /// What will not be reserved: cut at placement (partial policy) or after a

@@ -14,14 +14,11 @@ use super::{StaffOrChannel, acting_channel};
 use crate::domain::allocation::Line;
 use crate::domain::{DEFAULT_HOLD_TTL_SECONDS, MAX_HOLD_TTL_SECONDS};
 use crate::events::background::{AVAILABILITY_DIRTY, STOCK_FREED};
-use crate::store::{self, reservations, stock};
+use crate::store::{self, holds, stock};
 
 const MAX_LINES: usize = 200;
 
-async fn view(
-    conn: &mut platform::db::Conn,
-    row: reservations::HoldRow,
-) -> Result<HoldView, ApiError> {
+async fn view(conn: &mut platform::db::Conn, row: holds::HoldRow) -> Result<HoldView, ApiError> {
     let lines = stock::reserved_lines(conn, row.id).await?;
     Ok(HoldView {
         id: row.id,
@@ -111,7 +108,7 @@ pub async fn create(
                 return Err(ApiError::Validation(unknown));
             }
             let id = Uuid::now_v7();
-            match reservations::create_hold(
+            match holds::create(
                 tx,
                 id,
                 &channel,
@@ -156,7 +153,7 @@ pub async fn create(
 }
 
 /// A hold of another channel is 404 to a channel token.
-fn visible(caller: &Caller, row: &reservations::HoldRow) -> Result<(), ApiError> {
+fn visible(caller: &Caller, row: &holds::HoldRow) -> Result<(), ApiError> {
     caller.require_channel(&row.channel_id, StaffOrChannel::STAFF, || {
         ApiError::NotFound(format!("hold {} does not exist", row.id))
     })
@@ -177,7 +174,7 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let mut conn = rt.conn().await?;
-    let row = reservations::hold(&mut conn, id)
+    let row = holds::get(&mut conn, id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("hold {id} does not exist")))?;
     visible(&caller, &row)?;
@@ -203,15 +200,15 @@ pub async fn release(
     let mut conn = rt.conn().await?;
     let row = conn
         .transaction::<_, ApiError, _>(async |tx| {
-            let row = reservations::hold(tx, id)
+            let row = holds::get(tx, id)
                 .await?
                 .ok_or_else(|| ApiError::NotFound(format!("hold {id} does not exist")))?;
             visible(&caller, &row)?;
             let before = view(tx, row.clone()).await?;
-            if !reservations::end_hold(tx, id, "released", &actor).await? {
+            if !holds::end(tx, id, "released", &actor).await? {
                 return Err(ApiError::Conflict(format!("hold {id} is {}", row.status)));
             }
-            let released = reservations::hold(tx, id).await?.expect("hold exists");
+            let released = holds::get(tx, id).await?.expect("hold exists");
             let after = view(tx, released).await?;
             audit::record(
                 tx,

@@ -1,8 +1,10 @@
-//! Inventory rules, free of I/O: allocation, available-to-sell, adjustments,
-//! what shipments and short picks take out of stock.
+//! Inventory rules, free of I/O: allocation, placement (policy and the
+//! in-memory writes of a batch), available-to-sell, adjustments, what
+//! shipments and short picks take out of stock.
 
 pub mod allocation;
 pub mod fulfillment;
+pub mod placement;
 
 use domain::contracts::inventory::{AdjustmentReason, AdjustmentRequest};
 use domain::{Sku, Validator};

@@ -13,7 +13,8 @@ use platform::Runtime;
 use platform::tasks::{Task, periodic};
 use tokio::sync::Notify;
 
-use crate::store::{availability, fulfillment, reservations, stock};
+use crate::domain::placement::Outcome;
+use crate::store::{availability, backorders, fulfillment, holds, stock};
 
 /// Woken after a commit that freed or added stock (adjustments, releases), so
 /// backorders fill at once instead of at the next sweep.
@@ -104,7 +105,7 @@ pub async fn publish_availability(rt: &Runtime) -> anyhow::Result<()> {
 /// One entry of the backorder queue.
 enum Backorder {
     /// A whole order, reserved only in full.
-    Order(reservations::Backordered),
+    Order(backorders::Backordered),
     /// Short-picked units of one order line (its reservation otherwise stands).
     Reallocation(fulfillment::Waiting),
 }
@@ -136,7 +137,7 @@ impl Backorder {
 /// Returns how many were filled.
 pub async fn fill_backorders(rt: &Runtime) -> anyhow::Result<usize> {
     let mut conn = rt.db.get().await?;
-    let mut queue: Vec<Backorder> = reservations::backordered(&mut conn, 1000)
+    let mut queue: Vec<Backorder> = backorders::backordered(&mut conn, 1000)
         .await?
         .into_iter()
         .map(Backorder::Order)
@@ -179,8 +180,7 @@ pub async fn fill_backorders(rt: &Runtime) -> anyhow::Result<usize> {
             .transaction::<_, anyhow::Error, _>(async |tx| match entry {
                 Backorder::Order(order) => {
                     let order_id = order.order_id;
-                    let Some(picks) =
-                        reservations::fill_backorder(tx, order_id, ACTOR_FILL).await?
+                    let Some(picks) = backorders::fill_backorder(tx, order_id, ACTOR_FILL).await?
                     else {
                         return Ok(false);
                     };
@@ -188,7 +188,7 @@ pub async fn fill_backorders(rt: &Runtime) -> anyhow::Result<usize> {
                         &outbox,
                         tx,
                         &order_id.to_string(),
-                        reservations::Outcome::Reserved {
+                        Outcome::Reserved {
                             picks,
                             shorts: Vec::new(),
                         },
@@ -237,12 +237,12 @@ pub async fn fill_backorders(rt: &Runtime) -> anyhow::Result<usize> {
 /// Releases holds past their expiry. Returns how many expired.
 pub async fn expire_holds(rt: &Runtime) -> anyhow::Result<usize> {
     let mut conn = rt.db.get().await?;
-    let due = reservations::expired_holds(&mut conn, 200).await?;
+    let due = holds::expired(&mut conn, 200).await?;
     let mut expired = 0;
     for id in due {
         let ended = conn
             .transaction::<_, anyhow::Error, _>(async |tx| {
-                Ok(reservations::end_hold(tx, id, "expired", ACTOR_EXPIRY).await?)
+                Ok(holds::end(tx, id, "expired", ACTOR_EXPIRY).await?)
             })
             .await?;
         if ended {

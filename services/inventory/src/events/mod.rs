@@ -26,8 +26,10 @@ use platform::kafka::{BatchHandlerFn, HandlerFn, Record, Subscription};
 use platform::outbox::Outbox;
 
 use crate::domain::allocation::{Line, Pick, Short};
+use crate::domain::placement::Outcome;
 use crate::store::fulfillment::{self, Reallocated, ShortPickOutcome};
-use crate::store::{self, availability, locations, reservations};
+use crate::store::{self, availability, locations, placement, reservations};
+use domain::contracts::inventory::ReservationStatus;
 
 pub const TOPICS: &[&str] = &[
     topics::INVENTORY_RESERVATION_EVENTS,
@@ -218,7 +220,7 @@ async fn on_order_event(outbox: &Outbox, conn: &mut Conn, record: &Record) -> an
         t if t == orders::OrderPlaced::TYPE => {
             let event: orders::OrderPlaced = record.decode()?;
             let order = place_order_of(&event)?;
-            let outcome = reservations::place(conn, &order, RESERVATIONS_ACTOR).await?;
+            let outcome = placement::place(conn, &order, RESERVATIONS_ACTOR).await?;
             publish_outcome(
                 outbox,
                 conn,
@@ -255,7 +257,7 @@ async fn on_order_event(outbox: &Outbox, conn: &mut Conn, record: &Record) -> an
 }
 
 /// A batch of order events: runs of plain OrderPlaced (no hold to convert)
-/// are placed together ([`reservations::place_many`]: a few statements for
+/// are placed together ([`placement::place_many`]: a few statements for
 /// the run instead of several per order); anything else that touches stock
 /// (a cancel, a hold conversion, an order repeated in the run) is applied on
 /// its own in record order, after the run before it.
@@ -264,7 +266,7 @@ async fn on_order_batch(
     conn: &mut Conn,
     records: &[Record],
 ) -> anyhow::Result<()> {
-    let mut run: Vec<reservations::PlaceOrder> = Vec::new();
+    let mut run: Vec<placement::PlaceOrder> = Vec::new();
     for record in records {
         let kind = record.envelope.event_type.as_str();
         if kind == orders::OrderPlaced::TYPE {
@@ -286,12 +288,12 @@ async fn on_order_batch(
 async fn place_run(
     outbox: &Outbox,
     conn: &mut Conn,
-    run: Vec<reservations::PlaceOrder>,
+    run: Vec<placement::PlaceOrder>,
 ) -> anyhow::Result<()> {
     if run.is_empty() {
         return Ok(());
     }
-    let outcomes = reservations::place_many(conn, &run, RESERVATIONS_ACTOR)
+    let outcomes = placement::place_many(conn, &run, RESERVATIONS_ACTOR)
         .await?
         .into_iter()
         .map(|(id, outcome)| (id.to_string(), outcome))
@@ -554,8 +556,8 @@ pub async fn publish_reallocated(
     Ok(())
 }
 
-fn place_order_of(event: &orders::OrderPlaced) -> anyhow::Result<reservations::PlaceOrder> {
-    Ok(reservations::PlaceOrder {
+fn place_order_of(event: &orders::OrderPlaced) -> anyhow::Result<placement::PlaceOrder> {
+    Ok(placement::PlaceOrder {
         order_id: event.order_id.parse()?,
         channel_id: event.channel_id.clone(),
         lines: event
@@ -609,7 +611,7 @@ pub async fn publish_outcome(
     outbox: &Outbox,
     conn: &mut Conn,
     order_id: &str,
-    outcome: reservations::Outcome,
+    outcome: Outcome,
     trigger: &str,
 ) -> anyhow::Result<()> {
     publish_outcomes(outbox, conn, vec![(order_id.to_string(), outcome)], trigger).await
@@ -621,10 +623,9 @@ pub async fn publish_outcome(
 pub async fn publish_outcomes(
     outbox: &Outbox,
     conn: &mut Conn,
-    outcomes: Vec<(String, reservations::Outcome)>,
+    outcomes: Vec<(String, Outcome)>,
     trigger: &str,
 ) -> anyhow::Result<()> {
-    use reservations::Outcome;
     let now = Some(timestamp(Utc::now()));
     let (mut reserved, mut failed) = (Vec::new(), Vec::new());
     for (order_id, outcome) in outcomes {
@@ -658,9 +659,9 @@ pub async fn publish_outcomes(
                     order_id,
                     shortfalls: shortfalls(&shorts),
                     outcome: if backordered {
-                        "backordered"
+                        ReservationStatus::Backordered
                     } else {
-                        "rejected"
+                        ReservationStatus::Rejected
                     }
                     .to_string(),
                     failed_at: now,

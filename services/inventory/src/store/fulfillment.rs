@@ -18,10 +18,11 @@ use platform::db::CachedExt;
 use platform::db::Conn;
 use uuid::Uuid;
 
-use super::reservations::candidates;
+use super::stock::candidates;
 use super::stock::{self, TakeOut, TakenOut};
 use crate::domain::allocation::{self, Allocation, Line, Pick, Short};
 use crate::domain::fulfillment::{ShipSplit, ship_split, short_pick_write_off};
+use domain::contracts::inventory::ReservationStatus;
 
 /// Records a fulfillment's shipped lines and returns those not recorded
 /// before: a fulfillment ships once, whatever event id carries it.
@@ -200,7 +201,7 @@ pub async fn short_pick(
     let Some(order) = order else {
         return Ok(ShortPickOutcome::UnknownOrder);
     };
-    if order.status != "reserved" {
+    if order.status != ReservationStatus::Reserved.as_str() {
         return Ok(ShortPickOutcome::NotReserved(order.status));
     }
     let skus = BTreeSet::from([sp.sku.to_string()]);
@@ -382,7 +383,7 @@ pub async fn fill_waiting(
     .await
     .optional()?;
     let Some(order) = order else { return Ok(None) };
-    if order.status != "reserved" {
+    if order.status != ReservationStatus::Reserved.as_str() {
         // Released meanwhile: nothing to wait for any more.
         delete_waiting(conn, waiting.id).await?;
         return Ok(None);

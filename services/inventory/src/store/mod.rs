@@ -6,8 +6,11 @@
 //! (sorted by SKU, location).
 
 pub mod availability;
+pub mod backorders;
 pub mod fulfillment;
+pub mod holds;
 pub mod locations;
+pub mod placement;
 pub mod reservations;
 pub mod stock;
 

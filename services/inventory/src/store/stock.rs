@@ -14,7 +14,9 @@ use platform::db::CachedExt;
 use platform::db::Conn;
 use uuid::Uuid;
 
+use crate::domain::allocation::Candidate;
 use crate::domain::allocation::Pick;
+use crate::domain::placement::LocatedStock;
 
 /// One stock row, locked by the transaction that read it.
 #[derive(Debug, Clone, diesel::QueryableByName)]
@@ -33,6 +35,27 @@ pub struct StockRow {
     pub on_hand: i64,
     #[diesel(sql_type = BigInt)]
     pub reserved: i64,
+}
+
+impl StockRow {
+    pub fn level(&self) -> LocatedStock {
+        LocatedStock {
+            sku: self.sku.clone(),
+            location_id: self.location_id,
+            code: self.code.clone(),
+            priority: self.priority,
+            active: self.active,
+            on_hand: self.on_hand,
+            reserved: self.reserved,
+        }
+    }
+}
+
+/// The locations that may serve a channel, from locked rows
+/// ([`placement::candidates`](crate::domain::placement::candidates)).
+pub fn candidates(rows: &[StockRow], ship_from: &[String]) -> Vec<Candidate> {
+    let levels: Vec<LocatedStock> = rows.iter().map(StockRow::level).collect();
+    crate::domain::placement::candidates(&levels, ship_from)
 }
 
 /// Locks every stock row of `skus` in (SKU, location) order and returns them.
