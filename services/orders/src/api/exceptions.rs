@@ -16,7 +16,9 @@ use platform::{Access, ApiError, Authorized, Caller, Runtime};
 use uuid::Uuid;
 
 use super::{ExceptionReaders, ExceptionStaff, lock_visible, not_found, page_limit};
-use crate::store::orders::{self as order_store, Head};
+use crate::store::allocations;
+use crate::store::history::{self, Head};
+use crate::store::orders as order_store;
 use crate::{events, store};
 
 /// Orders on hold, oldest first, by reason and channel.
@@ -72,8 +74,8 @@ pub async fn resume(
     why: &str,
     actor: &str,
 ) -> Result<(), ApiError> {
-    if order_store::has_allocations(conn, head.id).await? {
-        order_store::transition(conn, head, OrderStatus::Reserved, None, Some(why), actor).await?;
+    if allocations::has_allocations(conn, head.id).await? {
+        history::transition(conn, head, OrderStatus::Reserved, None, Some(why), actor).await?;
         return events::confirm_if_paid(outbox, conn, head, actor).await;
     }
     place_again(outbox, conn, head, why, actor).await
@@ -91,7 +93,7 @@ async fn place_again(
         .ok_or_else(|| {
             ApiError::Conflict(format!("channel {} no longer exists", head.channel_id))
         })?;
-    order_store::transition(conn, head, OrderStatus::Received, None, Some(why), actor).await?;
+    history::transition(conn, head, OrderStatus::Received, None, Some(why), actor).await?;
     events::placed(outbox, conn, head, &channel).await
 }
 

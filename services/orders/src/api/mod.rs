@@ -13,7 +13,7 @@ use platform::{ApiError, Caller, Role};
 use utoipa::OpenApi;
 use uuid::Uuid;
 
-use crate::store::orders::Head;
+use crate::store::history::Head;
 
 platform::access!(
     /// Who manages the channel registry.
@@ -84,7 +84,7 @@ pub async fn lock_visible(
     id: Uuid,
     roles: &[Role],
 ) -> Result<Head, ApiError> {
-    let head = crate::store::orders::lock(conn, id)
+    let head = crate::store::history::lock(conn, id)
         .await?
         .ok_or_else(|| not_found(id))?;
     check_access(caller, &head.channel_id, id, roles)?;

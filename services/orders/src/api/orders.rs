@@ -22,6 +22,7 @@ use super::{
 };
 use crate::domain::intake::{self, ChannelRules, Listing};
 use crate::domain::lifecycle::{self, PaymentEffect};
+use crate::store::history;
 use crate::store::orders::{self as order_store, NewOrder};
 use crate::{events, store};
 
@@ -224,7 +225,7 @@ pub async fn history(
         .await?
         .ok_or_else(|| not_found(id))?;
     check_access(&caller, view.channel_id.as_str(), id, Readers::STAFF)?;
-    Ok(HttpResponse::Ok().json(order_store::history(&mut conn, id).await?))
+    Ok(HttpResponse::Ok().json(history::history(&mut conn, id).await?))
 }
 
 /// Cancel an order before shipment (the channel itself, or ops/support). Its
@@ -269,7 +270,7 @@ pub async fn cancel(
                         head.status.as_str()
                     )));
                 }
-                order_store::transition(
+                history::transition(
                     tx,
                     &mut head,
                     OrderStatus::Cancelled,
@@ -319,7 +320,7 @@ pub async fn payment(
             if effect == PaymentEffect::Refuse {
                 return Err(ApiError::Conflict("the order is cancelled".into()));
             }
-            order_store::set_payment_status(tx, id, req.payment_status).await?;
+            history::set_payment_status(tx, id, req.payment_status).await?;
             head.payment_status = req.payment_status;
             match effect {
                 PaymentEffect::Hold => {

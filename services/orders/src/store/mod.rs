@@ -1,8 +1,10 @@
 //! Orders persistence. Every function runs on the connection the caller
 //! passes, so the caller decides the transaction.
 
+pub mod allocations;
 pub mod catalog;
 pub mod channels;
 pub mod feed;
+pub mod history;
 pub mod orders;
 pub mod shipments;
