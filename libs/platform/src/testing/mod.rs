@@ -5,6 +5,8 @@
 //! The stack's addresses come from `CROSSDOCK_TEST_DATABASE_URL` and
 //! `CROSSDOCK_TEST_KAFKA_BROKERS` (defaults: the ports `scripts/stack.sh` uses).
 
+pub mod statements;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
