@@ -7,7 +7,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{HttpResponse, web};
+use platform::testing::fixtures::serve_http;
 use reqwest::{Method, StatusCode};
 use scenarios::{Stack, call, ops, wait_for};
 use serde_json::{Value, json};
@@ -30,9 +31,9 @@ fn warehouse_staff() -> String {
 async fn receiver() -> (String, Arc<Mutex<Vec<String>>>) {
     let seen: Arc<Mutex<Vec<String>>> = Arc::default();
     let kept = seen.clone();
-    let server = HttpServer::new(move || {
+    let (base, _server) = serve_http(move |cfg: &mut web::ServiceConfig| {
         let kept = kept.clone();
-        App::new().route(
+        cfg.route(
             "/hooks",
             web::post().to(move |body: web::Bytes| {
                 let kept = kept.clone();
@@ -43,15 +44,9 @@ async fn receiver() -> (String, Arc<Mutex<Vec<String>>>) {
                     HttpResponse::NoContent().finish()
                 }
             }),
-        )
-    })
-    .workers(1)
-    .disable_signals()
-    .bind(("127.0.0.1", 0))
-    .unwrap();
-    let addr = server.addrs()[0];
-    tokio::spawn(server.run());
-    (format!("http://{addr}/hooks"), seen)
+        );
+    });
+    (format!("{base}/hooks"), seen)
 }
 
 /// Products, two locations with bins, stock, and a channel (with a webhook).

@@ -12,6 +12,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use common::*;
 use domain::events::proto::orders::v1 as pb;
 use orders::domain::webhook;
+use platform::testing::fixtures::serve_http;
 use platform::testing::{channel_token, decode_all, eventually, problem};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -24,7 +25,7 @@ type Seen = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
 async fn receiver() -> (String, Seen, actix_web::dev::ServerHandle) {
     let seen: Seen = Arc::default();
     let seen2 = seen.clone();
-    let (base, handle) = serve(move |cfg: &mut web::ServiceConfig| {
+    let (base, handle) = serve_http(move |cfg: &mut web::ServiceConfig| {
         let seen = seen2.clone();
         cfg.route(
             "/hooks",

@@ -10,6 +10,7 @@ use std::time::Duration;
 use actix_web::{HttpRequest, HttpResponse, web};
 use common::*;
 use orders::domain::webhook;
+use platform::testing::fixtures::serve_http;
 use platform::testing::{channel_token, eventually, eventually_some};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -22,7 +23,7 @@ async fn receiver() -> (String, Seen, actix_web::dev::ServerHandle) {
     let seen: Seen = Arc::default();
     let calls = Arc::new(AtomicUsize::new(0));
     let (seen2, calls2) = (seen.clone(), calls.clone());
-    let (base, handle) = serve(move |cfg: &mut web::ServiceConfig| {
+    let (base, handle) = serve_http(move |cfg: &mut web::ServiceConfig| {
         let (seen, calls) = (seen2.clone(), calls2.clone());
         cfg.route(
             "/hooks",
@@ -162,7 +163,7 @@ async fn status_changes_reach_the_feed_and_a_signed_webhook_with_retries() {
 async fn redirecting_receiver() -> (String, Arc<AtomicUsize>, actix_web::dev::ServerHandle) {
     let internal_hits = Arc::new(AtomicUsize::new(0));
     let hits = internal_hits.clone();
-    let (base, handle) = serve(move |cfg: &mut web::ServiceConfig| {
+    let (base, handle) = serve_http(move |cfg: &mut web::ServiceConfig| {
         let hits = hits.clone();
         cfg.route(
             "/hooks",

@@ -5,12 +5,12 @@
 
 use std::time::Duration;
 
-use domain::events::proto::catalog::v1 as catalog;
 use domain::events::proto::inventory::v1 as pb;
 use domain::events::proto::orders::v1 as orders;
 use domain::events::topics;
 use platform::Role;
-use platform::testing::{TestApp, eventually, publish, read_topic, scalar, token};
+use platform::testing::fixtures::{self, SeedVariant};
+use platform::testing::{TestApp, publish, read_topic, scalar, token};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -29,46 +29,8 @@ pub async fn get(app: &TestApp, path: &str, bearer: &str) -> (StatusCode, Value)
 
 /// Makes `skus` known, as catalog's ProductUpserted would.
 pub async fn seed_skus(app: &TestApp, skus: &[&str]) {
-    let rt = app.runtime();
-    let event = catalog::ProductUpserted {
-        product_id: Uuid::now_v7().to_string(),
-        title: "Test product".into(),
-        status: "active".into(),
-        version: 1,
-        variants: skus
-            .iter()
-            .map(|s| catalog::Variant {
-                variant_id: Uuid::now_v7().to_string(),
-                sku: s.to_string(),
-                ..Default::default()
-            })
-            .collect(),
-        updated_at: Some(domain::events::timestamp(chrono::Utc::now())),
-        ..Default::default()
-    };
-    publish(
-        &rt.producer,
-        &app.topic(topics::CATALOG_PRODUCT_EVENTS),
-        &event.product_id,
-        &event,
-    )
-    .await;
-    let want = skus.len() as i64;
-    let list = skus
-        .iter()
-        .map(|s| format!("'{s}'"))
-        .collect::<Vec<_>>()
-        .join(",");
-    let known = eventually(Duration::from_secs(30), || async {
-        scalar(
-            &rt.db,
-            &format!("SELECT count(*) AS n FROM skus WHERE sku IN ({list})"),
-        )
-        .await
-            == want
-    })
-    .await;
-    assert!(known, "SKUs {skus:?} projected from catalog events");
+    let variants: Vec<SeedVariant> = skus.iter().map(|s| SeedVariant::sku(s)).collect();
+    fixtures::seed_product(app, &variants).await;
 }
 
 /// A channel as orders' ChannelUpserted describes it.
@@ -97,36 +59,16 @@ impl<'a> Channel<'a> {
 }
 
 pub async fn seed_channel(app: &TestApp, c: Channel<'_>) {
-    let rt = app.runtime();
     let event = orders::ChannelUpserted {
-        channel_id: c.id.into(),
-        kind: "web".into(),
-        name: c.id.into(),
-        currency: "EUR".into(),
         backorder_policy: c.policy.into(),
         ship_from: c.ship_from.iter().map(|s| s.to_string()).collect(),
         priority: c.priority,
         safety_buffer_units: c.buffer_units,
         safety_buffer_percent: c.buffer_percent,
-        active: true,
         version: c.version,
+        ..fixtures::channel_upserted(c.id)
     };
-    publish(
-        &rt.producer,
-        &app.topic(topics::ORDERS_CHANNEL_EVENTS),
-        c.id,
-        &event,
-    )
-    .await;
-    let sql = format!(
-        "SELECT count(*) AS n FROM channels WHERE id = '{}' AND version = {}",
-        c.id, c.version
-    );
-    let known = eventually(Duration::from_secs(30), || async {
-        scalar(&rt.db, &sql).await == 1
-    })
-    .await;
-    assert!(known, "channel {} projected", c.id);
+    fixtures::seed_channel(app, &event).await;
 }
 
 pub async fn location(app: &TestApp, code: &str, kind: &str, priority: i32) {

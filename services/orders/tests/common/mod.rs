@@ -4,16 +4,14 @@
 
 use std::time::Duration;
 
-use domain::events::proto::catalog::v1 as catalog;
-use domain::events::proto::common::v1 as common;
 use domain::events::proto::inventory::v1 as inventory;
 use domain::events::proto::warehouse::v1 as warehouse;
 use domain::events::topics;
 use platform::Role;
-use platform::testing::{TestApp, eventually, eventually_some, publish, read_topic, scalar, token};
+use platform::testing::fixtures::{self, SeedVariant};
+use platform::testing::{TestApp, eventually_some, publish, read_topic, scalar, token};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 pub async fn app() -> TestApp {
     TestApp::spawn(&orders::service()).await
@@ -58,47 +56,14 @@ pub async fn channel(app: &TestApp, id: &str, body: Value) -> Value {
 }
 
 /// Lists `sku` on `channels` at 19.90 EUR, as catalog's ProductUpserted would,
-/// and waits until orders' projection has it.
+/// and waits until orders applied it.
 pub async fn list_sku(app: &TestApp, sku: &str, channels: &[&str]) {
-    let rt = app.runtime();
-    let event = catalog::ProductUpserted {
-        product_id: Uuid::now_v7().to_string(),
-        title: "Test product".into(),
-        status: "active".into(),
-        version: 1,
-        variants: vec![catalog::Variant {
-            variant_id: Uuid::now_v7().to_string(),
-            sku: sku.into(),
-            listings: channels
-                .iter()
-                .map(|c| catalog::Listing {
-                    channel_id: c.to_string(),
-                    price: Some(common::Money {
-                        amount: "19.90".into(),
-                        currency: "EUR".into(),
-                    }),
-                    active: true,
-                })
-                .collect(),
-            ..Default::default()
-        }],
-        ..Default::default()
+    let variant = SeedVariant {
+        sku,
+        gtin14: None,
+        listed_on: channels,
     };
-    publish(
-        &rt.producer,
-        &app.topic(topics::CATALOG_PRODUCT_EVENTS),
-        &event.product_id,
-        &event,
-    )
-    .await;
-    let sql = format!("SELECT count(*) AS n FROM catalog_skus WHERE sku = '{sku}'");
-    assert!(
-        eventually(Duration::from_secs(30), || async {
-            scalar(&rt.db, &sql).await == 1
-        })
-        .await,
-        "{sku} projected"
-    );
+    fixtures::seed_product(app, &[variant]).await;
 }
 
 /// A valid order body: `lines` of (SKU, quantity) at 19.90, 4.90 shipping.
@@ -428,23 +393,4 @@ pub async fn feed(app: &TestApp, channel: &str, want: usize) -> Vec<Value> {
     })
     .await
     .unwrap_or_else(|| panic!("{want} updates in the feed of {channel}"))
-}
-
-/// Serves the routes `configure` registers on 127.0.0.1 (a port of its own)
-/// in the background, as a channel's webhook endpoint would: the base URL
-/// and a handle to stop it.
-pub fn serve(
-    configure: impl Fn(&mut actix_web::web::ServiceConfig) + Send + Clone + 'static,
-) -> (String, actix_web::dev::ServerHandle) {
-    let server =
-        actix_web::HttpServer::new(move || actix_web::App::new().configure(configure.clone()))
-            .workers(1)
-            .disable_signals()
-            .bind(("127.0.0.1", 0))
-            .expect("bind a loopback port");
-    let addr = server.addrs()[0];
-    let server = server.run();
-    let handle = server.handle();
-    tokio::spawn(server);
-    (format!("http://{addr}"), handle)
 }

@@ -7,13 +7,13 @@
 
 use std::time::Duration;
 
-use domain::events::proto::catalog::v1 as catalog;
 use domain::events::proto::inventory::v1 as inventory;
 use domain::events::proto::orders::v1 as orders;
 use domain::events::topics;
 use domain::ids::EventId;
 use platform::Role;
-use platform::testing::{TestApp, eventually, eventually_some, publish, scalar, token};
+use platform::testing::fixtures::{self, SeedVariant};
+use platform::testing::{TestApp, eventually_some, publish, scalar, token};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -44,79 +44,26 @@ pub fn gtin14(ean13: &str) -> String {
 
 /// Makes `skus` (SKU, EAN-13) known, as catalog's ProductUpserted would.
 pub async fn seed_skus(app: &TestApp, skus: &[(&str, &str)]) {
-    let event = catalog::ProductUpserted {
-        product_id: Uuid::now_v7().to_string(),
-        title: "Test product".into(),
-        status: "active".into(),
-        version: 1,
-        variants: skus
-            .iter()
-            .map(|(sku, ean)| catalog::Variant {
-                variant_id: Uuid::now_v7().to_string(),
-                sku: sku.to_string(),
-                barcode: gtin14(ean),
-                ..Default::default()
-            })
-            .collect(),
-        updated_at: Some(domain::events::timestamp(chrono::Utc::now())),
-        ..Default::default()
-    };
-    let rt = app.runtime();
-    publish(
-        &rt.producer,
-        &app.topic(topics::CATALOG_PRODUCT_EVENTS),
-        &event.product_id,
-        &event,
-    )
-    .await;
-    let list = skus
+    let gtins: Vec<String> = skus.iter().map(|(_, ean)| gtin14(ean)).collect();
+    let variants: Vec<SeedVariant> = skus
         .iter()
-        .map(|(s, _)| format!("'{s}'"))
-        .collect::<Vec<_>>()
-        .join(",");
-    let want = skus.len() as i64;
-    let known = eventually(Duration::from_secs(30), || async {
-        scalar(
-            &rt.db,
-            &format!("SELECT count(*) AS n FROM skus WHERE sku IN ({list})"),
-        )
-        .await
-            == want
-    })
-    .await;
-    assert!(known, "SKUs projected from catalog events");
+        .zip(&gtins)
+        .map(|((sku, _), gtin)| SeedVariant {
+            sku,
+            gtin14: Some(gtin),
+            listed_on: &[],
+        })
+        .collect();
+    fixtures::seed_product(app, &variants).await;
 }
 
 pub async fn seed_channel(app: &TestApp, id: &str) {
     let event = orders::ChannelUpserted {
-        channel_id: id.into(),
         kind: "marketplace".into(),
-        name: id.into(),
-        currency: "EUR".into(),
-        backorder_policy: "backorder".into(),
         priority: 10,
-        active: true,
-        version: 1,
-        ..Default::default()
+        ..fixtures::channel_upserted(id)
     };
-    let rt = app.runtime();
-    publish(
-        &rt.producer,
-        &app.topic(topics::ORDERS_CHANNEL_EVENTS),
-        id,
-        &event,
-    )
-    .await;
-    let known = eventually(Duration::from_secs(30), || async {
-        scalar(
-            &rt.db,
-            &format!("SELECT count(*) AS n FROM channels WHERE id = '{id}'"),
-        )
-        .await
-            == 1
-    })
-    .await;
-    assert!(known, "channel {id} projected");
+    fixtures::seed_channel(app, &event).await;
 }
 
 /// Puts a bin stocking `skus` at `location`.
