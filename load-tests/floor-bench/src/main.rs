@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Parser;
+use hdrhistogram::Histogram;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
@@ -350,12 +351,21 @@ async fn picker(
     Ok(shipped)
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
+/// Latencies in an HDR histogram (microseconds, three significant digits).
+fn histogram(samples: &[Duration]) -> Histogram<u64> {
+    let mut h = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds");
+    for d in samples {
+        h.saturating_record((d.as_micros() as u64).max(1));
+    }
+    h
+}
+
+/// The latency at quantile `q` (1.0: the maximum), in milliseconds.
+fn percentile(h: &Histogram<u64>, q: f64) -> f64 {
+    if h.is_empty() {
         return 0.0;
     }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1000.0
+    h.value_at_quantile(q) as f64 / 1000.0
 }
 
 async fn intake(api: &Arc<Api>, a: &Arc<Args>) -> anyhow::Result<()> {
@@ -454,8 +464,7 @@ async fn main() -> anyhow::Result<()> {
     let mut names: Vec<_> = timings.0.keys().copied().collect();
     names.sort();
     for name in names {
-        let mut v = timings.0[name].clone();
-        v.sort();
+        let v = histogram(&timings.0[name]);
         println!(
             "| `{name}` | {} | {:.1} | {:.1} | {:.1} | {:.1} |",
             v.len(),
