@@ -82,15 +82,7 @@ async fn redelivered_event_applies_once_and_poison_is_dead_lettered_and_replayab
     let consumer = tokio::spawn(kafka::run_consumer(
         settings.kafka.clone(),
         format!("{prefix}group"),
-        Subscription {
-            consumer: "test.projection".into(),
-            topics: vec!["test.events.v1".into()],
-            handler,
-            batched: true,
-            before_batch: None,
-            batch_handler: None,
-            consumer_tasks: None,
-        },
+        Subscription::new("test.projection", "test.events.v1", handler),
         kafka::ConsumerDeps {
             pool: pool.clone(),
             producer: producer.clone(),
@@ -231,15 +223,7 @@ async fn database_outage_holds_the_record_instead_of_dead_lettering_it() {
     let consumer = tokio::spawn(kafka::run_consumer(
         settings.kafka.clone(),
         format!("{prefix}group"),
-        Subscription {
-            consumer: "test.projection".into(),
-            topics: vec!["test.events.v1".into()],
-            handler: Arc::new(apply),
-            batched: true,
-            before_batch: None,
-            batch_handler: None,
-            consumer_tasks: None,
-        },
+        Subscription::new("test.projection", "test.events.v1", Arc::new(apply)),
         kafka::ConsumerDeps {
             pool: pool.clone(),
             producer: producer.clone(),

@@ -37,15 +37,11 @@ fn definition() -> ServiceDefinition {
         routes: |_| {},
         topics: &["probe.out.v1"],
         subscriptions: |_| {
-            vec![Subscription {
-                consumer: "probe.in".into(),
-                topics: vec!["probe.in.v1".into()],
-                handler: Arc::new(record_effect),
-                batched: true,
-                before_batch: None,
-                batch_handler: None,
-                consumer_tasks: None,
-            }]
+            vec![Subscription::new(
+                "probe.in",
+                "probe.in.v1",
+                Arc::new(record_effect),
+            )]
         },
         tasks: |rt| {
             vec![platform::tasks::periodic(
