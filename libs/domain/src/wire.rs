@@ -3,7 +3,10 @@
 
 /// Declares a `Copy` enum whose variants have fixed snake_case wire names,
 /// with `ALL`, `as_str`, `parse` and `Display`, and serde/OpenAPI derives
-/// that use the same names.
+/// that use the same names. The wire name must be the variant's name in
+/// snake_case: utoipa reads the enum's `rename_all`, not a variant's
+/// `rename`, so that is what keeps the OpenAPI `enum` true (the test below
+/// checks all three agree).
 #[macro_export]
 macro_rules! wire_enum {
     (
@@ -17,6 +20,7 @@ macro_rules! wire_enum {
             Debug, Clone, Copy, PartialEq, Eq, Hash,
             ::serde::Serialize, ::serde::Deserialize, ::utoipa::ToSchema,
         )]
+        #[serde(rename_all = "snake_case")]
         $vis enum $name {
             $($(#[$vmeta])* #[serde(rename = $wire)] $variant),+
         }
@@ -65,5 +69,12 @@ mod tests {
             assert_eq!(serde_json::from_str::<Light>(&json).unwrap(), *light);
         }
         assert_eq!(Light::parse("Red"), None);
+    }
+
+    #[test]
+    fn the_openapi_enum_is_the_wire_names() {
+        let schema = serde_json::to_value(<Light as utoipa::PartialSchema>::schema()).unwrap();
+        let names: Vec<&str> = Light::ALL.iter().map(Light::as_str).collect();
+        assert_eq!(schema["enum"], serde_json::json!(names), "{schema}");
     }
 }
