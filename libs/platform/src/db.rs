@@ -163,3 +163,21 @@ impl<Q> diesel::query_builder::QueryId for Cached<Q> {
 impl<Q: diesel::query_builder::Query> diesel::query_builder::Query for Cached<Q> {
     type SqlType = Q::SqlType;
 }
+
+/// Reads in one snapshot: `platform::snapshot!(conn, |tx| body)` runs the
+/// async `body` (a `Result<_, ApiError>`) in a read-only REPEATABLE READ
+/// transaction, so a view assembled from several statements (a head, its
+/// lines, its packages) never shows a change that committed between them.
+/// A macro, because diesel-async's transaction closure bound cannot be
+/// named in a helper's signature.
+#[macro_export]
+macro_rules! snapshot {
+    ($conn:expr, |$tx:ident| $body:expr) => {
+        $conn
+            .build_transaction()
+            .read_only()
+            .repeatable_read()
+            .run::<_, $crate::ApiError, _>(async |$tx| $body)
+            .await
+    };
+}

@@ -228,8 +228,8 @@ pub async fn reservation(
 ) -> Result<HttpResponse, ApiError> {
     let order_id = order_id.into_inner();
     let mut conn = rt.conn().await?;
-    let view = reservations::view(&mut conn, order_id)
-        .await?
+    // Lines, shipments and units awaiting stock are read in one snapshot.
+    let view = platform::snapshot!(conn, |tx| Ok(reservations::view(tx, order_id).await?))?
         .ok_or_else(|| ApiError::NotFound(format!("no reservation for order {order_id}")))?;
     Ok(HttpResponse::Ok().json(view))
 }

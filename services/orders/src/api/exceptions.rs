@@ -51,17 +51,14 @@ pub async fn list(
     }
     v.finish()?;
     let mut conn = rt.conn().await?;
-    let items = order_store::list(
-        &mut conn,
-        &order_store::ListFilter {
-            status: Some(OrderStatus::OnHold.as_str().into()),
-            hold_reason: q.reason,
-            channel: q.channel,
-            after,
-            limit,
-        },
-    )
-    .await?;
+    let filter = order_store::ListFilter {
+        status: Some(OrderStatus::OnHold.as_str().into()),
+        hold_reason: q.reason,
+        channel: q.channel,
+        after,
+        limit,
+    };
+    let items = platform::snapshot!(conn, |tx| order_store::list(tx, &filter).await)?;
     Ok(HttpResponse::Ok().json(Page::list(items, limit, |o| o.id.to_string())))
 }
 

@@ -154,12 +154,7 @@ pub async fn get(
     // An order is read in several statements (order, lines, allocations,
     // shipments): one snapshot, so a shipment committing in between is seen
     // whole or not at all (never the shipment without its shipped units).
-    let view = conn
-        .build_transaction()
-        .read_only()
-        .repeatable_read()
-        .run::<_, ApiError, _>(async |tx| Ok(order_store::load(tx, id).await?))
-        .await?
+    let view = platform::snapshot!(conn, |tx| Ok(order_store::load(tx, id).await?))?
         .ok_or_else(|| not_found(id))?;
     check_access(&caller, view.channel_id.as_str(), id, Readers::STAFF)?;
     Ok(HttpResponse::Ok().json(view))
@@ -192,17 +187,15 @@ pub async fn list(
     let after = platform::http::id_cursor(&mut v, q.cursor.as_deref());
     v.finish()?;
     let mut conn = rt.conn().await?;
-    let items = order_store::list(
-        &mut conn,
-        &order_store::ListFilter {
-            status: q.status,
-            hold_reason: None,
-            channel,
-            after,
-            limit,
-        },
-    )
-    .await?;
+    let filter = order_store::ListFilter {
+        status: q.status,
+        hold_reason: None,
+        channel,
+        after,
+        limit,
+    };
+    // Each order of the page is read in several statements: one snapshot.
+    let items = platform::snapshot!(conn, |tx| order_store::list(tx, &filter).await)?;
     Ok(HttpResponse::Ok().json(Page::list(items, limit, |o| o.id.to_string())))
 }
 

@@ -41,7 +41,10 @@ pub async fn list(
     }
     v.finish()?;
     let mut conn = rt.conn().await?;
-    let items = fulfillments::list(&mut conn, &q, after, limit).await?;
+    // Heads, lines and packages of the page in one snapshot.
+    let items = platform::snapshot!(conn, |tx| Ok(
+        fulfillments::list(tx, &q, after, limit).await?
+    ))?;
     Ok(HttpResponse::Ok().json(Page::list(items, limit, |f| f.id.to_string())))
 }
 
@@ -59,8 +62,7 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let mut conn = rt.conn().await?;
-    let view = fulfillments::view(&mut conn, id)
-        .await?
+    let view = platform::snapshot!(conn, |tx| Ok(fulfillments::view(tx, id).await?))?
         .ok_or_else(|| fulfillment_not_found(id))?;
     Ok(HttpResponse::Ok().json(view))
 }

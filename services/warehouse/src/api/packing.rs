@@ -109,8 +109,11 @@ pub async fn get_package(
     _caller: Authorized<Readers>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
     let mut conn = rt.conn().await?;
-    Ok(HttpResponse::Ok().json(view(&mut conn, id.into_inner()).await?))
+    // The package and its items in one snapshot.
+    let package = platform::snapshot!(conn, |tx| view(tx, id).await)?;
+    Ok(HttpResponse::Ok().json(package))
 }
 
 /// Refuses a pack scan and records it as a packing mismatch.
