@@ -10,6 +10,7 @@ pub mod backorders;
 pub mod fulfillment;
 pub mod holds;
 pub mod locations;
+pub mod movements;
 pub mod placement;
 pub mod reservations;
 pub mod stock;
