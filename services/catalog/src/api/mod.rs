@@ -63,7 +63,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         lookup::by_sku,
         lookup::by_barcode,
     ),
-    components(schemas(platform::error::Problem, platform::error::FieldErrorSchema)),
     modifiers(&BearerAuth),
     tags(
         (name = "products", description = "Products and their variants"),

@@ -100,7 +100,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         availability::get,
         availability::changes,
     ),
-    components(schemas(platform::error::Problem, platform::error::FieldErrorSchema)),
     modifiers(&BearerAuth),
     tags(
         (name = "locations", description = "Where stock lives"),

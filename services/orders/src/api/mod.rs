@@ -151,7 +151,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         feed::updates,
         feed::deliveries,
     ),
-    components(schemas(platform::error::Problem, platform::error::FieldErrorSchema)),
     modifiers(&BearerAuth),
     tags(
         (name = "channels", description = "The channel registry"),

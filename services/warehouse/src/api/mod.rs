@@ -216,7 +216,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         exceptions::list,
         exceptions::resolve,
     ),
-    components(schemas(platform::error::Problem, platform::error::FieldErrorSchema)),
     modifiers(&BearerAuth),
     tags(
         (name = "setup", description = "Bins, service levels and quality-check rules"),
