@@ -1,0 +1,3 @@
+//! Procurement rules, free of I/O.
+
+pub mod forecast;
