@@ -136,11 +136,16 @@ async fn status_changes_reach_the_feed_and_a_signed_webhook_with_retries() {
     statuses.sort();
     assert_eq!(statuses, ["confirmed", "received", "reserved"]);
 
-    let (status, log) = get(&app, "/v1/channels/amazon-de/webhook-deliveries", &ops()).await;
-    assert_eq!(status, StatusCode::OK);
-    let log = log.as_array().unwrap();
-    assert_eq!(log.len(), 3);
-    assert!(log.iter().all(|d| d["status"] == "delivered"));
+    // The receiver answers before the sender records the delivery: wait for
+    // the log to show all three delivered rather than reading it once.
+    let log = eventually_some(Duration::from_secs(20), || async {
+        let (status, log) = get(&app, "/v1/channels/amazon-de/webhook-deliveries", &ops()).await;
+        assert_eq!(status, StatusCode::OK);
+        let log = log.as_array().unwrap().clone();
+        (log.len() == 3 && log.iter().all(|d| d["status"] == "delivered")).then_some(log)
+    })
+    .await
+    .expect("three deliveries recorded as delivered");
     let retried: Vec<&Value> = log.iter().filter(|d| d["attempts"] == 2).collect();
     assert_eq!(
         retried.len(),
