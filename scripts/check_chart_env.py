@@ -1,7 +1,8 @@
 """Checks the rendered chart against the workspace (run by scripts/check-chart.sh).
 
-Every service the workspace builds (the Makefile's SERVICES and services/*)
-must have an entry in values.yaml, enabled by default, and render a Deployment
+Every service the workspace builds (the Makefile's SERVICES and every
+services/* crate with a binary, src/main.rs; a service still being built as a
+library is not deployable yet) must have an entry in values.yaml, enabled by default, and render a Deployment
 and a migration Job; every environment variable the chart gives a service
 (ConfigMap keys, env entries of its Deployment and Job) must be one the
 service's configuration reads, as `<service> config-keys` lists them.
@@ -21,7 +22,7 @@ services = sys.argv[2:]
 repo = pathlib.Path(__file__).resolve().parent.parent
 problems = []
 
-crates = sorted(p.parent.name for p in (repo / "services").glob("*/Cargo.toml"))
+crates = sorted(p.parent.parent.name for p in (repo / "services").glob("*/src/main.rs"))
 for crate in crates:
     if crate not in services:
         problems.append(f"services/{crate} is not in the Makefile's SERVICES")
