@@ -180,6 +180,36 @@ pub(super) fn listing_view(row: &ListingRow) -> Result<ListingView, ApiError> {
     })
 }
 
+/// The listings of `variant_ids`, by variant then channel.
+pub(super) async fn listings_of(
+    conn: &mut Conn,
+    variant_ids: &[Uuid],
+) -> diesel::QueryResult<Vec<ListingRow>> {
+    diesel::sql_query(format!(
+        "SELECT {LISTING_COLUMNS} FROM listings WHERE variant_id = ANY($1) ORDER BY variant_id, channel_id"
+    ))
+    .bind::<Array<SqlUuid>, _>(variant_ids)
+    .cached()
+    .load(conn)
+    .await
+}
+
+/// A product's row, if it exists.
+pub(super) async fn product_row(
+    conn: &mut Conn,
+    id: Uuid,
+) -> diesel::QueryResult<Option<ProductRow>> {
+    use diesel::OptionalExtension;
+    diesel::sql_query(format!(
+        "SELECT {PRODUCT_COLUMNS} FROM products WHERE id = $1"
+    ))
+    .bind::<SqlUuid, _>(id)
+    .cached()
+    .get_result(conn)
+    .await
+    .optional()
+}
+
 /// Builds full product views from the rows of several products.
 pub(super) async fn assemble(
     conn: &mut Conn,
@@ -194,13 +224,7 @@ pub(super) async fn assemble(
     .load(conn)
     .await?;
     let variant_ids: Vec<Uuid> = variant_rows.iter().map(|v| v.id).collect();
-    let listing_rows: Vec<ListingRow> = diesel::sql_query(format!(
-        "SELECT {LISTING_COLUMNS} FROM listings WHERE variant_id = ANY($1) ORDER BY variant_id, channel_id"
-    ))
-    .bind::<Array<SqlUuid>, _>(&variant_ids)
-    .cached()
-    .load(conn)
-    .await?;
+    let listing_rows = listings_of(conn, &variant_ids).await?;
     let mut listings_by_variant: HashMap<Uuid, Vec<ListingView>> = HashMap::new();
     for row in &listing_rows {
         listings_by_variant

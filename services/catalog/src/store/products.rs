@@ -17,20 +17,12 @@ use uuid::Uuid;
 
 use super::listings::{audit_price, upsert_listing};
 use super::{
-    LISTING_COLUMNS, ListingRow, PRODUCT_COLUMNS, ProductRow, VARIANT_COLUMNS, VariantRow,
-    assemble, listing_view, status, variant_view,
+    PRODUCT_COLUMNS, ProductRow, VARIANT_COLUMNS, VariantRow, assemble, corrupt, listing_view,
+    listings_of, product_row, status, variant_view,
 };
 
 pub async fn load_product(conn: &mut Conn, id: Uuid) -> Result<Option<ProductView>, ApiError> {
-    let row: Option<ProductRow> = diesel::sql_query(format!(
-        "SELECT {PRODUCT_COLUMNS} FROM products WHERE id = $1"
-    ))
-    .bind::<SqlUuid, _>(id)
-    .cached()
-    .get_result(conn)
-    .await
-    .optional()?;
-    match row {
+    match product_row(conn, id).await? {
         Some(row) => Ok(assemble(conn, vec![row]).await?.pop()),
         None => Ok(None),
     }
@@ -342,20 +334,10 @@ pub async fn find_sku_view(
     let Some(variant) = variant else {
         return Ok(None);
     };
-    let product: ProductRow = diesel::sql_query(format!(
-        "SELECT {PRODUCT_COLUMNS} FROM products WHERE id = $1"
-    ))
-    .bind::<SqlUuid, _>(variant.product_id)
-    .cached()
-    .get_result(conn)
-    .await?;
-    let listing_rows: Vec<ListingRow> = diesel::sql_query(format!(
-        "SELECT {LISTING_COLUMNS} FROM listings WHERE variant_id = $1 ORDER BY channel_id"
-    ))
-    .bind::<SqlUuid, _>(variant.id)
-    .cached()
-    .load(conn)
-    .await?;
+    let product = product_row(conn, variant.product_id)
+        .await?
+        .ok_or_else(|| corrupt("product of variant", &variant.sku))?;
+    let listing_rows = listings_of(conn, &[variant.id]).await?;
     let listings = listing_rows
         .iter()
         .map(listing_view)

@@ -316,19 +316,15 @@ fn quantile(values: &[f64], q: f64) -> f64 {
     sorted[rank - 1]
 }
 
-/// A flat rate forecast (Croston, TSB) with the interval of a day's demand
-/// taken from the last year's days: what a single day may ask of the shelf,
-/// which is what safety stock covers (the rate itself is not a day's demand).
-fn flat_with_empirical_interval(
-    history: &[f64],
-    rate: f64,
-    horizon: usize,
-    level: f64,
-) -> DailyForecast {
+/// `point` with the interval of a day's demand taken from the last year's
+/// days: what a single day may ask of the shelf, which is what safety stock
+/// covers (a flat Croston or TSB rate is not a day's demand).
+fn with_empirical_interval(history: &[f64], point: Vec<f64>, level: f64) -> DailyForecast {
     let recent = &history[history.len().saturating_sub(365)..];
     let tail = (1.0 - level) / 2.0;
+    let horizon = point.len();
     DailyForecast {
-        point: vec![rate; horizon],
+        point,
         lower: vec![quantile(recent, tail); horizon],
         upper: vec![quantile(recent, 1.0 - tail); horizon],
         level,
@@ -390,24 +386,16 @@ fn forecast_with(method: Method, history: &[f64], horizon: usize, level: f64) ->
         Method::SeasonalEts => seasonal_ets(history, horizon, level)
             .unwrap_or_else(|| forecast_with(Method::SeasonalNaive, history, horizon, level)),
         Method::SeasonalNaive => {
-            let point = seasonal_naive(history, WEEK, horizon);
-            flat_with_empirical_interval(history, 0.0, horizon, level).with_point(point)
+            with_empirical_interval(history, seasonal_naive(history, WEEK, horizon), level)
         }
         Method::CrostonSba => {
             let rate = croston_sba(history, ALPHA, 1)[0];
-            flat_with_empirical_interval(history, rate, horizon, level)
+            with_empirical_interval(history, vec![rate; horizon], level)
         }
         Method::Tsb => {
             let rate = tsb(history, ALPHA, BETA, 1)[0];
-            flat_with_empirical_interval(history, rate, horizon, level)
+            with_empirical_interval(history, vec![rate; horizon], level)
         }
-    }
-}
-
-impl DailyForecast {
-    fn with_point(mut self, point: Vec<f64>) -> Self {
-        self.point = point;
-        self
     }
 }
 

@@ -155,10 +155,14 @@ impl TaskRow {
         self.quantity - self.picked - self.short
     }
 
+    pub fn status(&self) -> PickTaskStatus {
+        PickTaskStatus::parse(&self.status).unwrap_or(PickTaskStatus::Open)
+    }
+
     pub fn state(&self) -> TaskState<'_> {
         TaskState {
             id: self.id,
-            status: PickTaskStatus::parse(&self.status).unwrap_or(PickTaskStatus::Open),
+            status: self.status(),
             sku: &self.sku,
             gtin: self.gtin.as_deref(),
             bin_code: &self.bin_code,
@@ -167,6 +171,7 @@ impl TaskRow {
     }
 
     pub fn view(self) -> PickTaskView {
+        let status = self.status();
         PickTaskView {
             id: self.id,
             fulfillment_id: self.fulfillment_id,
@@ -178,7 +183,7 @@ impl TaskRow {
             quantity: self.quantity,
             picked: self.picked,
             short: self.short,
-            status: PickTaskStatus::parse(&self.status).unwrap_or(PickTaskStatus::Open),
+            status,
         }
     }
 }
