@@ -9,6 +9,13 @@ use utoipa::ToSchema;
 pub struct FieldError {
     pub field: String,
     pub message: String,
+    /// For an uploaded file: the 1-based line of the problem.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    /// For an uploaded file: the 1-based column (absent when the problem is
+    /// the line as a whole).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<u64>,
 }
 
 impl FieldError {
@@ -16,6 +23,22 @@ impl FieldError {
         Self {
             field: field.into(),
             message: message.into(),
+            line: None,
+            column: None,
+        }
+    }
+
+    /// A problem at a place in an uploaded file (`column` 0: the whole line).
+    pub fn in_file(
+        field: impl Into<String>,
+        line: u64,
+        column: u64,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            line: Some(line),
+            column: (column > 0).then_some(column),
+            ..Self::new(field, message)
         }
     }
 }

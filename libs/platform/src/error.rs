@@ -35,6 +35,10 @@ pub struct FieldErrorSchema {
     /// Path of the field, e.g. `variants[0].barcode`.
     field: String,
     message: String,
+    /// For an uploaded file: the 1-based line of the problem.
+    line: Option<u64>,
+    /// For an uploaded file: the 1-based column (absent for the whole line).
+    column: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]

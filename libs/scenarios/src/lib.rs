@@ -1,4 +1,5 @@
-//! A Crossdock stack for scenario tests: catalog, inventory, orders and warehouse, each
+//! A Crossdock stack for scenario tests: catalog, inventory, orders, warehouse and
+//! procurement, each
 //! with its own database, sharing one topic prefix so they talk over Kafka as
 //! they do in production. Only tests use this crate.
 
@@ -14,6 +15,7 @@ pub struct Stack {
     pub inventory: TestApp,
     pub orders: TestApp,
     pub warehouse: TestApp,
+    pub procurement: TestApp,
 }
 
 impl Stack {
@@ -25,6 +27,7 @@ impl Stack {
             inventory: TestApp::spawn_with(&inventory::service(), shared).await,
             orders: TestApp::spawn_with(&orders::service(), shared).await,
             warehouse: TestApp::spawn_with(&warehouse::service(), shared).await,
+            procurement: TestApp::spawn_with(&procurement::service(), shared).await,
         }
     }
 }

@@ -45,6 +45,8 @@ fn policy() -> Vec<(&'static str, &'static str, &'static str, Rule)> {
     let order_readers: &'static [Role] = &[Admin, Ops, Support, Finance, Warehouse];
     let floor: &'static [Role] = &[Admin, Ops, Warehouse];
     let floor_readers: &'static [Role] = &[Admin, Ops, Warehouse, Support];
+    let buyers: &'static [Role] = &[Admin, Buyer];
+    let planners: &'static [Role] = &[Admin, Ops, Buyer, Finance];
     vec![
         // catalog: anyone reads (channels their own listings); admin and ops write.
         (
@@ -327,6 +329,43 @@ fn policy() -> Vec<(&'static str, &'static str, &'static str, Rule)> {
         ),
         ("warehouse", "POST", "/v1/waves", staff(ADMIN_OPS)),
         ("warehouse", "GET", "/v1/waves/{id}", staff(floor_readers)),
+        // procurement: buyers plan; planning staff read. No channel access.
+        ("procurement", "POST", "/v1/demand-history", staff(buyers)),
+        ("procurement", "GET", "/v1/demand/{sku}", staff(planners)),
+        ("procurement", "GET", "/v1/forecasts/{sku}", staff(planners)),
+        (
+            "procurement",
+            "GET",
+            "/v1/forecast-settings",
+            staff(planners),
+        ),
+        ("procurement", "PUT", "/v1/forecast-settings", staff(buyers)),
+        ("procurement", "GET", "/v1/suppliers", staff(planners)),
+        (
+            "procurement",
+            "GET",
+            "/v1/suppliers/{code}",
+            staff(planners),
+        ),
+        ("procurement", "PUT", "/v1/suppliers/{code}", staff(buyers)),
+        (
+            "procurement",
+            "GET",
+            "/v1/suppliers/{code}/products",
+            staff(planners),
+        ),
+        (
+            "procurement",
+            "GET",
+            "/v1/suppliers/{code}/products/{sku}",
+            staff(planners),
+        ),
+        (
+            "procurement",
+            "PUT",
+            "/v1/suppliers/{code}/products/{sku}",
+            staff(buyers),
+        ),
     ]
 }
 
@@ -420,6 +459,7 @@ async fn every_route_enforces_its_access_rule_for_every_kind_of_token() {
         ("orders", &stack.orders),
         ("inventory", &stack.inventory),
         ("warehouse", &stack.warehouse),
+        ("procurement", &stack.procurement),
     ];
     let mut policy = policy();
     for (service, _) in &apps {

@@ -158,6 +158,33 @@ async fn writes_are_audited_with_before_and_after_in_every_service() {
     assert_eq!(entries[0]["action"], "created");
     assert_eq!(entries[0]["after"]["zone"], "A");
 
+    // Procurement: a supplier.
+    let supplier = json!({"name": "Acme", "currency": "EUR", "payment_terms_days": 30});
+    let admin = platform::testing::token(&[platform::Role::Admin]);
+    let (status, body) = call(
+        &stack.procurement,
+        Method::PUT,
+        "/v1/suppliers/ACME-AUDIT",
+        &admin,
+        Some(&supplier),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let changed = json!({"name": "Acme", "currency": "EUR", "payment_terms_days": 60});
+    let (status, body) = call(
+        &stack.procurement,
+        Method::PUT,
+        "/v1/suppliers/ACME-AUDIT",
+        &admin,
+        Some(&changed),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let entries = trail(&stack.procurement, "supplier:ACME-AUDIT").await;
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0]["before"]["payment_terms_days"], 30);
+    assert_eq!(entries[0]["after"]["payment_terms_days"], 60);
+
     // The query names its field when malformed.
     let (status, problem) = call(
         &stack.orders,

@@ -13,7 +13,8 @@ fn fields(problem: &Value) -> Vec<String> {
 #[tokio::test]
 async fn nul_is_a_422_naming_the_field_in_every_service() {
     let stack = Stack::start().await;
-    let ops = ops();
+    // Ops, and buyer for procurement's writes.
+    let ops = &platform::testing::token(&[platform::Role::Ops, platform::Role::Buyer]);
     let product = json!({
         "title": "Tee\u{0}", "status": "active",
         "variants": [{"sku": "NUL-1", "listings": []}]
@@ -21,6 +22,7 @@ async fn nul_is_a_422_naming_the_field_in_every_service() {
     let channel =
         json!({"kind": "web", "name": "Web\u{0}", "currency": "EUR", "backorder_policy": "reject"});
     let location = json!({"name": "Primary\u{0}", "kind": "warehouse", "priority": 10});
+    let supplier = json!({"name": "Acme\u{0}", "currency": "EUR", "payment_terms_days": 30});
     let cases: Vec<(
         &platform::testing::TestApp,
         Method,
@@ -85,9 +87,23 @@ async fn nul_is_a_422_naming_the_field_in_every_service() {
             None,
             "location",
         ),
+        (
+            &stack.procurement,
+            Method::PUT,
+            "/v1/suppliers/ACME-NUL",
+            Some(&supplier),
+            "name",
+        ),
+        (
+            &stack.procurement,
+            Method::GET,
+            "/v1/suppliers/AC%00/products",
+            None,
+            "code",
+        ),
     ];
     for (app, method, path, body, field) in cases {
-        let (status, problem) = call(app, method.clone(), path, &ops, body).await;
+        let (status, problem) = call(app, method.clone(), path, ops, body).await;
         assert_eq!(
             status,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -103,22 +119,24 @@ async fn nul_is_a_422_naming_the_field_in_every_service() {
         );
     }
     // Nothing was written.
-    let (_, products) = call(&stack.catalog, Method::GET, "/v1/products", &ops, None).await;
+    let (_, products) = call(&stack.catalog, Method::GET, "/v1/products", ops, None).await;
     assert_eq!(products["items"], json!([]));
-    let (status, _) = call(
-        &stack.orders,
-        Method::GET,
-        "/v1/channels/web-eu",
-        &ops,
-        None,
-    )
-    .await;
+    let (status, _) = call(&stack.orders, Method::GET, "/v1/channels/web-eu", ops, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = call(
         &stack.inventory,
         Method::GET,
         "/v1/locations/WH-NUL",
-        &ops,
+        ops,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = call(
+        &stack.procurement,
+        Method::GET,
+        "/v1/suppliers/ACME-NUL",
+        ops,
         None,
     )
     .await;

@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod inventory;
 pub mod orders;
+pub mod procurement;
 pub mod warehouse;
 
 use serde::{Deserialize, Serialize};

@@ -31,6 +31,9 @@ pub struct HistoryRow {
     pub channel: ChannelId,
     pub date: NaiveDate,
     pub quantity: i64,
+    /// Where the row is in the file, for problems found later (an unknown SKU).
+    pub line: u64,
+    pub sku_column: usize,
 }
 
 /// A problem at a place in the file.
@@ -56,6 +59,34 @@ impl std::fmt::Display for CsvError {
             write!(f, "line {}: {}", self.line, self.message)
         }
     }
+}
+
+/// The rows whose SKU is one of `unknown`: a problem each, in file order
+/// (at most [`MAX_ERRORS`], the last counting the rest).
+pub fn unknown_skus(rows: &[HistoryRow], unknown: &[String]) -> Vec<CsvError> {
+    let unknown: std::collections::HashSet<&str> = unknown.iter().map(String::as_str).collect();
+    let mut at_fault: Vec<&HistoryRow> = rows
+        .iter()
+        .filter(|r| unknown.contains(r.sku.as_str()))
+        .collect();
+    at_fault.sort_by_key(|r| r.line);
+    let mut errors: Vec<CsvError> = at_fault
+        .into_iter()
+        .map(|r| {
+            error(
+                r.line,
+                r.sku_column,
+                "sku",
+                format!("SKU {} is not in the catalog", r.sku),
+            )
+        })
+        .collect();
+    if errors.len() > MAX_ERRORS {
+        let more = errors.len() - MAX_ERRORS;
+        errors.truncate(MAX_ERRORS);
+        errors.push(error(0, 0, "file", format!("and {more} more problems")));
+    }
+    errors
 }
 
 fn error(line: u64, column: usize, field: &str, message: impl Into<String>) -> CsvError {
@@ -255,6 +286,8 @@ pub fn parse(bytes: &[u8], today: NaiveDate) -> Result<Vec<HistoryRow>, Vec<CsvE
                 channel,
                 date,
                 quantity,
+                line,
+                sku_column: position["sku"] + 1,
             });
         }
     }

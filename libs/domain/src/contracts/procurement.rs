@@ -1,0 +1,258 @@
+//! Procurement REST contracts: demand history and its import, forecasts,
+//! forecast settings, suppliers and the products they supply.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::Money;
+
+crate::wire_enum!(
+    /// Syntetos–Boylan demand classes (ADI 1.32, CV² 0.49).
+    pub enum DemandClass {
+        Smooth = "smooth",
+        Erratic = "erratic",
+        Intermittent = "intermittent",
+        Lumpy = "lumpy",
+    }
+);
+
+crate::wire_enum!(
+    /// How a series is forecast.
+    pub enum ForecastMethod {
+        /// No demand in the history: zero.
+        NoDemand = "no_demand",
+        /// MSTL weekly decomposition with AutoETS on the rest (augurs).
+        SeasonalEts = "seasonal_ets",
+        /// Last week repeated: the baseline, used when history is short.
+        SeasonalNaive = "seasonal_naive",
+        /// Croston with the Syntetos–Boylan bias correction.
+        CrostonSba = "croston_sba",
+        /// Teunter–Syntetos–Babai: demand probability updated every day.
+        Tsb = "tsb",
+    }
+);
+
+/// `GET /v1/demand/{sku}`: a date range, one channel or all.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+pub struct DemandQuery {
+    /// One channel's demand; all channels summed when absent.
+    #[param(pattern = "^[a-z][a-z0-9-]{0,63}$")]
+    pub channel: Option<String>,
+    /// First day (default: 90 days before `to`).
+    pub from: Option<NaiveDate>,
+    /// Last day (default: today, UTC).
+    pub to: Option<NaiveDate>,
+}
+
+/// One day of demand.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DemandDayView {
+    pub date: NaiveDate,
+    /// Units ordered (confirmed and backordered, net of cancellations), or
+    /// the imported figure for an imported day.
+    pub quantity: i64,
+    /// The SKU ran out that day (a reservation came up short): the day's
+    /// figure understates demand, and forecasting does not read it as such.
+    pub stock_out: bool,
+}
+
+/// A SKU's daily demand over a range: every day, zero days included.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DemandView {
+    pub sku: String,
+    /// The channel, or absent for all channels together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_id: Option<String>,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub total: i64,
+    pub days: Vec<DemandDayView>,
+}
+
+/// What an import applied (`POST /v1/demand-history`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DemandImportView {
+    /// Rows in the file.
+    pub rows: i64,
+    /// SKU × channel × day figures written (each replaces what was there).
+    pub days_written: i64,
+    pub skus: i64,
+    pub first_date: Option<NaiveDate>,
+    pub last_date: Option<NaiveDate>,
+}
+
+/// `GET /v1/forecasts/{sku}`.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+pub struct ForecastQuery {
+    /// One channel's forecast; the SKU's total when absent.
+    #[param(pattern = "^[a-z][a-z0-9-]{0,63}$")]
+    pub channel: Option<String>,
+}
+
+/// One forecast day: the expected units and the prediction interval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ForecastDayView {
+    pub date: NaiveDate,
+    pub point: f64,
+    pub lower: f64,
+    pub upper: f64,
+}
+
+/// Accuracy of the chosen method on the SKU's own history, by rolling
+/// origin (each fold sees only the days before its window).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct BacktestView {
+    pub folds: i32,
+    /// Mean absolute scaled error against the weekly seasonal-naive forecast
+    /// (below 1: better than repeating last week). Absent when the history
+    /// is too short to score.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mase: Option<f64>,
+    /// Root mean squared scaled error, scaled the same way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rmsse: Option<f64>,
+    /// Mean of forecast − actual per day (positive: over-forecasting).
+    pub bias: f64,
+}
+
+/// A SKU's forecast (total or one channel's), computed by the background job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ForecastView {
+    pub sku: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_id: Option<String>,
+    /// Channels with their own forecast for this SKU.
+    pub channels: Vec<String>,
+    pub computed_at: DateTime<Utc>,
+    /// Days of history the forecast read (up to yesterday).
+    pub history_days: i32,
+    /// Days of that history flagged as stock-outs (their demand was
+    /// estimated from the same weekday of other weeks).
+    pub stock_out_days: i32,
+    /// The demand class; absent when the history holds no demand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<DemandClass>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adi: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cv2: Option<f64>,
+    pub method: ForecastMethod,
+    /// Why this method: the class and the figures it rests on.
+    pub reason: String,
+    /// Coverage of the interval, e.g. 0.9.
+    pub level: f64,
+    pub backtest: BacktestView,
+    /// Total expected units over the horizon.
+    pub total: f64,
+    pub days: Vec<ForecastDayView>,
+}
+
+/// How forecasts are made (`PUT /v1/forecast-settings`); a change
+/// recomputes every forecast.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ForecastSettingsInput {
+    /// Days forecast ahead.
+    #[schema(minimum = 7, maximum = 365)]
+    pub horizon_days: i32,
+    /// Coverage of the prediction interval.
+    #[schema(minimum = 0.5, maximum = 0.99)]
+    pub interval_level: f64,
+    /// Most recent days of history read (older demand is ignored).
+    #[schema(minimum = 28, maximum = 1096)]
+    pub max_history_days: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ForecastSettingsView {
+    pub horizon_days: i32,
+    pub interval_level: f64,
+    pub max_history_days: i32,
+    pub version: i64,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: String,
+}
+
+/// Create or replace a supplier (`PUT /v1/suppliers/{code}`). `currency` is
+/// what the supplier invoices in; its products' costs must use it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SupplierInput {
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
+    pub name: String,
+    #[schema(inline)]
+    pub currency: crate::Currency,
+    /// Net payment days (0 = payment on order).
+    #[schema(minimum = 0, maximum = 365)]
+    pub payment_terms_days: i32,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SupplierView {
+    #[schema(example = "ACME")]
+    pub code: String,
+    pub name: String,
+    #[schema(inline)]
+    pub currency: crate::Currency,
+    pub payment_terms_days: i32,
+    pub active: bool,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `GET /v1/suppliers`.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+pub struct SupplierListQuery {
+    /// Continue after this supplier code.
+    #[param(pattern = "^[A-Z0-9][A-Z0-9-]{0,39}$")]
+    pub cursor: Option<String>,
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+}
+
+/// What a supplier supplies of a SKU, on what terms
+/// (`PUT /v1/suppliers/{code}/products/{sku}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SupplierProductInput {
+    /// The supplier's own article number.
+    #[schema(min_length = 1, max_length = 64, pattern = "\\S")]
+    pub supplier_sku: String,
+    /// Cost per unit, in the supplier's currency.
+    pub unit_cost: Money,
+    /// Minimum order quantity, in units.
+    #[schema(minimum = 1, maximum = 1000000000)]
+    pub moq: i64,
+    /// Units per pack: orders are whole packs.
+    #[schema(minimum = 1, maximum = 1000000)]
+    pub pack_size: i64,
+    /// Promised days from order to receipt (used until enough receipts
+    /// teach the real figure).
+    #[schema(minimum = 0, maximum = 365)]
+    pub lead_time_days: i32,
+    /// 1 is preferred; replenishment picks the lowest active rank.
+    #[schema(minimum = 1, maximum = 100)]
+    pub preferred_rank: i32,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SupplierProductView {
+    pub supplier_code: String,
+    pub sku: String,
+    pub supplier_sku: String,
+    pub unit_cost: Money,
+    pub moq: i64,
+    pub pack_size: i64,
+    pub lead_time_days: i32,
+    pub preferred_rank: i32,
+    pub active: bool,
+    pub version: i64,
+    pub updated_at: DateTime<Utc>,
+}

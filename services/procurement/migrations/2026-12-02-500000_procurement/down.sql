@@ -1,0 +1,9 @@
+DROP TABLE supplier_products;
+DROP TABLE suppliers;
+DROP TABLE forecast_settings;
+DROP TABLE forecasts;
+DROP TABLE demand_series;
+DROP TABLE stock_out_days;
+DROP TABLE demand_order_lines;
+DROP TABLE demand_days;
+DROP TABLE skus;

@@ -1,0 +1,152 @@
+#![allow(dead_code)]
+//! Helpers shared by procurement's integration tests: the upstream events
+//! (catalog products, orders, inventory's reservation outcomes) are published
+//! to the real Kafka topics the service consumes, as those services' relays
+//! would; history is imported through the API.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use domain::events::proto::inventory::v1 as inventory;
+use domain::events::proto::orders::v1 as orders;
+use domain::events::{timestamp, topics};
+use platform::Role;
+use platform::testing::fixtures::{self, SeedVariant};
+use platform::testing::{TestApp, eventually_some, token};
+use reqwest::StatusCode;
+use serde_json::Value;
+use uuid::Uuid;
+
+pub async fn app() -> TestApp {
+    TestApp::spawn(&procurement::service()).await
+}
+
+pub fn buyer() -> String {
+    token(&[Role::Buyer])
+}
+
+pub fn ops() -> String {
+    token(&[Role::Ops])
+}
+
+/// Makes `skus` known, as catalog's ProductUpserted would.
+pub async fn seed_skus(app: &TestApp, skus: &[&str]) {
+    let variants: Vec<SeedVariant> = skus.iter().map(|s| SeedVariant::sku(s)).collect();
+    fixtures::seed_product(app, &variants).await;
+}
+
+/// Publishes OrderPlaced for `lines` (SKU, quantity) on `channel` at
+/// `placed_at` and waits until it is applied; returns the order id.
+pub async fn place(
+    app: &TestApp,
+    channel: &str,
+    placed_at: DateTime<Utc>,
+    lines: &[(&str, i64)],
+) -> String {
+    let order_id = Uuid::now_v7().to_string();
+    let event = orders::OrderPlaced {
+        order_id: order_id.clone(),
+        channel_id: channel.into(),
+        external_order_id: format!("EXT-{order_id}"),
+        lines: lines
+            .iter()
+            .enumerate()
+            .map(|(i, (sku, q))| orders::OrderLine {
+                line_no: i as i32 + 1,
+                sku: sku.to_string(),
+                quantity: *q,
+                unit_price: None,
+            })
+            .collect(),
+        backorder_policy: "backorder".into(),
+        placed_at: Some(timestamp(placed_at)),
+        ..Default::default()
+    };
+    fixtures::publish_applied(app, topics::ORDERS_ORDER_EVENTS, &order_id, &event).await;
+    order_id
+}
+
+pub async fn cancel(app: &TestApp, order_id: &str) {
+    let event = orders::OrderCancelled {
+        order_id: order_id.into(),
+        channel_id: "web".into(),
+        reason: "customer".into(),
+        cancelled_by: "test".into(),
+        cancelled_at: Some(timestamp(Utc::now())),
+    };
+    fixtures::publish_applied(app, topics::ORDERS_ORDER_EVENTS, order_id, &event).await;
+}
+
+/// Publishes inventory's ReservationFailed (backordered) for `sku` short by
+/// `missing` at `at`.
+pub async fn reservation_failed(app: &TestApp, sku: &str, missing: i64, at: DateTime<Utc>) {
+    let order_id = Uuid::now_v7().to_string();
+    let event = inventory::ReservationFailed {
+        order_id: order_id.clone(),
+        shortfalls: vec![inventory::Shortfall {
+            line_no: 1,
+            sku: sku.into(),
+            requested: missing,
+            missing,
+        }],
+        outcome: "backordered".into(),
+        failed_at: Some(timestamp(at)),
+    };
+    fixtures::publish_applied(app, topics::INVENTORY_RESERVATION_EVENTS, &order_id, &event).await;
+}
+
+/// POSTs a CSV body to the import endpoint.
+pub async fn import(app: &TestApp, csv: &str) -> reqwest::Response {
+    app.client
+        .post(app.url("/v1/demand-history"))
+        .bearer_auth(buyer())
+        .header("content-type", "text/csv")
+        .body(csv.to_string())
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Imports `csv` and asserts it was applied; returns the import summary.
+pub async fn import_ok(app: &TestApp, csv: &str) -> Value {
+    let res = import(app, csv).await;
+    assert_eq!(res.status(), StatusCode::OK, "{:?}", res.text().await);
+    res.json().await.unwrap()
+}
+
+pub async fn demand(app: &TestApp, sku: &str, query: &str) -> Value {
+    let (status, body) = app
+        .get_json(&format!("/v1/demand/{sku}?{query}"), &buyer())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+/// Waits (up to 60 s) for the forecast at `path` to satisfy `ready`.
+pub async fn forecast_when(app: &TestApp, path: &str, ready: impl Fn(&Value) -> bool) -> Value {
+    eventually_some(Duration::from_secs(60), || async {
+        let (status, body) = app.get_json(path, &buyer()).await;
+        (status == StatusCode::OK && ready(&body)).then_some(body)
+    })
+    .await
+    .unwrap_or_else(|| panic!("no forecast at {path} within 60 s"))
+}
+
+/// A CSV of `days` days of history ending yesterday, the quantity of each
+/// day from `quantity(day index, weekday 0 = Monday)`.
+pub fn history_csv(
+    sku: &str,
+    channel: &str,
+    days: i64,
+    quantity: impl Fn(i64, u32) -> i64,
+) -> String {
+    use chrono::Datelike;
+    let today = Utc::now().date_naive();
+    let mut out = String::from("sku,channel,date,quantity\n");
+    for i in 0..days {
+        let date = today - chrono::Duration::days(days - i);
+        let q = quantity(i, date.weekday().num_days_from_monday());
+        out.push_str(&format!("{sku},{channel},{date},{q}\n"));
+    }
+    out
+}
