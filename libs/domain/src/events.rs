@@ -38,7 +38,7 @@ pub mod topics {
     pub const ORDERS_CHANNEL_EVENTS: &str = "orders.channel-events.v1";
     /// Reservation outcomes, keyed by order id.
     pub const INVENTORY_RESERVATION_EVENTS: &str = "inventory.reservation-events.v1";
-    /// Stock adjustments, keyed by SKU.
+    /// Stock adjustments and stock levels per location, keyed by SKU.
     pub const INVENTORY_STOCK_EVENTS: &str = "inventory.stock-events.v1";
     /// Coalesced available-to-sell per SKU and channel, keyed by SKU.
     pub const INVENTORY_AVAILABILITY: &str = "inventory.availability.v1";
@@ -91,7 +91,7 @@ macro_rules! events {
 }
 
 events!(orders: OrderPlaced, OrderCancelled, OrderConfirmed, OrderOnHold, ChannelUpserted);
-events!(inventory: StockReserved, ReservationFailed, StockReleased, StockAdjusted, AvailabilityChanged, StockReallocated);
+events!(inventory: StockReserved, ReservationFailed, StockReleased, StockAdjusted, AvailabilityChanged, StockReallocated, StockLevelChanged);
 events!(warehouse: FulfillmentShipped, ShortPicked);
 
 /// Reads a protobuf timestamp back into chrono (None when unset or out of range).

@@ -341,6 +341,32 @@ fn policy() -> Vec<(&'static str, &'static str, &'static str, Rule)> {
         ),
         ("procurement", "PUT", "/v1/forecast-settings", staff(buyers)),
         ("procurement", "GET", "/v1/suppliers", staff(planners)),
+        ("procurement", "GET", "/v1/reorder-rules", staff(planners)),
+        (
+            "procurement",
+            "GET",
+            "/v1/reorder-rules/{sku}/{location}",
+            staff(planners),
+        ),
+        (
+            "procurement",
+            "PUT",
+            "/v1/reorder-rules/{sku}/{location}",
+            staff(buyers),
+        ),
+        (
+            "procurement",
+            "POST",
+            "/v1/replenishment-runs",
+            staff(buyers),
+        ),
+        ("procurement", "GET", "/v1/purchase-orders", staff(planners)),
+        (
+            "procurement",
+            "GET",
+            "/v1/purchase-orders/{id}",
+            staff(planners),
+        ),
         (
             "procurement",
             "GET",

@@ -3,13 +3,9 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::*;
-use domain::events::proto::inventory::v1 as pb;
-use domain::events::topics;
 use platform::Role;
-use platform::testing::{channel_token, decode_all, fields, problem, read_topic, scalar, token};
+use platform::testing::{channel_token, fields, problem, scalar, token};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -145,14 +141,7 @@ async fn adjustments_are_audited_and_published() {
         (Some(40), Some(37))
     );
 
-    let records = read_topic(
-        &app.topic(topics::INVENTORY_STOCK_EVENTS),
-        2,
-        Duration::from_secs(30),
-        Duration::from_millis(300),
-    )
-    .await;
-    let events: Vec<pb::StockAdjusted> = decode_all(&records);
+    let events = stock_events(&app, 2).await;
     assert_eq!(events.len(), 2);
     assert_eq!(
         (events[1].delta, events[1].reason.as_str()),

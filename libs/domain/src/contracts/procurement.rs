@@ -256,3 +256,177 @@ pub struct SupplierProductView {
     pub version: i64,
     pub updated_at: DateTime<Utc>,
 }
+
+crate::wire_enum!(
+    /// How a SKU × location is reordered.
+    pub enum RuleKind {
+        /// Reorder at `min_units`, up to `max_units`.
+        MinMax = "min_max",
+        /// Reorder point = forecast demand over the lead time + safety stock
+        /// at `service_level`; order up to that + `cover_days` of demand.
+        Forecast = "forecast",
+    }
+);
+
+/// Create or replace a reorder rule (`PUT /v1/reorder-rules/{sku}/{location}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ReorderRuleInput {
+    pub kind: RuleKind,
+    /// min_max: the reorder point.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 1000000000)]
+    pub min_units: Option<i64>,
+    /// min_max: order up to this (at least `min_units`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 1000000000)]
+    pub max_units: Option<i64>,
+    /// forecast: the cycle service level (default 0.95).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0.5, maximum = 0.999)]
+    pub service_level: Option<f64>,
+    /// forecast: days of demand an order covers beyond the reorder point
+    /// (default 14).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 365)]
+    pub cover_days: Option<i32>,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ReorderRuleView {
+    pub sku: String,
+    pub location_code: String,
+    pub kind: RuleKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_units: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_units: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_level: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cover_days: Option<i32>,
+    pub active: bool,
+    pub version: i64,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `GET /v1/reorder-rules`.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+pub struct ReorderRuleQuery {
+    #[param(pattern = "^[A-Za-z0-9._-]{1,64}$")]
+    pub sku: Option<String>,
+    #[param(pattern = "^[A-Z0-9][A-Z0-9-]{0,39}$")]
+    pub location: Option<String>,
+}
+
+/// Start a replenishment run (`POST /v1/replenishment-runs`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ReplenishmentRunInput {
+    /// Propose without creating purchase orders.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// Why a line orders what it orders.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct LineExplanation {
+    pub rule: RuleKind,
+    /// On hand − reserved − backordered + on order, at the run.
+    pub position: i64,
+    pub on_hand: i64,
+    pub reserved: i64,
+    /// The SKU's backorders counted at this location (the SKU's first
+    /// location by allocation priority that has a rule).
+    pub backordered: i64,
+    pub on_order: i64,
+    pub reorder_point: i64,
+    pub order_up_to: i64,
+    /// Forecast demand over the lead time (forecast rules).
+    pub lead_time_demand: f64,
+    pub safety_stock: f64,
+    pub lead_time_days: f64,
+    /// Whether the lead time was learned from receipts (else the promise).
+    pub lead_time_learned: bool,
+    /// Units needed before the supplier's minimum and packs.
+    pub needed: i64,
+    /// Which supplier and why.
+    pub supplier_reason: String,
+}
+
+/// A purchase order line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PurchaseOrderLineView {
+    pub line_no: i32,
+    pub sku: String,
+    pub supplier_sku: String,
+    pub quantity: i64,
+    pub unit_cost: Money,
+    pub line_total: Money,
+    pub received_good: i64,
+    pub received_damaged: i64,
+    pub cancelled: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<LineExplanation>,
+}
+
+crate::wire_enum!(
+    /// Where a purchase order is in its life.
+    pub enum PurchaseOrderStatus {
+        Draft = "draft",
+        Approved = "approved",
+        Sent = "sent",
+        PartiallyReceived = "partially_received",
+        Received = "received",
+        Closed = "closed",
+        Cancelled = "cancelled",
+    }
+);
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PurchaseOrderView {
+    pub id: uuid::Uuid,
+    /// Human-facing number, e.g. PO-000042.
+    pub number: String,
+    pub supplier_code: String,
+    pub location_code: String,
+    pub status: PurchaseOrderStatus,
+    pub total: Money,
+    /// Expected receipt: order date + the longest lead time of its lines.
+    pub expected_on: NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<uuid::Uuid>,
+    pub lines: Vec<PurchaseOrderLineView>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A run's result: what it proposes (dry run) or created.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ReplenishmentRunView {
+    pub id: uuid::Uuid,
+    pub dry_run: bool,
+    pub started_at: DateTime<Utc>,
+    pub requested_by: String,
+    /// SKU × location rules looked at.
+    pub rules: i64,
+    /// Needs with no active supplier to order from.
+    pub unsourced: Vec<String>,
+    /// Draft purchase orders, one per supplier and destination location
+    /// (in a dry run, what they would be; `id` and `number` are then empty).
+    pub purchase_orders: Vec<PurchaseOrderView>,
+}
+
+/// `GET /v1/purchase-orders`.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+pub struct PurchaseOrderQuery {
+    pub status: Option<PurchaseOrderStatus>,
+    #[param(pattern = "^[A-Z0-9][A-Z0-9-]{0,39}$")]
+    pub supplier: Option<String>,
+    /// Continue after this purchase order id.
+    pub cursor: Option<uuid::Uuid>,
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+}

@@ -64,6 +64,18 @@ pub async fn read_topic(
     timeout: Duration,
     settle: Duration,
 ) -> Vec<ReadRecord> {
+    read_topic_until(topic, timeout, settle, |records| records.len() >= want).await
+}
+
+/// Reads `topic` from the beginning until `done` holds for what arrived or
+/// `timeout` passed; then keeps reading for `settle`. For a topic carrying
+/// several event types, where a count of records says little.
+pub async fn read_topic_until(
+    topic: &str,
+    timeout: Duration,
+    settle: Duration,
+    done: impl Fn(&[ReadRecord]) -> bool,
+) -> Vec<ReadRecord> {
     let consumer: StreamConsumer = rdkafka::ClientConfig::new()
         .set("bootstrap.servers", kafka_brokers())
         .set("group.id", format!("test-reader-{}", uuid::Uuid::new_v4()))
@@ -102,7 +114,7 @@ pub async fn read_topic(
             Ok(Err(_)) => tokio::time::sleep(Duration::from_millis(50)).await,
             Err(_) => break,
         }
-        if out.len() >= want && !settled {
+        if !settled && done(&out) {
             settled = true;
             deadline = Instant::now() + settle;
         }

@@ -11,6 +11,7 @@ pub mod statements;
 
 pub use kafka::{
     ReadRecord, decode_all, delete_topics_with_prefix, publish, publish_with, read_topic,
+    read_topic_until,
 };
 
 use std::collections::HashMap;

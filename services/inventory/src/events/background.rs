@@ -1,4 +1,5 @@
-//! Inventory's background work: publishing coalesced availability, filling
+//! Inventory's background work: publishing coalesced availability and stock
+//! levels, filling
 //! backorders (whole orders, and short-picked units waiting for stock) when
 //! stock arrives, and expiring storefront holds. Each step is
 //! safe to run on several replicas at once (advisory or row locks).
@@ -14,7 +15,7 @@ use platform::tasks::{Task, periodic};
 use tokio::sync::Notify;
 
 use crate::domain::placement::Outcome;
-use crate::store::{availability, backorders, fulfillment, holds, stock};
+use crate::store::{availability, backorders, fulfillment, holds, levels, stock};
 
 /// Woken after a commit that freed or added stock (adjustments, releases), so
 /// backorders fill at once instead of at the next sweep.
@@ -29,9 +30,25 @@ pub const BACKORDER_FILLER: &str = "backorder-filler";
 const ACTOR_FILL: &str = "system:inventory.backorders";
 const ACTOR_EXPIRY: &str = "system:inventory.holds";
 
+/// The stock-level publisher's task name.
+pub const LEVEL_PUBLISHER: &str = "stock-level-publisher";
+
 pub fn tasks(rt: &Runtime) -> Vec<Task> {
-    let (a, b, c) = (rt.clone(), rt.clone(), rt.clone());
+    let (a, b, c, d) = (rt.clone(), rt.clone(), rt.clone(), rt.clone());
     vec![
+        periodic(
+            &rt.metrics,
+            LEVEL_PUBLISHER,
+            // Planning reads levels, it does not race orders for them: a
+            // couple of seconds of coalescing keeps a busy SKU to one event
+            // per location per window.
+            Duration::from_secs(2),
+            None,
+            move || {
+                let rt = d.clone();
+                async move { publish_stock_levels(&rt).await }.boxed()
+            },
+        ),
         periodic(
             &rt.metrics,
             "availability-publisher",
@@ -65,6 +82,25 @@ pub fn tasks(rt: &Runtime) -> Vec<Task> {
             },
         ),
     ]
+}
+
+/// Publishes the stock levels that moved since the last publication.
+pub async fn publish_stock_levels(rt: &Runtime) -> anyhow::Result<()> {
+    let mut conn = rt.db.get().await?;
+    let outbox = rt.outbox.clone();
+    let published = conn
+        .transaction::<_, anyhow::Error, _>(async |tx| {
+            let Some(changed) = levels::publish_changed(tx).await? else {
+                return Ok(0);
+            };
+            super::publish_stock_levels(&outbox, tx, &changed).await?;
+            Ok(changed.len())
+        })
+        .await?;
+    if published > 0 {
+        rt.outbox.notify();
+    }
+    Ok(())
 }
 
 /// Dirty marks taken per publishing transaction.

@@ -6,7 +6,9 @@
 //! (FulfillmentShipped consumes the reservation, ShortPicked writes off and
 //! re-allocates). Publishes StockReserved, ReservationFailed, StockReleased and
 //! StockReallocated keyed by order id, StockAdjusted (every on-hand change:
-//! adjustments, shipments, short picks) and AvailabilityChanged keyed by SKU,
+//! adjustments, shipments, short picks), StockLevelChanged (per SKU ×
+//! location, when on hand, reserved or backordered moved) and
+//! AvailabilityChanged keyed by SKU,
 //! all through the outbox in the transaction of the change.
 
 use std::sync::Arc;
@@ -37,7 +39,7 @@ mod published;
 
 pub use published::{
     StockChange, publish_availability, publish_outcome, publish_outcomes, publish_reallocated,
-    publish_stock_adjusted, reserved_lines,
+    publish_stock_adjusted, publish_stock_levels, reserved_lines,
 };
 
 pub fn subscriptions(rt: &Runtime) -> Vec<Subscription> {

@@ -1,7 +1,7 @@
 //! What inventory publishes, through the outbox in the transaction of the
 //! change: StockReserved, ReservationFailed, StockReleased and
-//! StockReallocated keyed by order id; StockAdjusted and AvailabilityChanged
-//! keyed by SKU.
+//! StockReallocated keyed by order id; StockAdjusted, StockLevelChanged and
+//! AvailabilityChanged keyed by SKU.
 
 use chrono::Utc;
 use domain::events::proto::inventory::v1 as pb;
@@ -13,6 +13,7 @@ use crate::domain::allocation::{Pick, Short};
 use crate::domain::placement::Outcome;
 use crate::store::availability;
 use crate::store::fulfillment::Reallocated;
+use crate::store::levels::Level;
 use domain::contracts::inventory::ReservationStatus;
 
 use super::FULFILLMENT_ACTOR;
@@ -205,4 +206,32 @@ pub async fn publish_availability(
     outbox
         .enqueue_all(conn, topics::INVENTORY_AVAILABILITY, &events)
         .await
+}
+
+/// Enqueues StockLevelChanged for each level that moved.
+pub async fn publish_stock_levels(
+    outbox: &Outbox,
+    conn: &mut Conn,
+    levels: &[Level],
+) -> anyhow::Result<()> {
+    for l in levels {
+        outbox
+            .enqueue(
+                conn,
+                topics::INVENTORY_STOCK_EVENTS,
+                &l.sku,
+                &pb::StockLevelChanged {
+                    sku: l.sku.clone(),
+                    location_code: l.location_code.clone(),
+                    on_hand: l.on_hand,
+                    reserved: l.reserved,
+                    backordered: l.backordered,
+                    location_priority: l.location_priority,
+                    sequence: l.seq,
+                    changed_at: Some(timestamp(l.changed_at)),
+                },
+            )
+            .await?;
+    }
+    Ok(())
 }

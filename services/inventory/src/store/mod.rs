@@ -9,6 +9,7 @@ pub mod availability;
 pub mod backorders;
 pub mod fulfillment;
 pub mod holds;
+pub mod levels;
 pub mod locations;
 pub mod movements;
 pub mod placement;

@@ -10,7 +10,7 @@ use domain::events::proto::orders::v1 as orders;
 use domain::events::topics;
 use platform::Role;
 use platform::testing::fixtures::{self, SeedVariant};
-use platform::testing::{TestApp, publish, read_topic, scalar, token};
+use platform::testing::{TestApp, publish, read_topic, read_topic_until, scalar, token};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -261,13 +261,14 @@ pub async fn assert_reconciles(app: &TestApp) {
     assert_eq!(oversold, 0, "nothing oversold");
 }
 
-/// StockAdjusted events published so far, one per event id (waits for at least `want`).
+/// StockAdjusted events published so far, one per event id (waits for at
+/// least `want`; the topic carries StockLevelChanged too).
 pub async fn stock_events(app: &TestApp, want: usize) -> Vec<pb::StockAdjusted> {
-    let records = read_topic(
+    let records = read_topic_until(
         &app.topic(topics::INVENTORY_STOCK_EVENTS),
-        want,
         Duration::from_secs(60),
         Duration::from_millis(500),
+        |records| platform::testing::decode_all::<pb::StockAdjusted>(records).len() >= want,
     )
     .await;
     let mut seen = std::collections::HashSet::new();

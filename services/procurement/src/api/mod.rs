@@ -1,10 +1,13 @@
 //! Procurement's REST API under `/v1`. Buyers (and admins) import demand
-//! history, change how forecasts are made and manage suppliers; planning
-//! staff (ops, finance) read demand, forecasts and suppliers. Channel tokens
+//! history, change how forecasts are made, manage suppliers and reorder
+//! rules and run replenishment; planning staff (ops, finance) read them all. Channel tokens
 //! have no access: this is the merchant's own planning.
 
 pub mod demand;
 pub mod forecasts;
+pub mod purchase_orders;
+pub mod rules;
+pub mod runs;
 pub mod suppliers;
 
 use actix_web::web;
@@ -38,6 +41,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::resource("/forecast-settings")
                     .route(web::get().to(forecasts::settings))
                     .route(web::put().to(forecasts::put_settings)),
+            )
+            .service(web::resource("/reorder-rules").route(web::get().to(rules::list)))
+            .service(
+                web::resource("/reorder-rules/{sku}/{location}")
+                    .route(web::put().to(rules::put))
+                    .route(web::get().to(rules::get)),
+            )
+            .service(web::resource("/replenishment-runs").route(web::post().to(runs::create)))
+            .service(web::resource("/purchase-orders").route(web::get().to(purchase_orders::list)))
+            .service(
+                web::resource("/purchase-orders/{id}").route(web::get().to(purchase_orders::get)),
             )
             .service(web::resource("/suppliers").route(web::get().to(suppliers::list)))
             .service(
@@ -80,12 +94,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         suppliers::put_product,
         suppliers::get_product,
         suppliers::products,
+        rules::put,
+        rules::get,
+        rules::list,
+        runs::create,
+        purchase_orders::get,
+        purchase_orders::list,
     ),
     modifiers(&BearerAuth),
     tags(
         (name = "demand", description = "Daily demand history per SKU and channel"),
         (name = "forecasts", description = "Forecasts per SKU, how they are made, and how accurate they were"),
         (name = "suppliers", description = "Suppliers and the products they supply"),
+        (name = "replenishment", description = "Reorder rules and replenishment runs"),
+        (name = "purchase-orders", description = "Purchase orders: drafts, approvals, receipts"),
     )
 )]
 pub struct ApiDoc;

@@ -6,5 +6,6 @@ pub mod demand;
 pub mod forecast;
 pub mod history_csv;
 pub mod landed_cost;
+pub mod planning;
 pub mod replenishment;
 pub mod suppliers;

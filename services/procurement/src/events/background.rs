@@ -1,7 +1,8 @@
-//! Procurement's background work: the forecaster. It (re)computes the
+//! Procurement's background work: the forecaster, which (re)computes the
 //! forecasts of every SKU whose history changed (an import, new settings) or
-//! that was last forecast before today, never on the request path. Safe on
-//! several replicas: each claims its SKUs with SKIP LOCKED.
+//! that was last forecast before today, never on the request path (safe on
+//! several replicas: each claims its SKUs with SKIP LOCKED); and the daily
+//! replenishment run (skipped when a run already created orders today).
 
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
@@ -17,6 +18,7 @@ use crate::domain::demand::{daily_series, history_window};
 use crate::domain::forecast::{SkuForecast, forecast};
 use crate::store::demand::{self, DueSeries};
 use crate::store::forecasts::{self, ForecastRow, SettingsRow};
+use crate::store::runs;
 
 /// Woken after an import or a settings change, and by the forecaster itself
 /// while SKUs remain due.
@@ -30,19 +32,62 @@ const CLAIM: i64 = 25;
 /// Work per step before yielding (the next step follows at once).
 const STEP_BUDGET: Duration = Duration::from_secs(10);
 
+/// The scheduled replenishment's task name and the actor its orders name.
+pub const SCHEDULED_RUN: &str = "scheduled-replenishment";
+const RUN_ACTOR: &str = "system:procurement.replenishment";
+
 pub fn tasks(rt: &Runtime) -> Vec<Task> {
-    let rt = rt.clone();
-    vec![periodic(
-        &rt.metrics.clone(),
-        FORECASTER,
-        // Picks up the daily refresh within a minute of midnight (UTC).
-        Duration::from_secs(60),
-        Some(FORECASTS_DUE.clone()),
-        move || {
-            let rt = rt.clone();
-            async move { forecast_due(&rt).await.map(|_| ()) }.boxed()
-        },
-    )]
+    let (a, b) = (rt.clone(), rt.clone());
+    vec![
+        periodic(
+            &rt.metrics,
+            FORECASTER,
+            // Picks up the daily refresh within a minute of midnight (UTC).
+            Duration::from_secs(60),
+            Some(FORECASTS_DUE.clone()),
+            move || {
+                let rt = a.clone();
+                async move { forecast_due(&rt).await.map(|_| ()) }.boxed()
+            },
+        ),
+        periodic(
+            &rt.metrics,
+            SCHEDULED_RUN,
+            Duration::from_secs(15 * 60),
+            None,
+            move || {
+                let rt = b.clone();
+                async move { scheduled_run(&rt).await }.boxed()
+            },
+        ),
+    ]
+}
+
+/// Once a day (UTC), after the day's forecasts: a replenishment run that
+/// drafts orders for buyers to review.
+async fn scheduled_run(rt: &Runtime) -> anyhow::Result<()> {
+    let mut conn = rt.db.get().await?;
+    // Forecasts first: a run on yesterday's forecasts would order on stale
+    // demand; the next tick tries again.
+    if forecasts_pending(&mut conn).await? {
+        return Ok(());
+    }
+    conn.transaction::<_, anyhow::Error, _>(async |tx| {
+        if runs::ran_today(tx).await? {
+            return Ok(());
+        }
+        let run = runs::replenish(tx, RUN_ACTOR, false)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        tracing::info!(run = %run.id, orders = run.purchase_orders.len(), "scheduled replenishment run");
+        Ok(())
+    })
+    .await
+}
+
+async fn forecasts_pending(conn: &mut platform::db::Conn) -> anyhow::Result<bool> {
+    let settings = forecasts::settings(conn, false).await?;
+    Ok(demand::any_due(conn, Utc::now().date_naive(), settings.version).await?)
 }
 
 /// Forecasts due SKUs for up to [`STEP_BUDGET`]; returns how many.

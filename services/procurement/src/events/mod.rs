@@ -2,9 +2,10 @@
 //!
 //! Consumes: catalog product events (the SKU projection), orders' order
 //! events (OrderPlaced counts demand per SKU × channel × day, OrderCancelled
-//! takes it back) and inventory's reservation outcomes (a shortfall flags the
-//! SKU's day as a stock-out). Publishes nothing yet; purchase-order events
-//! come with purchase orders.
+//! takes it back), inventory's reservation outcomes (a shortfall flags the
+//! SKU's day as a stock-out) and its stock levels (StockLevelChanged, the
+//! positions replenishment starts from). Publishes nothing yet;
+//! purchase-order events come with approvals.
 
 use domain::events::topics;
 use futures_util::FutureExt;
@@ -15,6 +16,7 @@ pub mod background;
 mod order_events;
 mod product_events;
 mod reservation_events;
+mod stock_events;
 
 pub const TOPICS: &[&str] = &[];
 
@@ -32,6 +34,12 @@ pub fn subscriptions(_rt: &Runtime) -> Vec<Subscription> {
             "procurement.demand",
             topics::ORDERS_ORDER_EVENTS,
             handler(|conn, record| order_events::on_order_event(conn, record).boxed()),
+        )
+        .single_task(),
+        Subscription::new(
+            "procurement.stock-levels",
+            topics::INVENTORY_STOCK_EVENTS,
+            handler(|conn, record| stock_events::on_stock_event(conn, record).boxed()),
         )
         .single_task(),
         Subscription::new(

@@ -242,6 +242,30 @@ pub async fn claim_due(
     .await
 }
 
+/// Whether any series is due for a forecast.
+pub async fn any_due(
+    conn: &mut Conn,
+    today: NaiveDate,
+    settings_version: i64,
+) -> diesel::QueryResult<bool> {
+    #[derive(diesel::QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        found: bool,
+    }
+    let row: Found = diesel::sql_query(
+        "SELECT EXISTS (SELECT 1 FROM demand_series \
+           WHERE dirty OR forecast_on IS NULL OR forecast_on < $1 OR settings_version < $2) \
+           AS found",
+    )
+    .bind::<Date, _>(today)
+    .bind::<BigInt, _>(settings_version)
+    .cached()
+    .get_result(conn)
+    .await?;
+    Ok(row.found)
+}
+
 /// Records that a claimed series was forecast `today` with `settings_version`.
 pub async fn forecast_done(
     conn: &mut Conn,

@@ -207,3 +207,46 @@ pub async fn update_settings(
     .get_result(conn)
     .await
 }
+
+/// The total forecasts of `skus`, as replenishment reads them.
+pub async fn totals(
+    conn: &mut Conn,
+    skus: &[String],
+) -> diesel::QueryResult<std::collections::HashMap<String, crate::domain::planning::DemandForecast>>
+{
+    #[derive(diesel::QueryableByName)]
+    struct Total {
+        #[diesel(sql_type = Text)]
+        sku: String,
+        #[diesel(sql_type = Array<Double>)]
+        point: Vec<f64>,
+        #[diesel(sql_type = Array<Double>)]
+        lower_bound: Vec<f64>,
+        #[diesel(sql_type = Array<Double>)]
+        upper_bound: Vec<f64>,
+        #[diesel(sql_type = Double)]
+        level: f64,
+    }
+    let rows: Vec<Total> = diesel::sql_query(
+        "SELECT sku, point, lower_bound, upper_bound, level FROM forecasts \
+         WHERE channel_id = '' AND sku = ANY($1)",
+    )
+    .bind::<Array<Text>, _>(skus)
+    .cached()
+    .load(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                r.sku,
+                crate::domain::planning::DemandForecast {
+                    point: r.point,
+                    lower: r.lower_bound,
+                    upper: r.upper_bound,
+                    level: r.level,
+                },
+            )
+        })
+        .collect())
+}

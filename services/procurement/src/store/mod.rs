@@ -7,6 +7,9 @@
 
 pub mod demand;
 pub mod forecasts;
+pub mod purchase_orders;
+pub mod rules;
+pub mod runs;
 pub mod skus;
 pub mod suppliers;
 

@@ -150,3 +150,78 @@ pub fn history_csv(
     }
     out
 }
+
+/// Publishes inventory's StockLevelChanged for `sku` at `location` and waits
+/// until it is applied.
+pub async fn level(
+    app: &TestApp,
+    sku: &str,
+    location: &str,
+    on_hand: i64,
+    reserved: i64,
+    backordered: i64,
+    priority: i32,
+) {
+    static SEQ: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(1);
+    let event = inventory::StockLevelChanged {
+        sku: sku.into(),
+        location_code: location.into(),
+        on_hand,
+        reserved,
+        backordered,
+        location_priority: priority,
+        sequence: SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        changed_at: Some(timestamp(Utc::now())),
+    };
+    fixtures::publish_applied(app, topics::INVENTORY_STOCK_EVENTS, sku, &event).await;
+}
+
+/// PUTs `body` to `path` as a buyer; asserts 200 or 201.
+pub async fn put_ok(app: &TestApp, path: &str, body: &Value) -> Value {
+    let res = app
+        .client
+        .put(app.url(path))
+        .bearer_auth(buyer())
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        res.status().is_success(),
+        "PUT {path}: {:?}",
+        res.text().await
+    );
+    res.json().await.unwrap()
+}
+
+/// A supplier `code` in EUR supplying `skus` at `cost`, MOQ, packs, lead
+/// time and rank.
+pub async fn supplier(app: &TestApp, code: &str, skus: &[&str], terms: Value) {
+    put_ok(
+        app,
+        &format!("/v1/suppliers/{code}"),
+        &serde_json::json!({"name": format!("Supplier {code}"), "currency": "EUR", "payment_terms_days": 30}),
+    )
+    .await;
+    for sku in skus {
+        let mut body = serde_json::json!({"supplier_sku": format!("{code}-{sku}")});
+        body.as_object_mut()
+            .unwrap()
+            .extend(terms.as_object().unwrap().clone());
+        put_ok(app, &format!("/v1/suppliers/{code}/products/{sku}"), &body).await;
+    }
+}
+
+/// POSTs a replenishment run; returns the status and the run.
+pub async fn run(app: &TestApp, dry_run: bool) -> (StatusCode, Value) {
+    let res = app
+        .client
+        .post(app.url("/v1/replenishment-runs"))
+        .bearer_auth(buyer())
+        .json(&serde_json::json!({"dry_run": dry_run}))
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    (status, res.json().await.unwrap())
+}

@@ -1,0 +1,2 @@
+DROP TABLE stock_levels;
+DROP SEQUENCE stock_levels_seq;

@@ -1,0 +1,390 @@
+//! Purchase orders and their lines; what is on order; what suppliers offer
+//! and how long their receipts took.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::OptionalExtension;
+use diesel::sql_types::{
+    Array, BigInt, Date, Double, Integer, Jsonb, Nullable, Numeric, Text, Timestamptz,
+    Uuid as SqlUuid,
+};
+use diesel_async::RunQueryDsl;
+use domain::Money;
+use domain::contracts::procurement::{
+    LineExplanation, PurchaseOrderLineView, PurchaseOrderStatus, PurchaseOrderView,
+};
+use platform::ApiError;
+use platform::db::{CachedExt, Conn};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use super::corrupt;
+use crate::domain::planning::Offer;
+
+/// Statuses whose open quantities are on order (drafts too: a second run
+/// must not order what a first one already drafted).
+pub const OPEN: &[&str] = &["draft", "approved", "sent", "partially_received"];
+
+#[derive(Debug, Clone, diesel::QueryableByName)]
+pub struct HeadRow {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub number: String,
+    #[diesel(sql_type = Text)]
+    pub supplier_code: String,
+    #[diesel(sql_type = Text)]
+    pub location_code: String,
+    #[diesel(sql_type = Text)]
+    pub currency: String,
+    #[diesel(sql_type = Text)]
+    pub status: String,
+    #[diesel(sql_type = Date)]
+    pub expected_on: NaiveDate,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub run_id: Option<Uuid>,
+    #[diesel(sql_type = BigInt)]
+    pub version: i64,
+    #[diesel(sql_type = Timestamptz)]
+    pub created_at: DateTime<Utc>,
+    #[diesel(sql_type = Text)]
+    pub created_by: String,
+    #[diesel(sql_type = Timestamptz)]
+    pub updated_at: DateTime<Utc>,
+}
+
+const HEAD_COLUMNS: &str = "id, number, supplier_code, location_code, currency, status, \
+    expected_on, run_id, version, created_at, created_by, updated_at";
+
+#[derive(Debug, Clone, diesel::QueryableByName)]
+pub struct LineRow {
+    #[diesel(sql_type = SqlUuid)]
+    pub po_id: Uuid,
+    #[diesel(sql_type = Integer)]
+    pub line_no: i32,
+    #[diesel(sql_type = Text)]
+    pub sku: String,
+    #[diesel(sql_type = Text)]
+    pub supplier_sku: String,
+    #[diesel(sql_type = BigInt)]
+    pub quantity: i64,
+    #[diesel(sql_type = Numeric)]
+    pub unit_cost: Decimal,
+    #[diesel(sql_type = BigInt)]
+    pub received_good: i64,
+    #[diesel(sql_type = BigInt)]
+    pub received_damaged: i64,
+    #[diesel(sql_type = BigInt)]
+    pub cancelled: i64,
+    #[diesel(sql_type = Nullable<Jsonb>)]
+    pub explanation: Option<serde_json::Value>,
+}
+
+const LINE_COLUMNS: &str = "po_id, line_no, sku, supplier_sku, quantity, unit_cost, \
+    received_good, received_damaged, cancelled, explanation";
+
+/// A new order's line.
+#[derive(Debug, Clone)]
+pub struct NewLine {
+    pub sku: String,
+    pub supplier_sku: String,
+    pub quantity: i64,
+    pub unit_cost: Money,
+    pub explanation: Option<LineExplanation>,
+}
+
+/// A new order.
+#[derive(Debug, Clone)]
+pub struct NewOrder {
+    pub supplier_code: String,
+    pub location_code: String,
+    pub currency: String,
+    pub expected_on: NaiveDate,
+    pub lines: Vec<NewLine>,
+}
+
+/// Assembles the view of an order from its head and lines.
+pub fn view(head: &HeadRow, lines: &[LineRow]) -> Result<PurchaseOrderView, ApiError> {
+    let currency: domain::Currency = head
+        .currency
+        .parse()
+        .map_err(|_| corrupt("currency", &head.currency))?;
+    let money = |amount: Decimal| {
+        Money::new(amount.normalize(), currency).map_err(|_| corrupt("amount", &amount.to_string()))
+    };
+    let mut total = Decimal::ZERO;
+    let mut views = Vec::with_capacity(lines.len());
+    for l in lines {
+        let line_total = l.unit_cost * Decimal::from(l.quantity);
+        total += line_total;
+        views.push(PurchaseOrderLineView {
+            line_no: l.line_no,
+            sku: l.sku.clone(),
+            supplier_sku: l.supplier_sku.clone(),
+            quantity: l.quantity,
+            unit_cost: money(l.unit_cost)?,
+            line_total: money(line_total)?,
+            received_good: l.received_good,
+            received_damaged: l.received_damaged,
+            cancelled: l.cancelled,
+            explanation: l
+                .explanation
+                .clone()
+                .map(serde_json::from_value)
+                .transpose()
+                .map_err(|_| corrupt("line explanation", &l.sku))?,
+        });
+    }
+    Ok(PurchaseOrderView {
+        id: head.id,
+        number: head.number.clone(),
+        supplier_code: head.supplier_code.clone(),
+        location_code: head.location_code.clone(),
+        status: PurchaseOrderStatus::parse(&head.status)
+            .ok_or_else(|| corrupt("purchase order status", &head.status))?,
+        total: money(total)?,
+        expected_on: head.expected_on,
+        run_id: head.run_id,
+        lines: views,
+        version: head.version,
+        created_at: head.created_at,
+        created_by: head.created_by.clone(),
+        updated_at: head.created_at.max(head.updated_at),
+    })
+}
+
+/// Creates a draft order with its lines; returns its id.
+pub async fn insert(
+    conn: &mut Conn,
+    order: &NewOrder,
+    run_id: Option<Uuid>,
+    actor: &str,
+) -> diesel::QueryResult<Uuid> {
+    let id = Uuid::now_v7();
+    diesel::sql_query(
+        "INSERT INTO purchase_orders (id, number, supplier_code, location_code, currency, status, \
+           expected_on, run_id, created_by, updated_by) \
+         VALUES ($1, 'PO-' || lpad(nextval('purchase_order_numbers')::text, 6, '0'), \
+           $2, $3, $4, 'draft', $5, $6, $7, $7)",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Text, _>(&order.supplier_code)
+    .bind::<Text, _>(&order.location_code)
+    .bind::<Text, _>(&order.currency)
+    .bind::<Date, _>(order.expected_on)
+    .bind::<Nullable<SqlUuid>, _>(run_id)
+    .bind::<Text, _>(actor)
+    .cached()
+    .execute(conn)
+    .await?;
+    let line_nos: Vec<i32> = (1..=order.lines.len() as i32).collect();
+    let skus: Vec<&str> = order.lines.iter().map(|l| l.sku.as_str()).collect();
+    let supplier_skus: Vec<&str> = order
+        .lines
+        .iter()
+        .map(|l| l.supplier_sku.as_str())
+        .collect();
+    let quantities: Vec<i64> = order.lines.iter().map(|l| l.quantity).collect();
+    let costs: Vec<Decimal> = order.lines.iter().map(|l| l.unit_cost.amount).collect();
+    let explanations: Vec<Option<serde_json::Value>> = order
+        .lines
+        .iter()
+        .map(|l| l.explanation.as_ref().map(platform::audit::snapshot))
+        .collect();
+    diesel::sql_query(
+        "INSERT INTO purchase_order_lines (po_id, line_no, sku, supplier_sku, quantity, \
+           unit_cost, explanation) \
+         SELECT $1, l.line_no, l.sku, l.supplier_sku, l.quantity, l.unit_cost, l.explanation \
+         FROM unnest($2::int4[], $3::text[], $4::text[], $5::int8[], $6::numeric[], $7::jsonb[]) \
+           AS l (line_no, sku, supplier_sku, quantity, unit_cost, explanation)",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Array<Integer>, _>(line_nos)
+    .bind::<Array<Text>, _>(skus)
+    .bind::<Array<Text>, _>(supplier_skus)
+    .bind::<Array<BigInt>, _>(quantities)
+    .bind::<Array<Numeric>, _>(costs)
+    .bind::<Array<Nullable<Jsonb>>, _>(explanations)
+    .cached()
+    .execute(conn)
+    .await?;
+    Ok(id)
+}
+
+pub async fn head(conn: &mut Conn, id: Uuid) -> diesel::QueryResult<Option<HeadRow>> {
+    diesel::sql_query(format!(
+        "SELECT {HEAD_COLUMNS} FROM purchase_orders WHERE id = $1"
+    ))
+    .bind::<SqlUuid, _>(id)
+    .cached()
+    .get_result(conn)
+    .await
+    .optional()
+}
+
+/// The order's head, locked for the rest of the transaction.
+pub async fn lock(conn: &mut Conn, id: Uuid) -> diesel::QueryResult<Option<HeadRow>> {
+    diesel::sql_query(format!(
+        "SELECT {HEAD_COLUMNS} FROM purchase_orders WHERE id = $1 FOR UPDATE"
+    ))
+    .bind::<SqlUuid, _>(id)
+    .cached()
+    .get_result(conn)
+    .await
+    .optional()
+}
+
+/// The lines of `ids`, in (order, line) order.
+pub async fn lines_of(conn: &mut Conn, ids: &[Uuid]) -> diesel::QueryResult<Vec<LineRow>> {
+    diesel::sql_query(format!(
+        "SELECT {LINE_COLUMNS} FROM purchase_order_lines WHERE po_id = ANY($1) \
+         ORDER BY po_id, line_no"
+    ))
+    .bind::<Array<SqlUuid>, _>(ids)
+    .cached()
+    .load(conn)
+    .await
+}
+
+/// Loads orders as views, in the order of `ids`.
+pub async fn views(conn: &mut Conn, ids: &[Uuid]) -> Result<Vec<PurchaseOrderView>, ApiError> {
+    let heads: Vec<HeadRow> = diesel::sql_query(format!(
+        "SELECT {HEAD_COLUMNS} FROM purchase_orders WHERE id = ANY($1)"
+    ))
+    .bind::<Array<SqlUuid>, _>(ids)
+    .cached()
+    .load(conn)
+    .await?;
+    let lines = lines_of(conn, ids).await?;
+    let mut by_order: HashMap<Uuid, Vec<LineRow>> = HashMap::new();
+    for l in lines {
+        by_order.entry(l.po_id).or_default().push(l);
+    }
+    let heads: HashMap<Uuid, HeadRow> = heads.into_iter().map(|h| (h.id, h)).collect();
+    ids.iter()
+        .filter_map(|id| heads.get(id))
+        .map(|h| view(h, by_order.get(&h.id).map(Vec::as_slice).unwrap_or(&[])))
+        .collect()
+}
+
+/// Order ids, newest first, optionally of one status or supplier, after `cursor`.
+pub async fn list(
+    conn: &mut Conn,
+    status: Option<&str>,
+    supplier: Option<&str>,
+    cursor: Option<Uuid>,
+    limit: i64,
+) -> diesel::QueryResult<Vec<Uuid>> {
+    #[derive(diesel::QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = SqlUuid)]
+        id: Uuid,
+    }
+    let rows: Vec<Id> = diesel::sql_query(
+        "SELECT id FROM purchase_orders \
+         WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR supplier_code = $2) \
+           AND ($3::uuid IS NULL OR id < $3) \
+         ORDER BY id DESC LIMIT $4",
+    )
+    .bind::<Nullable<Text>, _>(status)
+    .bind::<Nullable<Text>, _>(supplier)
+    .bind::<Nullable<SqlUuid>, _>(cursor)
+    .bind::<BigInt, _>(limit)
+    .cached()
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+/// Units on order per (SKU, location): the open remainder of open orders' lines.
+pub async fn on_order(conn: &mut Conn) -> diesel::QueryResult<HashMap<(String, String), i64>> {
+    #[derive(diesel::QueryableByName)]
+    struct OnOrder {
+        #[diesel(sql_type = Text)]
+        sku: String,
+        #[diesel(sql_type = Text)]
+        location_code: String,
+        #[diesel(sql_type = BigInt)]
+        units: i64,
+    }
+    let rows: Vec<OnOrder> = diesel::sql_query(
+        "SELECT l.sku, p.location_code, \
+           sum(greatest(l.quantity - l.received_good - l.received_damaged - l.cancelled, 0))::int8 \
+             AS units \
+         FROM purchase_order_lines l JOIN purchase_orders p ON p.id = l.po_id \
+         WHERE p.status = ANY($1) GROUP BY l.sku, p.location_code",
+    )
+    .bind::<Array<Text>, _>(OPEN)
+    .cached()
+    .load(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ((r.sku, r.location_code), r.units))
+        .collect())
+}
+
+/// Receipts per (supplier, SKU) that lead times are learned from.
+const RECEIPTS_KEPT: i64 = 20;
+
+/// What active suppliers offer, per SKU, with the lead times of their last
+/// receipts.
+pub async fn offers(conn: &mut Conn) -> Result<HashMap<String, Vec<Offer>>, ApiError> {
+    #[derive(diesel::QueryableByName)]
+    struct OfferRow {
+        #[diesel(sql_type = Text)]
+        supplier_code: String,
+        #[diesel(sql_type = Text)]
+        sku: String,
+        #[diesel(sql_type = Text)]
+        supplier_sku: String,
+        #[diesel(sql_type = Numeric)]
+        unit_cost_amount: Decimal,
+        #[diesel(sql_type = Text)]
+        unit_cost_currency: String,
+        #[diesel(sql_type = BigInt)]
+        moq: i64,
+        #[diesel(sql_type = BigInt)]
+        pack_size: i64,
+        #[diesel(sql_type = Integer)]
+        lead_time_days: i32,
+        #[diesel(sql_type = Integer)]
+        preferred_rank: i32,
+        #[diesel(sql_type = Array<Double>)]
+        receipts: Vec<f64>,
+    }
+    let rows: Vec<OfferRow> = diesel::sql_query(
+        "SELECT sp.supplier_code, sp.sku, sp.supplier_sku, sp.unit_cost_amount, \
+           sp.unit_cost_currency, sp.moq, sp.pack_size, sp.lead_time_days, sp.preferred_rank, \
+           coalesce((SELECT array_agg(t.days) FROM ( \
+               SELECT days FROM lead_time_samples ls \
+               WHERE ls.supplier_code = sp.supplier_code AND ls.sku = sp.sku \
+               ORDER BY received_at DESC LIMIT $1) t), '{}') AS receipts \
+         FROM supplier_products sp JOIN suppliers s ON s.code = sp.supplier_code \
+         WHERE sp.active AND s.active",
+    )
+    .bind::<BigInt, _>(RECEIPTS_KEPT)
+    .cached()
+    .load(conn)
+    .await?;
+    let mut out: HashMap<String, Vec<Offer>> = HashMap::new();
+    for r in rows {
+        let unit_cost = Money::parse(
+            &r.unit_cost_amount.normalize().to_string(),
+            &r.unit_cost_currency,
+        )
+        .map_err(|_| corrupt("unit cost", &r.unit_cost_amount.to_string()))?;
+        out.entry(r.sku.clone()).or_default().push(Offer {
+            supplier_code: r.supplier_code,
+            supplier_sku: r.supplier_sku,
+            unit_cost,
+            moq: r.moq,
+            pack_size: r.pack_size,
+            promised_days: r.lead_time_days.max(0) as u32,
+            rank: r.preferred_rank,
+            receipts: r.receipts,
+        });
+    }
+    Ok(out)
+}
