@@ -27,6 +27,11 @@ pub mod proto {
             include!(concat!(env!("OUT_DIR"), "/crossdock.warehouse.v1.rs"));
         }
     }
+    pub mod procurement {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/crossdock.procurement.v1.rs"));
+        }
+    }
 }
 
 pub mod topics {
@@ -45,6 +50,10 @@ pub mod topics {
     /// Fulfillment progress that other services act on (shipped, short picked),
     /// keyed by order id.
     pub const WAREHOUSE_FULFILLMENT_EVENTS: &str = "warehouse.fulfillment-events.v1";
+    /// Goods received at the dock against purchase orders, keyed by purchase order id.
+    pub const WAREHOUSE_RECEIVING_EVENTS: &str = "warehouse.receiving-events.v1";
+    /// Purchase orders once approved, and every later change, keyed by purchase order id.
+    pub const PROCUREMENT_PURCHASE_ORDER_EVENTS: &str = "procurement.purchase-order-events.v1";
 }
 
 /// Header names carried by every Kafka record (see docs/architecture.md).
@@ -92,7 +101,8 @@ macro_rules! events {
 
 events!(orders: OrderPlaced, OrderCancelled, OrderConfirmed, OrderOnHold, ChannelUpserted);
 events!(inventory: StockReserved, ReservationFailed, StockReleased, StockAdjusted, AvailabilityChanged, StockReallocated, StockLevelChanged);
-events!(warehouse: FulfillmentShipped, ShortPicked);
+events!(warehouse: FulfillmentShipped, ShortPicked, GoodsReceived);
+events!(procurement: PurchaseOrderApproved, PurchaseOrderChanged);
 
 /// Reads a protobuf timestamp back into chrono (None when unset or out of range).
 pub fn from_timestamp(

@@ -26,16 +26,20 @@ pub enum Role {
     Buyer,
     Finance,
     Support,
+    /// Approves purchase orders above the approval threshold (never their
+    /// own): the second person of the four-eyes rule.
+    Approver,
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 7] = [
         Role::Admin,
         Role::Ops,
         Role::Warehouse,
         Role::Buyer,
         Role::Finance,
         Role::Support,
+        Role::Approver,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -46,6 +50,7 @@ impl Role {
             Role::Buyer => "buyer",
             Role::Finance => "finance",
             Role::Support => "support",
+            Role::Approver => "approver",
         }
     }
 }

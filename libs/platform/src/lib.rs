@@ -69,9 +69,18 @@ pub struct Runtime {
     pub producer: kafka::Producer,
     pub metrics: metrics::Metrics,
     pub outbox: outbox::Outbox,
+    /// Named wake-ups for background tasks (`waker("forecasts")`), one set
+    /// per running service: a handler wakes this service's task, never
+    /// another's in the same process (as in tests).
+    pub wakers: Arc<tasks::Wakers>,
 }
 
 impl Runtime {
+    /// The wake-up of the background task that listens under `name`.
+    pub fn waker(&self, name: &'static str) -> Arc<tokio::sync::Notify> {
+        self.wakers.get(name)
+    }
+
     /// A pooled connection, or 503 when the database is unavailable.
     pub async fn conn(&self) -> Result<db::PooledConn, ApiError> {
         Ok(self.db.get().await?)
@@ -158,6 +167,7 @@ pub async fn start(def: &ServiceDefinition, settings: config::Settings) -> anyho
         producer: producer.clone(),
         metrics: metrics.clone(),
         outbox: outbox::Outbox::new(def.name, &settings.kafka.topic_prefix),
+        wakers: Arc::default(),
     };
     let subscriptions = (def.subscriptions)(&runtime);
     if settings.kafka.create_topics {

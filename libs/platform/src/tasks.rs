@@ -10,6 +10,23 @@ use tokio::sync::{Notify, watch};
 
 use crate::metrics::Metrics;
 
+/// Named wake-ups of one service's background tasks: a handler notifies
+/// the one its change concerns (`rt.waker("forecasts").notify_one()`) and
+/// the task passes the same `Notify` to [`periodic`].
+#[derive(Default)]
+pub struct Wakers(std::sync::Mutex<std::collections::HashMap<&'static str, Arc<Notify>>>);
+
+impl Wakers {
+    pub fn get(&self, name: &'static str) -> Arc<Notify> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(name)
+            .or_default()
+            .clone()
+    }
+}
+
 /// A background task: started with the shutdown receiver.
 pub type Task = Box<dyn FnOnce(watch::Receiver<bool>) -> BoxFuture<'static, ()> + Send>;
 

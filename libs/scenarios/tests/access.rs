@@ -16,7 +16,7 @@ use reqwest::{Method, StatusCode};
 use scenarios::Stack;
 use serde_json::Value;
 
-use Role::{Admin, Buyer, Finance, Ops, Support, Warehouse};
+use Role::{Admin, Approver, Buyer, Finance, Ops, Support, Warehouse};
 
 /// Who may call a route: staff roles, and whether channel tokens may.
 struct Rule {
@@ -328,6 +328,33 @@ fn policy() -> Vec<(&'static str, &'static str, &'static str, Rule)> {
             staff(ADMIN_OPS),
         ),
         ("warehouse", "POST", "/v1/waves", staff(ADMIN_OPS)),
+        (
+            "warehouse",
+            "GET",
+            "/v1/inbound-orders",
+            staff(floor_readers),
+        ),
+        ("warehouse", "POST", "/v1/receipts", staff(floor)),
+        (
+            "warehouse",
+            "GET",
+            "/v1/receipts/{id}",
+            staff(floor_readers),
+        ),
+        ("warehouse", "POST", "/v1/receipts/{id}/scans", staff(floor)),
+        (
+            "warehouse",
+            "POST",
+            "/v1/receipts/{id}/complete",
+            staff(floor),
+        ),
+        (
+            "warehouse",
+            "GET",
+            "/v1/receiving-policy",
+            staff(floor_readers),
+        ),
+        ("warehouse", "PUT", "/v1/receiving-policy", staff(ADMIN_OPS)),
         ("warehouse", "GET", "/v1/waves/{id}", staff(floor_readers)),
         // procurement: buyers plan; planning staff read. No channel access.
         ("procurement", "POST", "/v1/demand-history", staff(buyers)),
@@ -365,6 +392,61 @@ fn policy() -> Vec<(&'static str, &'static str, &'static str, Rule)> {
             "procurement",
             "GET",
             "/v1/purchase-orders/{id}",
+            staff(planners),
+        ),
+        (
+            "procurement",
+            "POST",
+            "/v1/purchase-orders/{id}/approve",
+            staff(&[Admin, Buyer, Approver]),
+        ),
+        (
+            "procurement",
+            "POST",
+            "/v1/purchase-orders/{id}/send",
+            staff(buyers),
+        ),
+        (
+            "procurement",
+            "POST",
+            "/v1/purchase-orders/{id}/cancel",
+            staff(buyers),
+        ),
+        (
+            "procurement",
+            "POST",
+            "/v1/purchase-orders/{id}/close",
+            staff(buyers),
+        ),
+        (
+            "procurement",
+            "POST",
+            "/v1/purchase-orders/{id}/amendments",
+            staff(buyers),
+        ),
+        (
+            "procurement",
+            "POST",
+            "/v1/purchase-orders/{id}/charges",
+            staff(buyers),
+        ),
+        (
+            "procurement",
+            "GET",
+            "/v1/purchase-orders/{id}/history",
+            staff(planners),
+        ),
+        ("procurement", "GET", "/v1/approval-policy", staff(planners)),
+        (
+            "procurement",
+            "PUT",
+            "/v1/approval-policy",
+            staff(&[Admin, Finance]),
+        ),
+        (
+            "procurement",
+            "GET",
+            "/v1/suppliers/{code}/scorecard",
             staff(planners),
         ),
         (
@@ -619,5 +701,8 @@ async fn every_route_enforces_its_access_rule_for_every_kind_of_token() {
         failures.join("\n")
     );
     // Role::ALL is what the table's ANY_STAFF means; keep them one list.
-    assert_eq!(ANY_STAFF, [Admin, Ops, Warehouse, Buyer, Finance, Support]);
+    assert_eq!(
+        ANY_STAFF,
+        [Admin, Ops, Warehouse, Buyer, Finance, Support, Approver]
+    );
 }

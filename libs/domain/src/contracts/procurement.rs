@@ -366,6 +366,8 @@ pub struct PurchaseOrderLineView {
     pub received_good: i64,
     pub received_damaged: i64,
     pub cancelled: i64,
+    /// Unit cost plus the line's share of the order's charges, per unit.
+    pub unit_landed_cost: Money,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub explanation: Option<LineExplanation>,
 }
@@ -397,10 +399,125 @@ pub struct PurchaseOrderView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_id: Option<uuid::Uuid>,
     pub lines: Vec<PurchaseOrderLineView>,
+    /// Estimated landed-cost charges (freight, duty, insurance).
+    pub charges: Vec<ChargeView>,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub created_by: String,
     pub updated_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+crate::wire_enum!(
+    /// What a landed-cost charge is for.
+    pub enum ChargeKind {
+        Freight = "freight",
+        Duty = "duty",
+        Insurance = "insurance",
+        Other = "other",
+    }
+);
+
+crate::wire_enum!(
+    /// What a charge is spread over the lines by.
+    pub enum ChargeBasis {
+        Quantity = "quantity",
+        /// Catalog weight × quantity (by quantity when no weight is known).
+        Weight = "weight",
+        /// Unit cost × quantity.
+        Value = "value",
+    }
+);
+
+/// Add an estimated landed-cost charge (`POST /v1/purchase-orders/{id}/charges`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ChargeInput {
+    pub kind: ChargeKind,
+    /// In the order's currency.
+    pub amount: Money,
+    pub basis: ChargeBasis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ChargeView {
+    pub id: i64,
+    pub kind: ChargeKind,
+    pub amount: Money,
+    pub basis: ChargeBasis,
+    pub added_by: String,
+    pub added_at: DateTime<Utc>,
+}
+
+/// A decision on an order (approve, send, cancel, close); the body is optional.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+pub struct PurchaseOrderAction {
+    /// Why, for the order's history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 500)]
+    pub note: Option<String>,
+}
+
+/// A new quantity for a line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct LineAmendment {
+    #[schema(minimum = 1)]
+    pub line_no: i32,
+    #[schema(minimum = 1, maximum = 1000000000)]
+    pub quantity: i64,
+}
+
+/// Amend an order (`POST /v1/purchase-orders/{id}/amendments`): a draft
+/// freely; an approved one only down, never below what was received.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AmendmentInput {
+    #[serde(default)]
+    pub lines: Vec<LineAmendment>,
+    /// YYYY-MM-DD.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = Date, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+    pub expected_on: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 500)]
+    pub note: Option<String>,
+}
+
+/// One version of an order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PurchaseOrderVersionView {
+    pub version: i64,
+    /// drafted | amended | approved | auto_approved | sent | received | cancelled | closed | charged
+    pub change: String,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The order as it was after this change.
+    pub order: PurchaseOrderView,
+}
+
+/// The approval policy (`PUT /v1/approval-policy`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ApprovalPolicyInput {
+    /// One per currency.
+    pub thresholds: Vec<Money>,
+    /// Drafts with a total within their threshold are approved by rule.
+    pub auto_approve_below: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ApprovalPolicyView {
+    pub thresholds: Vec<Money>,
+    pub auto_approve_below: bool,
+    pub version: i64,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: String,
 }
 
 /// A run's result: what it proposes (dry run) or created.
@@ -429,4 +546,40 @@ pub struct PurchaseOrderQuery {
     pub cursor: Option<uuid::Uuid>,
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
+}
+
+/// Actual against promised lead times, in days.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct LeadTimeFigures {
+    pub actual_p50: f64,
+    pub actual_p90: f64,
+    /// The supplier's current promise for the SKUs received, at the same percentiles.
+    pub promised_p50: f64,
+    pub promised_p90: f64,
+}
+
+/// A supplier's record (`GET /v1/suppliers/{code}/scorecard`), from its
+/// purchase orders and their receipts. Figures are absent until there is
+/// something to measure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ScorecardView {
+    pub supplier_code: String,
+    /// Orders approved.
+    pub orders: i64,
+    pub receipts: i64,
+    /// Receipts by the order's expected date, in percent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_time_pct: Option<f64>,
+    /// Of the units ordered on completed orders (received or closed), the
+    /// share received in good condition, in percent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fill_rate_pct: Option<f64>,
+    pub units_received_good: i64,
+    pub units_received_damaged: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead_time_days: Option<LeadTimeFigures>,
+    /// Purchase price variance against catalog's cost price over the good
+    /// units received, in percent (positive: paid more than standard).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_variance_pct: Option<f64>,
 }

@@ -604,3 +604,119 @@ pub struct AuditEntry {
     pub action: String,
     pub detail: serde_json::Value,
 }
+
+crate::wire_enum!(
+    /// The condition of units received at the dock.
+    pub enum ReceiptCondition {
+        /// Sellable: put away at the location.
+        Good = "good",
+        /// Damaged: counted against the order, quarantined, never sold.
+        Damaged = "damaged",
+    }
+);
+
+crate::wire_enum!(
+    /// A receipt at the dock: open while items are scanned, then completed.
+    pub enum ReceiptStatus {
+        Open = "open",
+        Completed = "completed",
+    }
+);
+
+/// Start receiving a purchase order at the dock (`POST /v1/receipts`): the
+/// scan of the order's number on the delivery note.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ReceiptInput {
+    #[schema(example = "PO-000042", min_length = 1, max_length = 40)]
+    pub purchase_order: String,
+}
+
+/// One scan at the dock: an item (SKU or barcode), how many, in what
+/// condition, and (for good units) the bin they are put away to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ReceiptScan {
+    /// The SKU or the item's GTIN as scanned.
+    #[schema(min_length = 1, max_length = 64)]
+    pub item: String,
+    /// Default 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 100000)]
+    pub quantity: Option<i64>,
+    /// Default good.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<ReceiptCondition>,
+    /// The putaway bin of good units (at the order's location).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 40)]
+    pub bin: Option<String>,
+}
+
+/// A purchase order line as the dock sees it in a receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ReceiptLineView {
+    pub line_no: i32,
+    pub sku: String,
+    pub supplier_sku: String,
+    pub ordered: i64,
+    pub cancelled: i64,
+    /// Received by earlier receipts (good and damaged).
+    pub received_before: i64,
+    pub good: i64,
+    pub damaged: i64,
+    /// Still expected after this receipt.
+    pub open: i64,
+    /// Most that may still be received, the over-receipt tolerance included.
+    pub acceptable: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ReceiptView {
+    pub id: Uuid,
+    pub purchase_order_id: Uuid,
+    pub purchase_order_number: String,
+    pub supplier_code: String,
+    pub location_code: String,
+    pub status: ReceiptStatus,
+    pub lines: Vec<ReceiptLineView>,
+    pub opened_by: String,
+    pub opened_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// A purchase order the warehouse expects.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct InboundOrderView {
+    pub purchase_order_id: Uuid,
+    pub number: String,
+    pub supplier_code: String,
+    pub location_code: String,
+    /// As procurement last published it.
+    pub status: String,
+    pub expected_on: chrono::NaiveDate,
+    /// Units still expected over all lines.
+    pub open_units: i64,
+}
+
+/// `GET /v1/inbound-orders`.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+pub struct InboundQuery {
+    #[param(pattern = "^[A-Z0-9][A-Z0-9-]{0,39}$")]
+    pub location: Option<String>,
+}
+
+/// How far above the ordered quantity a line may be received
+/// (`PUT /v1/receiving-policy`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ReceivingPolicyInput {
+    #[schema(minimum = 0, maximum = 100)]
+    pub over_receipt_tolerance_pct: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ReceivingPolicyView {
+    pub over_receipt_tolerance_pct: i32,
+    pub version: i64,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: String,
+}

@@ -169,12 +169,17 @@ pub fn test_settings(database_url: &str, topic_prefix: &str) -> Settings {
 
 /// Mints a token for the test secret.
 pub fn token(roles: &[Role]) -> String {
+    token_for("test-user", roles)
+}
+
+/// A staff token for a named person (four-eyes rules tell people apart).
+pub fn token_for(subject: &str, roles: &[Role]) -> String {
     crate::auth::mint_hs256(
         TEST_SECRET,
         "crossdock",
         "crossdock",
         TokenRequest {
-            subject: "test-user",
+            subject,
             roles,
             channel: None,
             ttl: Duration::from_secs(3600),

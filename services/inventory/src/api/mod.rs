@@ -22,11 +22,11 @@ platform::access!(
 );
 platform::access!(
     /// Staff who read stock, movements and reservations.
-    pub Staff: [Admin, Ops, Warehouse, Buyer, Finance, Support]
+    pub Staff: [Admin, Ops, Warehouse, Buyer, Finance, Support, Approver]
 );
 platform::access!(
     /// Availability and holds: any staff, or a channel for itself.
-    pub StaffOrChannel: [Admin, Ops, Warehouse, Buyer, Finance, Support], channels
+    pub StaffOrChannel: [Admin, Ops, Warehouse, Buyer, Finance, Support, Approver], channels
 );
 
 pub const DEFAULT_PAGE: i64 = 100;

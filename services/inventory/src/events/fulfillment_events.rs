@@ -153,6 +153,7 @@ async fn fulfillment_shipped(
                     on_hand: taken.on_hand,
                     movement_id: taken.movement_id,
                     note: &note,
+                    actor: FULFILLMENT_ACTOR,
                 },
             )
             .await?;
@@ -231,6 +232,7 @@ async fn short_picked(
             on_hand: movement.on_hand,
             movement_id: movement.movement_id,
             note: &note,
+            actor: FULFILLMENT_ACTOR,
         },
     )
     .await?;

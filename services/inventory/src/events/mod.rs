@@ -4,7 +4,8 @@
 //! events (the channel projection), order events (OrderPlaced reserves,
 //! OrderCancelled releases) and the warehouse's fulfillment events
 //! (FulfillmentShipped consumes the reservation, ShortPicked writes off and
-//! re-allocates). Publishes StockReserved, ReservationFailed, StockReleased and
+//! re-allocates) and its receiving events (GoodsReceived raises on hand, damaged
+//! units to the location's quarantine). Publishes StockReserved, ReservationFailed, StockReleased and
 //! StockReallocated keyed by order id, StockAdjusted (every on-hand change:
 //! adjustments, shipments, short picks), StockLevelChanged (per SKU ×
 //! location, when on hand, reserved or backordered moved) and
@@ -29,6 +30,8 @@ pub const RESERVATIONS_ACTOR: &str = "system:inventory.reservations";
 /// Who changes made on the warehouse's reports are recorded as (the person
 /// who shipped or reported is named in the movement's note).
 pub const FULFILLMENT_ACTOR: &str = "system:inventory.fulfillment";
+/// Who receipts at the dock are recorded as.
+pub const RECEIVING_ACTOR: &str = "system:inventory.receiving";
 
 pub mod background;
 mod channel_events;
@@ -36,6 +39,7 @@ mod fulfillment_events;
 mod order_events;
 mod product_events;
 mod published;
+mod receiving_events;
 
 pub use published::{
     StockChange, publish_availability, publish_outcome, publish_outcomes, publish_reallocated,
@@ -88,5 +92,15 @@ pub fn subscriptions(rt: &Runtime) -> Vec<Subscription> {
         .before_batch(batch_fn(|conn, records| {
             fulfillment_events::lock_fulfillment_stock(conn, records)
         })),
+        Subscription::new(
+            "inventory.receiving",
+            topics::WAREHOUSE_RECEIVING_EVENTS,
+            handler_with_outbox(&rt.outbox, |outbox, conn, record| {
+                receiving_events::on_receiving_event(outbox, conn, record).boxed()
+            }),
+        )
+        // Receipts lock their SKUs' rows one by one; one task keeps two
+        // receipts of the same SKUs from waiting on each other.
+        .single_task(),
     ]
 }

@@ -16,8 +16,6 @@ use crate::store::fulfillment::Reallocated;
 use crate::store::levels::Level;
 use domain::contracts::inventory::ReservationStatus;
 
-use super::FULFILLMENT_ACTOR;
-
 /// An on-hand change to publish as StockAdjusted.
 pub struct StockChange<'a> {
     pub sku: &'a str,
@@ -27,9 +25,11 @@ pub struct StockChange<'a> {
     pub on_hand: (i64, i64),
     pub movement_id: i64,
     pub note: &'a str,
+    /// Who the change is recorded as.
+    pub actor: &'a str,
 }
 
-/// Enqueues StockAdjusted for an on-hand change made by the fulfillment consumer.
+/// Enqueues StockAdjusted for an on-hand change made by a consumer.
 pub async fn publish_stock_adjusted(
     outbox: &Outbox,
     conn: &mut Conn,
@@ -47,7 +47,7 @@ pub async fn publish_stock_adjusted(
                 delta: c.on_hand.1 - c.on_hand.0,
                 on_hand_before: c.on_hand.0,
                 on_hand_after: c.on_hand.1,
-                adjusted_by: FULFILLMENT_ACTOR.to_string(),
+                adjusted_by: c.actor.to_string(),
                 note: c.note.to_string(),
                 adjusted_at: Some(timestamp(Utc::now())),
                 movement_id: c.movement_id,

@@ -122,3 +122,29 @@ pub async fn upsert(
         .ok_or(diesel::result::Error::NotFound)?;
     Ok((row, created.created))
 }
+
+/// The quarantine location of `location`: `<code>-Q`, created inactive
+/// (never allocated or sold from) the first time damaged goods arrive.
+pub async fn quarantine_of(
+    conn: &mut Conn,
+    location: &LocationRow,
+) -> diesel::QueryResult<LocationRow> {
+    let base: String = location.code.chars().take(38).collect();
+    let code = format!("{base}-Q");
+    diesel::sql_query(
+        "INSERT INTO locations (id, code, name, kind, priority, region, active) \
+         VALUES ($1, $2, $3, $4, $5, $6, false) ON CONFLICT (code) DO NOTHING",
+    )
+    .bind::<SqlUuid, _>(uuid::Uuid::now_v7())
+    .bind::<Text, _>(&code)
+    .bind::<Text, _>(format!("Quarantine of {}", location.code))
+    .bind::<Text, _>(&location.kind)
+    .bind::<Integer, _>(location.priority)
+    .bind::<Nullable<Text>, _>(location.region.as_deref())
+    .cached()
+    .execute(conn)
+    .await?;
+    by_code(conn, &code)
+        .await?
+        .ok_or(diesel::result::Error::NotFound)
+}

@@ -105,7 +105,7 @@ pub async fn import(
             Ok(view)
         })
         .await?;
-    FORECASTS_DUE.notify_one();
+    rt.waker(FORECASTS_DUE).notify_one();
     Ok(HttpResponse::Ok().json(view))
 }
 

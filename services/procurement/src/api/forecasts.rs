@@ -190,7 +190,7 @@ pub async fn put_settings(
             Ok(row)
         })
         .await?;
-    FORECASTS_DUE.notify_one();
+    rt.waker(FORECASTS_DUE).notify_one();
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(row.version)))
         .json(row.view()))

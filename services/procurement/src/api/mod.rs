@@ -5,6 +5,7 @@
 
 pub mod demand;
 pub mod forecasts;
+pub mod lifecycle;
 pub mod purchase_orders;
 pub mod rules;
 pub mod runs;
@@ -53,6 +54,38 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/purchase-orders/{id}").route(web::get().to(purchase_orders::get)),
             )
+            .service(
+                web::resource("/purchase-orders/{id}/approve")
+                    .route(web::post().to(lifecycle::approve)),
+            )
+            .service(
+                web::resource("/purchase-orders/{id}/send").route(web::post().to(lifecycle::send)),
+            )
+            .service(
+                web::resource("/purchase-orders/{id}/cancel")
+                    .route(web::post().to(lifecycle::cancel)),
+            )
+            .service(
+                web::resource("/purchase-orders/{id}/close")
+                    .route(web::post().to(lifecycle::close)),
+            )
+            .service(
+                web::resource("/purchase-orders/{id}/amendments")
+                    .route(web::post().to(lifecycle::amend)),
+            )
+            .service(
+                web::resource("/purchase-orders/{id}/charges")
+                    .route(web::post().to(lifecycle::add_charge)),
+            )
+            .service(
+                web::resource("/purchase-orders/{id}/history")
+                    .route(web::get().to(lifecycle::history)),
+            )
+            .service(
+                web::resource("/approval-policy")
+                    .route(web::get().to(lifecycle::policy))
+                    .route(web::put().to(lifecycle::put_policy)),
+            )
             .service(web::resource("/suppliers").route(web::get().to(suppliers::list)))
             .service(
                 web::resource("/suppliers/{code}")
@@ -62,6 +95,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/suppliers/{code}/products")
                     .route(web::get().to(suppliers::products)),
+            )
+            .service(
+                web::resource("/suppliers/{code}/scorecard")
+                    .route(web::get().to(suppliers::scorecard)),
             )
             .service(
                 web::resource("/suppliers/{code}/products/{sku}")
@@ -94,12 +131,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         suppliers::put_product,
         suppliers::get_product,
         suppliers::products,
+        suppliers::scorecard,
         rules::put,
         rules::get,
         rules::list,
         runs::create,
         purchase_orders::get,
         purchase_orders::list,
+        lifecycle::approve,
+        lifecycle::send,
+        lifecycle::cancel,
+        lifecycle::close,
+        lifecycle::amend,
+        lifecycle::add_charge,
+        lifecycle::history,
+        lifecycle::policy,
+        lifecycle::put_policy,
     ),
     modifiers(&BearerAuth),
     tags(

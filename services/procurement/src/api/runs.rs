@@ -5,7 +5,7 @@ use diesel_async::AsyncConnection;
 use domain::contracts::procurement::{ReplenishmentRunInput, ReplenishmentRunView};
 use platform::error::Problem;
 use platform::http::Json;
-use platform::{ApiError, Authorized, Runtime, audit};
+use platform::{ApiError, Authorized, Runtime};
 
 use super::Buyers;
 use crate::store::runs;
@@ -17,6 +17,8 @@ use crate::store::runs;
 /// grouped into one draft purchase order per supplier and destination
 /// location, each line explained. With `dry_run` nothing is created. Runs
 /// that create orders take turns: two at once never order a need twice.
+/// Drafts within their currency's approval threshold are approved at once
+/// when the approval policy says so.
 #[utoipa::path(
     post, path = "/v1/replenishment-runs", tag = "replenishment",
     request_body(content = ReplenishmentRunInput, description = "`{}` to run, `{\"dry_run\": true}` to only propose"),
@@ -37,26 +39,16 @@ pub async fn create(
     let mut conn = rt.conn().await?;
     let run = conn
         .transaction::<_, ApiError, _>(async |tx| {
-            let run = runs::replenish(tx, &actor, dry_run).await?;
+            let mut run = runs::replenish(tx, &actor, dry_run).await?;
             if !dry_run {
-                for po in &run.purchase_orders {
-                    audit::record(
-                        tx,
-                        &actor,
-                        audit::Change {
-                            entity_type: "purchase_order",
-                            entity_id: &po.id.to_string(),
-                            action: "drafted",
-                            before: None,
-                            after: Some(audit::snapshot(po)),
-                        },
-                    )
-                    .await?;
-                }
+                let drafted = std::mem::take(&mut run.purchase_orders);
+                run.purchase_orders =
+                    super::lifecycle::on_drafted(&rt, tx, drafted, &actor).await?;
             }
             Ok(run)
         })
         .await?;
+    rt.outbox.notify();
     Ok(if dry_run {
         HttpResponse::Ok().json(run)
     } else {

@@ -325,3 +325,29 @@ pub async fn products(
         .collect::<Result<Vec<_>, _>>()?;
     Ok(HttpResponse::Ok().json(Page::list(views, limit, |p| p.sku.clone())))
 }
+
+/// A supplier's record: on-time receipts, fill rate, actual against
+/// promised lead time (p50/p90), damaged units and price variance against
+/// catalog's cost price.
+#[utoipa::path(
+    get, path = "/v1/suppliers/{code}/scorecard", tag = "suppliers",
+    params(("code" = String, Path, pattern = "^[A-Z0-9][A-Z0-9-]{0,39}$")),
+    responses(
+        (status = 200, body = domain::contracts::procurement::ScorecardView),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn scorecard(
+    rt: web::Data<Runtime>,
+    _caller: Authorized<Planners>,
+    code: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = rt.conn().await?;
+    let view = platform::snapshot!(conn, |tx| {
+        if suppliers::by_code(tx, &code).await?.is_none() {
+            return Err(not_found(&code));
+        }
+        Ok(crate::store::scorecard::scorecard(tx, &code).await?)
+    })?;
+    Ok(HttpResponse::Ok().json(view))
+}

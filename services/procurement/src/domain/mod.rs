@@ -7,5 +7,6 @@ pub mod forecast;
 pub mod history_csv;
 pub mod landed_cost;
 pub mod planning;
+pub mod purchase_orders;
 pub mod replenishment;
 pub mod suppliers;

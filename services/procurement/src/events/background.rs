@@ -4,7 +4,6 @@
 //! several replicas: each claims its SKUs with SKIP LOCKED); and the daily
 //! replenishment run (skipped when a run already created orders today).
 
-use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, Utc};
@@ -12,7 +11,6 @@ use diesel_async::AsyncConnection;
 use futures_util::FutureExt;
 use platform::Runtime;
 use platform::tasks::{Task, periodic};
-use tokio::sync::Notify;
 
 use crate::domain::demand::{daily_series, history_window};
 use crate::domain::forecast::{SkuForecast, forecast};
@@ -20,9 +18,9 @@ use crate::store::demand::{self, DueSeries};
 use crate::store::forecasts::{self, ForecastRow, SettingsRow};
 use crate::store::runs;
 
-/// Woken after an import or a settings change, and by the forecaster itself
-/// while SKUs remain due.
-pub static FORECASTS_DUE: LazyLock<Arc<Notify>> = LazyLock::new(|| Arc::new(Notify::new()));
+/// The forecaster's wake-up (`rt.waker(FORECASTS_DUE)`): after an import or a
+/// settings change, and by the forecaster itself while SKUs remain due.
+pub const FORECASTS_DUE: &str = "forecasts-due";
 
 /// The forecaster's task name (its steps are counted under it).
 pub const FORECASTER: &str = "forecaster";
@@ -44,7 +42,7 @@ pub fn tasks(rt: &Runtime) -> Vec<Task> {
             FORECASTER,
             // Picks up the daily refresh within a minute of midnight (UTC).
             Duration::from_secs(60),
-            Some(FORECASTS_DUE.clone()),
+            Some(rt.waker(FORECASTS_DUE)),
             move || {
                 let rt = a.clone();
                 async move { forecast_due(&rt).await.map(|_| ()) }.boxed()
@@ -76,13 +74,19 @@ async fn scheduled_run(rt: &Runtime) -> anyhow::Result<()> {
         if runs::ran_today(tx).await? {
             return Ok(());
         }
-        let run = runs::replenish(tx, RUN_ACTOR, false)
+        let mut run = runs::replenish(tx, RUN_ACTOR, false)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let drafted = std::mem::take(&mut run.purchase_orders);
+        run.purchase_orders = crate::api::lifecycle::on_drafted(rt, tx, drafted, RUN_ACTOR)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         tracing::info!(run = %run.id, orders = run.purchase_orders.len(), "scheduled replenishment run");
         Ok(())
     })
-    .await
+    .await?;
+    rt.outbox.notify();
+    Ok(())
 }
 
 async fn forecasts_pending(conn: &mut platform::db::Conn) -> anyhow::Result<bool> {
@@ -113,7 +117,7 @@ pub async fn forecast_due(rt: &Runtime) -> anyhow::Result<usize> {
             return Ok(done);
         }
         if started.elapsed() > STEP_BUDGET {
-            FORECASTS_DUE.notify_one();
+            rt.waker(FORECASTS_DUE).notify_one();
             return Ok(done);
         }
     }

@@ -4,24 +4,39 @@
 //! events (OrderPlaced counts demand per SKU × channel × day, OrderCancelled
 //! takes it back), inventory's reservation outcomes (a shortfall flags the
 //! SKU's day as a stock-out) and its stock levels (StockLevelChanged, the
-//! positions replenishment starts from). Publishes nothing yet;
-//! purchase-order events come with approvals.
+//! positions replenishment starts from), and the warehouse's GoodsReceived
+//! (the order's receipts, lead times and scorecard). Publishes
+//! PurchaseOrderApproved and PurchaseOrderChanged (`published.rs`).
 
 use domain::events::topics;
 use futures_util::FutureExt;
 use platform::Runtime;
-use platform::kafka::{Subscription, handler};
+use platform::kafka::{Subscription, handler, handler_with_outbox};
+
+pub use published::{publish_approved, publish_changed};
 
 pub mod background;
 mod order_events;
 mod product_events;
+mod published;
+mod receiving_events;
 mod reservation_events;
 mod stock_events;
 
-pub const TOPICS: &[&str] = &[];
+pub const TOPICS: &[&str] = &[topics::PROCUREMENT_PURCHASE_ORDER_EVENTS];
 
-pub fn subscriptions(_rt: &Runtime) -> Vec<Subscription> {
+/// Who changes made on the warehouse's receipts are recorded as.
+pub const RECEIVING_ACTOR: &str = "system:procurement.receiving";
+
+pub fn subscriptions(rt: &Runtime) -> Vec<Subscription> {
     vec![
+        Subscription::new(
+            "procurement.receipts",
+            topics::WAREHOUSE_RECEIVING_EVENTS,
+            handler_with_outbox(&rt.outbox, |outbox, conn, record| {
+                receiving_events::on_receiving_event(outbox, conn, record).boxed()
+            }),
+        ),
         Subscription::new(
             "procurement.sku-projection",
             topics::CATALOG_PRODUCT_EVENTS,

@@ -7,9 +7,11 @@
 
 pub mod demand;
 pub mod forecasts;
+pub mod lifecycle;
 pub mod purchase_orders;
 pub mod rules;
 pub mod runs;
+pub mod scorecard;
 pub mod skus;
 pub mod suppliers;
 

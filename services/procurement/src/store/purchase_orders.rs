@@ -12,7 +12,8 @@ use diesel::sql_types::{
 use diesel_async::RunQueryDsl;
 use domain::Money;
 use domain::contracts::procurement::{
-    LineExplanation, PurchaseOrderLineView, PurchaseOrderStatus, PurchaseOrderView,
+    ChargeBasis, ChargeKind, ChargeView, LineExplanation, PurchaseOrderLineView,
+    PurchaseOrderStatus, PurchaseOrderView,
 };
 use platform::ApiError;
 use platform::db::{CachedExt, Conn};
@@ -20,7 +21,9 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::corrupt;
+use crate::domain::landed_cost::Basis;
 use crate::domain::planning::Offer;
+use crate::domain::purchase_orders as rules;
 
 /// Statuses whose open quantities are on order (drafts too: a second run
 /// must not order what a first one already drafted).
@@ -52,10 +55,62 @@ pub struct HeadRow {
     pub created_by: String,
     #[diesel(sql_type = Timestamptz)]
     pub updated_at: DateTime<Utc>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub approved_by: Option<String>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub approved_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub sent_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+impl HeadRow {
+    pub fn status(&self) -> Result<PurchaseOrderStatus, ApiError> {
+        PurchaseOrderStatus::parse(&self.status)
+            .ok_or_else(|| corrupt("purchase order status", &self.status))
+    }
 }
 
 const HEAD_COLUMNS: &str = "id, number, supplier_code, location_code, currency, status, \
-    expected_on, run_id, version, created_at, created_by, updated_at";
+    expected_on, run_id, version, created_at, created_by, updated_at, approved_by, approved_at, \
+    sent_at, closed_at";
+
+#[derive(Debug, Clone, diesel::QueryableByName)]
+pub struct ChargeRow {
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = SqlUuid)]
+    pub po_id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = Numeric)]
+    pub amount: Decimal,
+    #[diesel(sql_type = Text)]
+    pub currency: String,
+    #[diesel(sql_type = Text)]
+    pub basis: String,
+    #[diesel(sql_type = Text)]
+    pub added_by: String,
+    #[diesel(sql_type = Timestamptz)]
+    pub added_at: DateTime<Utc>,
+}
+
+impl ChargeRow {
+    fn view(&self) -> Result<ChargeView, ApiError> {
+        Ok(ChargeView {
+            id: self.id,
+            kind: ChargeKind::parse(&self.kind)
+                .ok_or_else(|| corrupt("charge kind", &self.kind))?,
+            amount: Money::parse(&self.amount.normalize().to_string(), &self.currency)
+                .map_err(|_| corrupt("charge", &self.amount.to_string()))?,
+            basis: ChargeBasis::parse(&self.basis)
+                .ok_or_else(|| corrupt("charge basis", &self.basis))?,
+            added_by: self.added_by.clone(),
+            added_at: self.added_at,
+        })
+    }
+}
 
 #[derive(Debug, Clone, diesel::QueryableByName)]
 pub struct LineRow {
@@ -104,8 +159,17 @@ pub struct NewOrder {
     pub lines: Vec<NewLine>,
 }
 
-/// Assembles the view of an order from its head and lines.
-pub fn view(head: &HeadRow, lines: &[LineRow]) -> Result<PurchaseOrderView, ApiError> {
+/// What an order's view is assembled from besides its head.
+pub struct Parts<'a> {
+    pub lines: &'a [LineRow],
+    pub charges: &'a [ChargeRow],
+    /// Catalog weight per unit, by SKU.
+    pub weights: &'a HashMap<String, i64>,
+}
+
+/// Assembles the view of an order: totals, and each line's landed unit cost
+/// from the charges.
+pub fn view(head: &HeadRow, parts: Parts<'_>) -> Result<PurchaseOrderView, ApiError> {
     let currency: domain::Currency = head
         .currency
         .parse()
@@ -113,9 +177,39 @@ pub fn view(head: &HeadRow, lines: &[LineRow]) -> Result<PurchaseOrderView, ApiE
     let money = |amount: Decimal| {
         Money::new(amount.normalize(), currency).map_err(|_| corrupt("amount", &amount.to_string()))
     };
+    let charges = parts
+        .charges
+        .iter()
+        .map(ChargeRow::view)
+        .collect::<Result<Vec<_>, _>>()?;
+    let costed: Vec<(i64, i64, Money)> = parts
+        .lines
+        .iter()
+        .map(|l| {
+            Ok((
+                l.quantity,
+                parts.weights.get(&l.sku).copied().unwrap_or(0),
+                money(l.unit_cost)?,
+            ))
+        })
+        .collect::<Result<_, ApiError>>()?;
+    let landed = rules::landed_unit_costs(
+        &costed,
+        &charges
+            .iter()
+            .map(|c| rules::Charge {
+                amount: c.amount,
+                basis: match c.basis {
+                    ChargeBasis::Quantity => Basis::Quantity,
+                    ChargeBasis::Weight => Basis::Weight,
+                    ChargeBasis::Value => Basis::Value,
+                },
+            })
+            .collect::<Vec<_>>(),
+    );
     let mut total = Decimal::ZERO;
-    let mut views = Vec::with_capacity(lines.len());
-    for l in lines {
+    let mut views = Vec::with_capacity(parts.lines.len());
+    for (l, unit_landed_cost) in parts.lines.iter().zip(landed) {
         let line_total = l.unit_cost * Decimal::from(l.quantity);
         total += line_total;
         views.push(PurchaseOrderLineView {
@@ -128,6 +222,7 @@ pub fn view(head: &HeadRow, lines: &[LineRow]) -> Result<PurchaseOrderView, ApiE
             received_good: l.received_good,
             received_damaged: l.received_damaged,
             cancelled: l.cancelled,
+            unit_landed_cost,
             explanation: l
                 .explanation
                 .clone()
@@ -141,16 +236,20 @@ pub fn view(head: &HeadRow, lines: &[LineRow]) -> Result<PurchaseOrderView, ApiE
         number: head.number.clone(),
         supplier_code: head.supplier_code.clone(),
         location_code: head.location_code.clone(),
-        status: PurchaseOrderStatus::parse(&head.status)
-            .ok_or_else(|| corrupt("purchase order status", &head.status))?,
+        status: head.status()?,
         total: money(total)?,
         expected_on: head.expected_on,
         run_id: head.run_id,
         lines: views,
+        charges,
         version: head.version,
         created_at: head.created_at,
         created_by: head.created_by.clone(),
-        updated_at: head.created_at.max(head.updated_at),
+        updated_at: head.updated_at,
+        approved_by: head.approved_by.clone(),
+        approved_at: head.approved_at,
+        sent_at: head.sent_at,
+        closed_at: head.closed_at,
     })
 }
 
@@ -257,15 +356,45 @@ pub async fn views(conn: &mut Conn, ids: &[Uuid]) -> Result<Vec<PurchaseOrderVie
     .load(conn)
     .await?;
     let lines = lines_of(conn, ids).await?;
-    let mut by_order: HashMap<Uuid, Vec<LineRow>> = HashMap::new();
+    let charges: Vec<ChargeRow> = diesel::sql_query(
+        "SELECT id, po_id, kind, amount, currency, basis, added_by, added_at \
+         FROM purchase_order_charges WHERE po_id = ANY($1) ORDER BY po_id, id",
+    )
+    .bind::<Array<SqlUuid>, _>(ids)
+    .cached()
+    .load(conn)
+    .await?;
+    let mut skus: Vec<String> = lines.iter().map(|l| l.sku.clone()).collect();
+    skus.sort();
+    skus.dedup();
+    let weights = super::skus::weights(conn, &skus).await?;
+    let mut lines_by: HashMap<Uuid, Vec<LineRow>> = HashMap::new();
     for l in lines {
-        by_order.entry(l.po_id).or_default().push(l);
+        lines_by.entry(l.po_id).or_default().push(l);
+    }
+    let mut charges_by: HashMap<Uuid, Vec<ChargeRow>> = HashMap::new();
+    for c in charges {
+        charges_by.entry(c.po_id).or_default().push(c);
     }
     let heads: HashMap<Uuid, HeadRow> = heads.into_iter().map(|h| (h.id, h)).collect();
     ids.iter()
         .filter_map(|id| heads.get(id))
-        .map(|h| view(h, by_order.get(&h.id).map(Vec::as_slice).unwrap_or(&[])))
+        .map(|h| {
+            view(
+                h,
+                Parts {
+                    lines: lines_by.get(&h.id).map(Vec::as_slice).unwrap_or(&[]),
+                    charges: charges_by.get(&h.id).map(Vec::as_slice).unwrap_or(&[]),
+                    weights: &weights,
+                },
+            )
+        })
         .collect()
+}
+
+/// The one order's view (None when it does not exist).
+pub async fn view_of(conn: &mut Conn, id: Uuid) -> Result<Option<PurchaseOrderView>, ApiError> {
+    Ok(views(conn, &[id]).await?.pop())
 }
 
 /// Order ids, newest first, optionally of one status or supplier, after `cursor`.

@@ -271,6 +271,7 @@ fn proposed_view(order: &NewOrder, actor: &str) -> Result<PurchaseOrderView, Api
                 received_good: 0,
                 received_damaged: 0,
                 cancelled: 0,
+                unit_landed_cost: l.unit_cost,
                 explanation: l.explanation.clone(),
             })
         })
@@ -287,9 +288,14 @@ fn proposed_view(order: &NewOrder, actor: &str) -> Result<PurchaseOrderView, Api
         expected_on: order.expected_on,
         run_id: None,
         lines,
+        charges: Vec::new(),
         version: 0,
         created_at: now,
         created_by: actor.to_string(),
         updated_at: now,
+        approved_by: None,
+        approved_at: None,
+        sent_at: None,
+        closed_at: None,
     })
 }

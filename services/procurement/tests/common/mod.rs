@@ -225,3 +225,56 @@ pub async fn run(app: &TestApp, dry_run: bool) -> (StatusCode, Value) {
     let status = res.status();
     (status, res.json().await.unwrap())
 }
+
+/// POSTs `body` to `path` with `bearer`; returns the status and body.
+pub async fn post(app: &TestApp, path: &str, bearer: &str, body: Value) -> (StatusCode, Value) {
+    let res = app
+        .client
+        .post(app.url(path))
+        .bearer_auth(bearer)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+/// Publishes the warehouse's GoodsReceived for `receipt_id` (`lines`: line
+/// number, SKU, good, damaged) and waits until it is applied; returns the
+/// event id.
+pub async fn goods_received(
+    app: &TestApp,
+    po: &Value,
+    receipt_id: &str,
+    lines: &[(i32, &str, i64, i64)],
+) -> domain::ids::EventId {
+    use domain::events::proto::warehouse::v1 as warehouse;
+    let event = warehouse::GoodsReceived {
+        receipt_id: receipt_id.into(),
+        purchase_order_id: po["id"].as_str().unwrap().into(),
+        purchase_order_number: po["number"].as_str().unwrap().into(),
+        supplier_code: po["supplier_code"].as_str().unwrap().into(),
+        location_code: po["location_code"].as_str().unwrap().into(),
+        lines: lines
+            .iter()
+            .map(|(line_no, sku, good, damaged)| warehouse::ReceivedLine {
+                line_no: *line_no,
+                sku: sku.to_string(),
+                good: *good,
+                damaged: *damaged,
+                unit_landed_cost: None,
+                bin_code: String::new(),
+            })
+            .collect(),
+        received_by: "user:dock".into(),
+        received_at: Some(timestamp(Utc::now())),
+    };
+    fixtures::publish_applied(
+        app,
+        topics::WAREHOUSE_RECEIVING_EVENTS,
+        po["id"].as_str().unwrap(),
+        &event,
+    )
+    .await
+}

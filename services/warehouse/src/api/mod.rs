@@ -7,6 +7,7 @@ pub mod exceptions;
 pub mod fulfillments;
 pub mod packing;
 pub mod picking;
+pub mod receiving;
 pub mod setup;
 
 use actix_web::web;
@@ -168,6 +169,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route(web::post().to(packing::quality_check)),
             )
             .service(web::resource("/packages/{id}/ship").route(web::post().to(packing::ship)))
+            .service(web::resource("/inbound-orders").route(web::get().to(receiving::inbound)))
+            .service(web::resource("/receipts").route(web::post().to(receiving::open)))
+            .service(web::resource("/receipts/{id}").route(web::get().to(receiving::get)))
+            .service(web::resource("/receipts/{id}/scans").route(web::post().to(receiving::scan)))
+            .service(
+                web::resource("/receipts/{id}/complete").route(web::post().to(receiving::complete)),
+            )
+            .service(
+                web::resource("/receiving-policy")
+                    .route(web::get().to(receiving::policy))
+                    .route(web::put().to(receiving::put_policy)),
+            )
             .service(web::resource("/exceptions").route(web::get().to(exceptions::list)))
             .service(
                 web::resource("/exceptions/{id}/resolve")
@@ -188,6 +201,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                        application/problem+json."
     ),
     paths(
+        receiving::inbound,
+        receiving::open,
+        receiving::get,
+        receiving::scan,
+        receiving::complete,
+        receiving::policy,
+        receiving::put_policy,
         setup::put_bin,
         setup::get_bin,
         setup::list_bins,
@@ -218,6 +238,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     ),
     modifiers(&BearerAuth),
     tags(
+        (name = "receiving", description = "Inbound purchase orders, receipts at the dock and putaway"),
         (name = "setup", description = "Bins, service levels and quality-check rules"),
         (name = "fulfillments", description = "Fulfillment orders, at-risk work and lead times"),
         (name = "picking", description = "Waves, pick lists and scans"),

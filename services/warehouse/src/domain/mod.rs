@@ -6,6 +6,7 @@
 pub mod floor;
 pub mod packing;
 pub mod picking;
+pub mod receiving;
 
 use chrono::{DateTime, Days, NaiveTime, Utc};
 use domain::contracts::warehouse::{

@@ -4,15 +4,18 @@
 //! events, order events (OrderConfirmed creates fulfillment orders per
 //! location, OrderOnHold blocks them, OrderCancelled withdraws them) and
 //! inventory's StockReallocated (a short pick's units reserved elsewhere become
-//! a fulfillment there). Publishes FulfillmentShipped and ShortPicked keyed by
-//! order id through the outbox, in the transaction of the change.
+//! a fulfillment there) and procurement's purchase-order events (the inbound
+//! orders the dock expects). Publishes FulfillmentShipped and ShortPicked
+//! keyed by order id, and GoodsReceived keyed by purchase order id, through
+//! the outbox, in the transaction of the change.
 
 mod order_events;
 mod product_events;
 mod published;
+mod purchase_order_events;
 mod reservation_events;
 
-pub use published::{shipped, short_picked};
+pub use published::{goods_received, shipped, short_picked};
 
 use domain::events::proto::inventory::v1 as inventory;
 use domain::events::proto::orders::v1 as orders;
@@ -25,7 +28,10 @@ use uuid::Uuid;
 
 use crate::store::{self};
 
-pub const TOPICS: &[&str] = &[topics::WAREHOUSE_FULFILLMENT_EVENTS];
+pub const TOPICS: &[&str] = &[
+    topics::WAREHOUSE_FULFILLMENT_EVENTS,
+    topics::WAREHOUSE_RECEIVING_EVENTS,
+];
 
 /// Who changes driven by other services' events are recorded as.
 pub const EVENTS_ACTOR: &str = "system:warehouse.events";
@@ -37,6 +43,13 @@ pub(crate) fn parse_id(s: &str) -> Result<Uuid, ApiError> {
 
 pub fn subscriptions(_rt: &Runtime) -> Vec<Subscription> {
     vec![
+        Subscription::new(
+            "warehouse.inbound",
+            topics::PROCUREMENT_PURCHASE_ORDER_EVENTS,
+            handler(|conn, record| {
+                purchase_order_events::on_purchase_order_event(conn, record).boxed()
+            }),
+        ),
         Subscription::new(
             "warehouse.catalog-projection",
             topics::CATALOG_PRODUCT_EVENTS,

@@ -106,3 +106,53 @@ pub async fn short_picked(
         .await?;
     Ok(())
 }
+
+/// Publishes GoodsReceived for a completed receipt: one line per order
+/// line, condition and putaway bin as counted.
+pub async fn goods_received(
+    outbox: &Outbox,
+    conn: &mut Conn,
+    receipt: &crate::store::receiving::ReceiptRow,
+    order: &crate::store::receiving::InboundRow,
+    actor: &str,
+) -> Result<(), ApiError> {
+    use crate::store::receiving;
+    let lines = receiving::lines(conn, order.po_id).await?;
+    let counted = receiving::counted(conn, receipt.id).await?;
+    let mut received = Vec::with_capacity(counted.len());
+    for c in &counted {
+        let Some(line) = lines.iter().find(|l| l.line_no == c.line_no) else {
+            continue;
+        };
+        let good = c.condition == "good";
+        received.push(pb::ReceivedLine {
+            line_no: c.line_no,
+            sku: line.sku.clone(),
+            good: if good { c.quantity } else { 0 },
+            damaged: if good { 0 } else { c.quantity },
+            unit_landed_cost: Some(domain::events::proto::common::v1::Money {
+                amount: line.unit_landed_cost.normalize().to_string(),
+                currency: line.currency.clone(),
+            }),
+            bin_code: c.bin_code.clone(),
+        });
+    }
+    outbox
+        .enqueue(
+            conn,
+            topics::WAREHOUSE_RECEIVING_EVENTS,
+            &order.po_id.to_string(),
+            &pb::GoodsReceived {
+                receipt_id: receipt.id.to_string(),
+                purchase_order_id: order.po_id.to_string(),
+                purchase_order_number: order.number.clone(),
+                supplier_code: order.supplier_code.clone(),
+                location_code: order.location_code.clone(),
+                lines: received,
+                received_by: actor.to_string(),
+                received_at: Some(timestamp(Utc::now())),
+            },
+        )
+        .await?;
+    Ok(())
+}

@@ -10,6 +10,7 @@ pub mod fulfillments;
 pub mod packing;
 pub mod picking;
 mod projections;
+pub mod receiving;
 mod setup;
 
 pub use exceptions::{NewException, exception, exceptions, record_exception, resolve_exception};
