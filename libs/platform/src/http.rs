@@ -348,6 +348,17 @@ pub fn require_if_match(req: &HttpRequest) -> Result<i64, ApiError> {
     })
 }
 
+/// Refuses a change made on a stale version: `expected` (from If-Match, if
+/// sent) must be `current`, else 412 naming both.
+pub fn check_version(expected: Option<i64>, current: i64, what: &str) -> Result<(), ApiError> {
+    match expected {
+        Some(e) if e != current => Err(ApiError::PreconditionFailed(format!(
+            "{what} changed: If-Match is \"{e}\" but the current ETag is \"{current}\""
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Problem+json for unknown routes.
 pub async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotFound("no such resource".into()))

@@ -93,6 +93,8 @@ pub enum As<'a> {
     Ops,
     Floor,
     Channel(&'a str),
+    Buyer,
+    Approver,
 }
 
 impl Api {
@@ -137,6 +139,16 @@ impl Api {
                 .channel_tokens
                 .get(c)
                 .map_or(self.target.ops_token.as_str(), String::as_str),
+            As::Buyer => self
+                .target
+                .buyer_token
+                .as_deref()
+                .unwrap_or(&self.target.ops_token),
+            As::Approver => self
+                .target
+                .approver_token
+                .as_deref()
+                .unwrap_or(&self.target.ops_token),
         }
     }
 
@@ -259,6 +271,12 @@ impl Api {
     }
     pub fn warehouse(&self, path: &str) -> String {
         format!("{}{path}", self.target.warehouse_url.trim_end_matches('/'))
+    }
+    pub fn procurement(&self, path: &str) -> String {
+        format!(
+            "{}{path}",
+            self.target.procurement_url.trim_end_matches('/')
+        )
     }
 }
 

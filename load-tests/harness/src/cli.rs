@@ -50,6 +50,16 @@ pub struct Target {
     pub inventory_url: String,
     #[arg(long, env = "WAREHOUSE_URL", default_value = "http://127.0.0.1:8084")]
     pub warehouse_url: String,
+    #[arg(long, env = "PROCUREMENT_URL", default_value = "http://127.0.0.1:8085")]
+    pub procurement_url: String,
+    /// A token with the buyer role (the inbound scenario: suppliers, rules,
+    /// replenishment runs, sending orders).
+    #[arg(long, env = "BUYER_TOKEN", hide_env_values = true)]
+    pub buyer_token: Option<String>,
+    /// A token with the approver role, of another person than the buyer's
+    /// (the inbound scenario approves the runs' orders).
+    #[arg(long, env = "APPROVER_TOKEN", hide_env_values = true)]
+    pub approver_token: Option<String>,
     /// A token with the ops role: seeding, cancels, waves, the event ledger.
     #[arg(long, env = "OPS_TOKEN", hide_env_values = true)]
     pub ops_token: String,
@@ -81,9 +91,17 @@ pub struct Target {
 pub struct Load {
     /// Scenarios: storm (order intake across channels), sync (availability
     /// reads and change feeds), floor (pickers work waves, pack and ship),
-    /// churn (cancels, invalid and duplicate orders, short picks).
-    #[arg(long, value_delimiter = ',', default_value = "storm,sync,floor,churn")]
+    /// churn (cancels, invalid and duplicate orders, short picks), inbound
+    /// (replenishment runs, approvals and receipts at the dock).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "storm,sync,floor,churn,inbound"
+    )]
     pub scenarios: Vec<String>,
+    /// Seconds between the inbound scenario's replenishment runs.
+    #[arg(long, default_value_t = 10)]
+    pub inbound_interval: u64,
     /// Orders offered per second (after the ramp).
     #[arg(long, default_value_t = 100.0)]
     pub rate: f64,
@@ -192,8 +210,8 @@ impl Load {
     pub fn validate(&self) -> anyhow::Result<()> {
         for s in &self.scenarios {
             anyhow::ensure!(
-                ["storm", "sync", "floor", "churn"].contains(&s.as_str()),
-                "--scenarios: unknown scenario '{s}' (storm, sync, floor, churn)"
+                ["storm", "sync", "floor", "churn", "inbound"].contains(&s.as_str()),
+                "--scenarios: unknown scenario '{s}' (storm, sync, floor, churn, inbound)"
             );
         }
         anyhow::ensure!(self.rate > 0.0, "--rate must be positive");

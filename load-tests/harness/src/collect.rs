@@ -77,6 +77,7 @@ pub async fn ledger(api: &Api, since: DateTime<Utc>) -> anyhow::Result<Ledger> {
         ("orders", api.orders("")),
         ("inventory", api.inventory("")),
         ("warehouse", api.warehouse("")),
+        ("procurement", api.procurement("")),
     ] {
         let body = api
             .must(

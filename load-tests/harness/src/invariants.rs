@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 use crate::collect::{Ledger, OrderFact, StockFact};
+use crate::inbound::{OrderCounts, Received};
 use crate::seed::Seeded;
 
 #[derive(Debug, Clone, Serialize)]
@@ -51,6 +52,24 @@ pub struct Evidence<'a> {
     pub shipped_units: &'a HashMap<String, i64>,
     pub shipped_fulfillments: u64,
     pub floor_ran: bool,
+    /// The inbound scenario: what the dock received (the harness's count)
+    /// and what procurement says each order received.
+    pub inbound: Option<(&'a Received, &'a OrderCounts)>,
+}
+
+impl Evidence<'_> {
+    /// Units that came in per SKU: seeded, plus the dock's receipts (good
+    /// and damaged: damaged units are on hand in quarantine).
+    fn received(&self, sku: &str) -> (i64, i64) {
+        let seeded = self.seeded.get(sku).copied().unwrap_or(0);
+        match self.inbound {
+            Some((r, _)) => (
+                seeded + r.good.get(sku).copied().unwrap_or(0),
+                r.damaged.get(sku).copied().unwrap_or(0),
+            ),
+            None => (seeded, 0),
+        }
+    }
 }
 
 pub fn run_all(e: &Evidence) -> Vec<Check> {
@@ -60,7 +79,45 @@ pub fn run_all(e: &Evidence) -> Vec<Check> {
         counts_reconcile(e),
         events_applied_once(e),
         stock_conserved(e),
+        receipts_applied_once(e),
     ]
+}
+
+/// Every receipt the dock completed reached procurement exactly once: per
+/// order and line, the good and damaged units procurement recorded equal
+/// what the harness scanned. (Inventory's side is in stock conservation: a
+/// receipt applied twice there would leave more on hand than came in.)
+fn receipts_applied_once(e: &Evidence) -> Check {
+    let Some((received, counts)) = e.inbound else {
+        return check(
+            "receipts applied once",
+            Vec::new(),
+            "the inbound scenario did not run".into(),
+        );
+    };
+    let mut problems = Vec::new();
+    for (po, lines) in &received.orders {
+        let theirs = counts.get(po).cloned().unwrap_or_default();
+        let ours: HashMap<i64, (i64, i64)> = lines
+            .iter()
+            .filter(|(_, (g, d))| g + d > 0)
+            .map(|(k, v)| (*k, *v))
+            .collect();
+        if theirs != ours {
+            problems.push(format!(
+                "order {po}: procurement recorded {theirs:?}, the dock received {ours:?}"
+            ));
+        }
+    }
+    check(
+        "receipts applied once",
+        problems,
+        format!(
+            "{} receipts against {} purchase orders, each applied once",
+            received.receipts,
+            received.orders.len()
+        ),
+    )
 }
 
 /// Per SKU: committed units never exceed what was received, and no location
@@ -73,7 +130,8 @@ fn no_oversell(e: &Evidence) -> Check {
         }
     }
     let mut problems = Vec::new();
-    for (sku, received) in e.seeded {
+    for sku in e.seeded.keys() {
+        let received = &e.received(sku).0;
         let c = committed.get(sku.as_str()).copied().unwrap_or(0);
         if c > *received {
             problems.push(format!(
@@ -274,12 +332,14 @@ fn stock_conserved(e: &Evidence) -> Check {
         }
     }
     let mut problems = Vec::new();
-    for (sku, received) in e.seeded {
+    for sku in e.seeded.keys() {
+        let (good, damaged) = e.received(sku);
+        let received = good + damaged;
         let on_hand = e.stock.get(sku).map_or(0, |s| s.on_hand);
         let shipped = shipped_by_orders.get(sku.as_str()).copied().unwrap_or(0);
         let written_off = e.short_units.get(sku).copied().unwrap_or(0);
-        if on_hand + shipped + written_off != *received {
-            problems.push(format!("{sku}: on hand {on_hand} + shipped {shipped} + short {written_off} ≠ received {received}"));
+        if on_hand + shipped + written_off != received {
+            problems.push(format!("{sku}: on hand {on_hand} + shipped {shipped} + short {written_off} ≠ received {received} (damaged {damaged} of it)"));
         }
         let floor = e.shipped_units.get(sku).copied().unwrap_or(0);
         if floor != shipped {
@@ -291,7 +351,7 @@ fn stock_conserved(e: &Evidence) -> Check {
     let shipped: i64 = shipped_by_orders.values().sum();
     let short: i64 = e.short_units.values().sum();
     check(
-        "stock conserved: on hand + shipped + written off = received",
+        "stock conserved: on hand + shipped + written off = seeded + received at the dock",
         problems,
         format!(
             "{} SKUs; {shipped} units shipped, {short} written off short",
@@ -340,6 +400,7 @@ mod tests {
         ledger: Ledger,
         short: HashMap<String, i64>,
         shipped: HashMap<String, i64>,
+        inbound: Option<(Received, OrderCounts)>,
     }
 
     /// 10 received; order a shipped 3, order b holds 2 reserved, order c cancelled.
@@ -368,7 +429,26 @@ mod tests {
             },
             short: HashMap::new(),
             shipped: HashMap::from([("A".to_string(), 3)]),
+            inbound: None,
         }
+    }
+
+    /// The consistent world, plus a receipt of 5 good and 1 damaged unit of A
+    /// (on hand 7 + 6) that procurement recorded once.
+    fn with_receipt() -> World {
+        let mut w = consistent();
+        w.stock.get_mut("A").unwrap().on_hand += 6;
+        w.stock.get_mut("A").unwrap().locations[0].1 += 6;
+        let received = Received {
+            good: HashMap::from([("A".to_string(), 5)]),
+            damaged: HashMap::from([("A".to_string(), 1)]),
+            orders: HashMap::from([("po-1".to_string(), HashMap::from([(1, (5, 1))]))]),
+            receipts: 1,
+            runs: 1,
+        };
+        let counts = HashMap::from([("po-1".to_string(), HashMap::from([(1, (5, 1))]))]);
+        w.inbound = Some((received, counts));
+        w
     }
 
     fn checks(w: &World) -> Vec<(&'static str, bool)> {
@@ -387,6 +467,7 @@ mod tests {
             shipped_units: &w.shipped,
             shipped_fulfillments: 1,
             floor_ran: true,
+            inbound: w.inbound.as_ref().map(|(r, c)| (r, c)),
         })
         .into_iter()
         .map(|c| (c.name, c.passed))
@@ -467,13 +548,40 @@ mod tests {
         w.stock.get_mut("A").unwrap().locations[0].1 = 6;
         assert_eq!(
             failed(&w),
-            vec!["stock conserved: on hand + shipped + written off = received"]
+            vec![
+                "stock conserved: on hand + shipped + written off = seeded + received at the dock"
+            ]
         );
         let mut w = consistent();
         w.shipped.insert("A".into(), 4);
         assert_eq!(
             failed(&w),
-            vec!["stock conserved: on hand + shipped + written off = received"]
+            vec![
+                "stock conserved: on hand + shipped + written off = seeded + received at the dock"
+            ]
         );
+    }
+
+    #[test]
+    fn receipts_count_as_received_and_apply_once() {
+        assert_eq!(failed(&with_receipt()), Vec::<&str>::new());
+        // Applied twice by inventory: more on hand than came in.
+        let mut w = with_receipt();
+        w.stock.get_mut("A").unwrap().on_hand += 6;
+        w.stock.get_mut("A").unwrap().locations[0].1 += 6;
+        assert_eq!(
+            failed(&w),
+            vec![
+                "stock conserved: on hand + shipped + written off = seeded + received at the dock"
+            ]
+        );
+        // Applied twice by procurement.
+        let mut w = with_receipt();
+        w.inbound
+            .as_mut()
+            .unwrap()
+            .1
+            .insert("po-1".into(), HashMap::from([(1, (10, 2))]));
+        assert_eq!(failed(&w), vec!["receipts applied once"]);
     }
 }

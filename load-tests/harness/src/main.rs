@@ -12,6 +12,7 @@ mod api;
 mod cli;
 mod collect;
 mod floor;
+mod inbound;
 mod invariants;
 mod plot;
 mod report;
@@ -63,6 +64,7 @@ fn targets(t: &Target) -> BTreeMap<&'static str, String> {
         ("orders", t.orders_url.clone()),
         ("inventory", t.inventory_url.clone()),
         ("warehouse", t.warehouse_url.clone()),
+        ("procurement", t.procurement_url.clone()),
     ])
 }
 
@@ -96,6 +98,10 @@ async fn run(target: Target, load: Load) -> anyhow::Result<bool> {
     let plan = Plan::new(&load, &tag)?;
     let mut api = Api::new(target.clone(), Instant::now())?;
     let seeded = prepare(&api, &plan, &load).await?;
+    if load.has("inbound") {
+        let rules = inbound::prepare(&api, &plan, &load).await?;
+        eprintln!("[{tag}] inbound: {rules} SKUs under reorder rules");
+    }
 
     let state = Arc::new(RunState::default());
     let started_at = Utc::now();
@@ -122,7 +128,13 @@ async fn run(target: Target, load: Load) -> anyhow::Result<bool> {
             scenarios::sync(&api, &plan, &load, &state, load.seed + 100).await;
         }
     };
-    tokio::join!(storm, sync);
+    let received = Arc::new(std::sync::Mutex::new(inbound::Received::default()));
+    let inbound_run = async {
+        if load.has("inbound") {
+            inbound::inbound(&api, &plan, &load, &received).await;
+        }
+    };
+    tokio::join!(storm, sync, inbound_run);
     let load_seconds = api.started.elapsed().as_secs_f64();
     let load_ended = Instant::now();
     let settle_limit = Duration::from_secs(load.settle);
@@ -155,7 +167,21 @@ async fn run(target: Target, load: Load) -> anyhow::Result<bool> {
     let short_units = state.short_units.lock().expect("lock").clone();
     let shipped_units = state.shipped_units.lock().expect("lock").clone();
     let cancelled = state.cancelled.lock().expect("lock").clone();
+    let received = std::mem::take(&mut *received.lock().expect("lock"));
+    let procurement_counts = if load.has("inbound") {
+        Some(inbound::procurement_counts(&api, &received).await?)
+    } else {
+        None
+    };
+    eprintln!(
+        "[{tag}] inbound: {} runs, {} receipts, {} good and {} damaged units",
+        received.runs,
+        received.receipts,
+        received.good.values().sum::<i64>(),
+        received.damaged.values().sum::<i64>()
+    );
     let checks = invariants::run_all(&invariants::Evidence {
+        inbound: procurement_counts.as_ref().map(|c| (&received, c)),
         seeded: &seeded,
         accepted: accepted.len(),
         orders: &orders,
@@ -407,6 +433,7 @@ async fn capacity(target: Target, mut load: Load, search: Search) -> anyhow::Res
         shipped_units: &empty,
         shipped_fulfillments: 0,
         floor_ran: false,
+        inbound: None,
     });
     let highest = steps
         .iter()

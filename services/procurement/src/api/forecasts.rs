@@ -10,7 +10,7 @@ use domain::contracts::procurement::{
 };
 use domain::{ChannelId, Sku, Validator};
 use platform::error::Problem;
-use platform::http::{Json, etag, if_match};
+use platform::http::{Json, check_version, etag, if_match};
 use platform::{ApiError, Authorized, Runtime, audit};
 
 use super::{Buyers, Planners};
@@ -166,14 +166,7 @@ pub async fn put_settings(
     let row = conn
         .transaction::<_, ApiError, _>(async |tx| {
             let before = forecasts::settings(tx, true).await?;
-            if let Some(expected) = expected
-                && before.version != expected
-            {
-                return Err(ApiError::PreconditionFailed(format!(
-                    "the settings changed: If-Match is \"{expected}\" but the current ETag is \"{}\"",
-                    before.version
-                )));
-            }
+            check_version(expected, before.version, "the settings")?;
             let row = forecasts::update_settings(tx, &input, &actor).await?;
             audit::record(
                 tx,

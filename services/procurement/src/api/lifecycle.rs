@@ -1,6 +1,5 @@
 //! A purchase order's decisions: approve (four eyes above the threshold),
-//! send, amend, add charges, cancel the remainder, close; its history; and
-//! the approval policy. Each change bumps the version, is kept in the
+//! send, amend, add charges, cancel the remainder, close; and its history. Each change bumps the version, is kept in the
 //! order's history, audited, and (once approved) published.
 
 use actix_web::http::header;
@@ -8,11 +7,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use diesel_async::AsyncConnection;
 use domain::Validator;
 use domain::contracts::procurement::{
-    AmendmentInput, ApprovalPolicyInput, ApprovalPolicyView, ChargeInput, PurchaseOrderAction,
-    PurchaseOrderStatus as Status, PurchaseOrderVersionView, PurchaseOrderView,
+    AmendmentInput, ChargeInput, PurchaseOrderAction, PurchaseOrderStatus as Status,
+    PurchaseOrderVersionView, PurchaseOrderView,
 };
 use platform::error::Problem;
-use platform::http::{Json, OptionalJson, etag, if_match};
+use platform::http::{Json, OptionalJson, check_version, etag, if_match};
 use platform::{ApiError, Authorized, Caller, Role, Runtime, audit};
 use uuid::Uuid;
 
@@ -27,10 +26,6 @@ use crate::store::purchase_orders;
 platform::access!(
     /// Who approves: buyers within the threshold, approvers above it.
     pub Approvers: [Admin, Buyer, Approver]
-);
-platform::access!(
-    /// Who sets the approval policy.
-    pub PolicyAdmins: [Admin, Finance]
 );
 
 fn not_found(id: Uuid) -> ApiError {
@@ -66,19 +61,12 @@ async fn load_for_change(
     let view = purchase_orders::view_of(tx, id)
         .await?
         .ok_or_else(|| not_found(id))?;
-    if let Some(expected) = expected
-        && expected != view.version
-    {
-        return Err(ApiError::PreconditionFailed(format!(
-            "the order changed: If-Match is \"{expected}\" but the current ETag is \"{}\"",
-            view.version
-        )));
-    }
+    check_version(expected, view.version, "the order")?;
     Ok(view)
 }
 
 /// Records a change: the version, the audit entry, the event.
-async fn record(
+pub(super) async fn record(
     rt: &Runtime,
     tx: &mut platform::db::Conn,
     id: Uuid,
@@ -484,129 +472,4 @@ pub async fn history(
         lifecycle::history(tx, id).await
     })?;
     Ok(HttpResponse::Ok().json(versions))
-}
-
-/// The approval policy: thresholds per currency, and whether drafts within
-/// them are approved by rule.
-#[utoipa::path(
-    get, path = "/v1/approval-policy", tag = "purchase-orders",
-    responses((status = 200, body = ApprovalPolicyView, headers(("ETag" = String))))
-)]
-pub async fn policy(
-    rt: web::Data<Runtime>,
-    _caller: Authorized<Planners>,
-) -> Result<HttpResponse, ApiError> {
-    let mut conn = rt.conn().await?;
-    let view = lifecycle::policy(&mut conn, false).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, etag(view.version)))
-        .json(view))
-}
-
-/// Replace the approval policy (admin or finance).
-#[utoipa::path(
-    put, path = "/v1/approval-policy", tag = "purchase-orders",
-    request_body = ApprovalPolicyInput,
-    params(("If-Match" = Option<String>, Header, pattern = "^(W/)?(\"[0-9]{1,18}\"|[0-9]{1,18})$", description = "Replace only this version")),
-    responses(
-        (status = 200, body = ApprovalPolicyView, headers(("ETag" = String))),
-        (status = 412, body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A currency given twice", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn put_policy(
-    rt: web::Data<Runtime>,
-    caller: Authorized<PolicyAdmins>,
-    req: HttpRequest,
-    Json(input): Json<ApprovalPolicyInput>,
-) -> Result<HttpResponse, ApiError> {
-    let mut v = Validator::new();
-    let mut seen = std::collections::HashSet::new();
-    for (i, t) in input.thresholds.iter().enumerate() {
-        if !seen.insert(t.currency) {
-            v.push(
-                format!("thresholds[{i}].currency"),
-                format!("{} is given twice", t.currency),
-            );
-        }
-    }
-    v.finish()?;
-    let expected = if_match(&req)?;
-    let actor = caller.actor();
-    let mut conn = rt.conn().await?;
-    let view = conn
-        .transaction::<_, ApiError, _>(async |tx| {
-            let before = lifecycle::policy(tx, true).await?;
-            if let Some(expected) = expected
-                && expected != before.version
-            {
-                return Err(ApiError::PreconditionFailed(format!(
-                    "the policy changed: If-Match is \"{expected}\" but the current ETag is \"{}\"",
-                    before.version
-                )));
-            }
-            lifecycle::set_policy(tx, &input, &actor).await?;
-            let after = lifecycle::policy(tx, false).await?;
-            audit::record(
-                tx,
-                &actor,
-                audit::Change {
-                    entity_type: "approval_policy",
-                    entity_id: "approval_policy",
-                    action: "replaced",
-                    before: Some(audit::snapshot(&before)),
-                    after: Some(audit::snapshot(&after)),
-                },
-            )
-            .await?;
-            Ok(after)
-        })
-        .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, etag(view.version)))
-        .json(view))
-}
-
-/// Who approvals by rule are recorded as.
-pub const AUTO_APPROVER: &str = "system:procurement.auto-approval";
-
-/// What follows a run's drafting, in its transaction: each new order's
-/// first version and audit entry, and its approval by rule when the policy
-/// approves drafts within their currency's threshold.
-pub async fn on_drafted(
-    rt: &Runtime,
-    tx: &mut platform::db::Conn,
-    drafted: Vec<PurchaseOrderView>,
-    actor: &str,
-) -> Result<Vec<PurchaseOrderView>, ApiError> {
-    let policy = lifecycle::policy(tx, false).await?;
-    let mut out = Vec::with_capacity(drafted.len());
-    for po in drafted {
-        lifecycle::record_version(tx, &po, "drafted", actor, None).await?;
-        audit::record(
-            tx,
-            actor,
-            audit::Change {
-                entity_type: "purchase_order",
-                entity_id: &po.id.to_string(),
-                action: "drafted",
-                before: None,
-                after: Some(audit::snapshot(&po)),
-            },
-        )
-        .await?;
-        let threshold = policy
-            .thresholds
-            .iter()
-            .find(|t| t.currency == po.total.currency)
-            .copied();
-        if rules::auto_approves(policy.auto_approve_below, po.total, threshold) {
-            lifecycle::set_status(tx, po.id, Status::Approved, AUTO_APPROVER, Stamp::Approved)
-                .await?;
-            out.push(record(rt, tx, po.id, &po, "auto_approved", AUTO_APPROVER, None).await?);
-        } else {
-            out.push(po);
-        }
-    }
-    Ok(out)
 }

@@ -3,6 +3,7 @@
 //! rules and run replenishment; planning staff (ops, finance) read them all. Channel tokens
 //! have no access: this is the merchant's own planning.
 
+pub mod approvals;
 pub mod demand;
 pub mod forecasts;
 pub mod lifecycle;
@@ -83,8 +84,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .service(
                 web::resource("/approval-policy")
-                    .route(web::get().to(lifecycle::policy))
-                    .route(web::put().to(lifecycle::put_policy)),
+                    .route(web::get().to(approvals::policy))
+                    .route(web::put().to(approvals::put_policy)),
             )
             .service(web::resource("/suppliers").route(web::get().to(suppliers::list)))
             .service(
@@ -145,8 +146,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         lifecycle::amend,
         lifecycle::add_charge,
         lifecycle::history,
-        lifecycle::policy,
-        lifecycle::put_policy,
+        approvals::policy,
+        approvals::put_policy,
     ),
     modifiers(&BearerAuth),
     tags(

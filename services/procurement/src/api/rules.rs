@@ -8,7 +8,7 @@ use domain::contracts::procurement::{
 };
 use domain::{LocationCode, Sku, Validator};
 use platform::error::Problem;
-use platform::http::{Json, etag, if_match};
+use platform::http::{Json, check_version, etag, if_match};
 use platform::{ApiError, Authorized, Runtime, audit};
 
 use super::{Buyers, Planners};
@@ -108,20 +108,20 @@ pub async fn put(
     let mut conn = rt.conn().await?;
     let (row, created) = conn
         .transaction::<_, ApiError, _>(async |tx| {
-            if !skus::unknown(tx, std::slice::from_ref(&sku)).await?.is_empty() {
-                return Err(ApiError::NotFound(format!("SKU {sku} is not in the catalog")));
+            if !skus::unknown(tx, std::slice::from_ref(&sku))
+                .await?
+                .is_empty()
+            {
+                return Err(ApiError::NotFound(format!(
+                    "SKU {sku} is not in the catalog"
+                )));
             }
             let before = rules::get(tx, &sku, &location).await?;
             if let Some(expected) = expected {
                 let current = before.as_ref().ok_or_else(|| {
                     ApiError::NotFound(format!("no reorder rule for {sku} at {location}"))
                 })?;
-                if current.version != expected {
-                    return Err(ApiError::PreconditionFailed(format!(
-                        "the rule changed: If-Match is \"{expected}\" but the current ETag is \"{}\"",
-                        current.version
-                    )));
-                }
+                check_version(Some(expected), current.version, "the rule")?;
             }
             let row = rules::upsert(tx, &sku, &location, &input, &actor).await?;
             audit::record(
@@ -130,7 +130,11 @@ pub async fn put(
                 audit::Change {
                     entity_type: "reorder_rule",
                     entity_id: &format!("{sku}/{location}"),
-                    action: if before.is_none() { "created" } else { "replaced" },
+                    action: if before.is_none() {
+                        "created"
+                    } else {
+                        "replaced"
+                    },
                     before: before
                         .as_ref()
                         .map(|b| b.view())

@@ -43,7 +43,7 @@ pub async fn create(
             if !dry_run {
                 let drafted = std::mem::take(&mut run.purchase_orders);
                 run.purchase_orders =
-                    super::lifecycle::on_drafted(&rt, tx, drafted, &actor).await?;
+                    super::approvals::on_drafted(&rt, tx, drafted, &actor).await?;
             }
             Ok(run)
         })

@@ -9,7 +9,7 @@ use domain::contracts::procurement::{
 };
 use domain::{Sku, Validator};
 use platform::error::Problem;
-use platform::http::{Json, etag, if_match};
+use platform::http::{Json, check_version, etag, if_match};
 use platform::{ApiError, Authorized, Runtime, audit};
 
 use super::{Buyers, Planners, page_limit};
@@ -18,12 +18,6 @@ use crate::store::{skus, suppliers};
 
 fn not_found(code: &str) -> ApiError {
     ApiError::NotFound(format!("supplier {code} does not exist"))
-}
-
-fn stale(expected: i64, current: i64) -> ApiError {
-    ApiError::PreconditionFailed(format!(
-        "it changed: If-Match is \"{expected}\" but the current ETag is \"{current}\""
-    ))
 }
 
 /// Create a supplier, or replace its fields (`If-Match` optional).
@@ -59,9 +53,7 @@ pub async fn put(
             let current = suppliers::lock(tx, &code).await?;
             if let Some(expected) = expected {
                 let current = current.as_ref().ok_or_else(|| not_found(&code))?;
-                if current.version != expected {
-                    return Err(stale(expected, current.version));
-                }
+                check_version(Some(expected), current.version, "the supplier")?;
             }
             if current.is_some()
                 && suppliers::has_products_in_other_currency(tx, &code, input.currency.code())
@@ -213,9 +205,7 @@ pub async fn put_product(
                 let current = before.as_ref().ok_or_else(|| {
                     ApiError::NotFound(format!("supplier {code} does not supply {sku}"))
                 })?;
-                if current.version != expected {
-                    return Err(stale(expected, current.version));
-                }
+                check_version(Some(expected), current.version, "the supplier product")?;
             }
             let row = suppliers::upsert_product(tx, &code, &sku, &input, &actor).await?;
             audit::record(

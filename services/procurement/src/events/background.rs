@@ -78,7 +78,7 @@ async fn scheduled_run(rt: &Runtime) -> anyhow::Result<()> {
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let drafted = std::mem::take(&mut run.purchase_orders);
-        run.purchase_orders = crate::api::lifecycle::on_drafted(rt, tx, drafted, RUN_ACTOR)
+        run.purchase_orders = crate::api::approvals::on_drafted(rt, tx, drafted, RUN_ACTOR)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         tracing::info!(run = %run.id, orders = run.purchase_orders.len(), "scheduled replenishment run");

@@ -57,7 +57,7 @@ pub async fn replenish(
     let all_rules = rules::active(conn).await?;
     let levels = rules::levels(conn).await?;
     let on_order = purchase_orders::on_order(conn).await?;
-    let offers = purchase_orders::offers(conn).await?;
+    let offers = super::suppliers::offers(conn).await?;
     let forecast_skus: Vec<String> = all_rules
         .iter()
         .filter(|r| r.kind == RuleKind::Forecast.as_str())

@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use diesel::OptionalExtension;
-use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Numeric, Text, Timestamptz};
+use diesel::sql_types::{
+    Array, BigInt, Bool, Double, Integer, Nullable, Numeric, Text, Timestamptz,
+};
 use diesel_async::RunQueryDsl;
 use domain::Money;
 use domain::contracts::procurement::{
@@ -11,8 +13,10 @@ use domain::contracts::procurement::{
 use platform::ApiError;
 use platform::db::{CachedExt, Conn};
 use rust_decimal::Decimal;
+use std::collections::HashMap;
 
 use super::corrupt;
+use crate::domain::planning::Offer;
 
 #[derive(Debug, Clone, diesel::QueryableByName)]
 pub struct SupplierRow {
@@ -275,4 +279,68 @@ pub async fn upsert_product(
     .cached()
     .get_result(conn)
     .await
+}
+
+/// Receipts per (supplier, SKU) that lead times are learned from.
+const RECEIPTS_KEPT: i64 = 20;
+
+/// What active suppliers offer, per SKU, with the lead times of their last
+/// receipts.
+pub async fn offers(conn: &mut Conn) -> Result<HashMap<String, Vec<Offer>>, ApiError> {
+    #[derive(diesel::QueryableByName)]
+    struct OfferRow {
+        #[diesel(sql_type = Text)]
+        supplier_code: String,
+        #[diesel(sql_type = Text)]
+        sku: String,
+        #[diesel(sql_type = Text)]
+        supplier_sku: String,
+        #[diesel(sql_type = Numeric)]
+        unit_cost_amount: Decimal,
+        #[diesel(sql_type = Text)]
+        unit_cost_currency: String,
+        #[diesel(sql_type = BigInt)]
+        moq: i64,
+        #[diesel(sql_type = BigInt)]
+        pack_size: i64,
+        #[diesel(sql_type = Integer)]
+        lead_time_days: i32,
+        #[diesel(sql_type = Integer)]
+        preferred_rank: i32,
+        #[diesel(sql_type = Array<Double>)]
+        receipts: Vec<f64>,
+    }
+    let rows: Vec<OfferRow> = diesel::sql_query(
+        "SELECT sp.supplier_code, sp.sku, sp.supplier_sku, sp.unit_cost_amount, \
+           sp.unit_cost_currency, sp.moq, sp.pack_size, sp.lead_time_days, sp.preferred_rank, \
+           coalesce((SELECT array_agg(t.days) FROM ( \
+               SELECT days FROM lead_time_samples ls \
+               WHERE ls.supplier_code = sp.supplier_code AND ls.sku = sp.sku \
+               ORDER BY received_at DESC LIMIT $1) t), '{}') AS receipts \
+         FROM supplier_products sp JOIN suppliers s ON s.code = sp.supplier_code \
+         WHERE sp.active AND s.active",
+    )
+    .bind::<BigInt, _>(RECEIPTS_KEPT)
+    .cached()
+    .load(conn)
+    .await?;
+    let mut out: HashMap<String, Vec<Offer>> = HashMap::new();
+    for r in rows {
+        let unit_cost = Money::parse(
+            &r.unit_cost_amount.normalize().to_string(),
+            &r.unit_cost_currency,
+        )
+        .map_err(|_| corrupt("unit cost", &r.unit_cost_amount.to_string()))?;
+        out.entry(r.sku.clone()).or_default().push(Offer {
+            supplier_code: r.supplier_code,
+            supplier_sku: r.supplier_sku,
+            unit_cost,
+            moq: r.moq,
+            pack_size: r.pack_size,
+            promised_days: r.lead_time_days.max(0) as u32,
+            rank: r.preferred_rank,
+            receipts: r.receipts,
+        });
+    }
+    Ok(out)
 }

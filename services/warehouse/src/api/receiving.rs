@@ -12,7 +12,7 @@ use domain::contracts::warehouse::{
     ReceiptStatus, ReceiptView, ReceivingPolicyInput, ReceivingPolicyView,
 };
 use platform::error::Problem;
-use platform::http::{Json, etag, if_match};
+use platform::http::{Json, check_version, etag, if_match};
 use platform::{ApiError, Authorized, Runtime, audit};
 use uuid::Uuid;
 
@@ -384,6 +384,17 @@ pub async fn complete(
     Ok(HttpResponse::Ok().json(view))
 }
 
+fn policy_response(p: receiving::PolicyRow) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(p.version)))
+        .json(ReceivingPolicyView {
+            over_receipt_tolerance_pct: p.over_receipt_tolerance_pct,
+            version: p.version,
+            updated_at: p.updated_at,
+            updated_by: p.updated_by,
+        })
+}
+
 /// The over-receipt tolerance.
 #[utoipa::path(
     get, path = "/v1/receiving-policy", tag = "receiving",
@@ -394,15 +405,7 @@ pub async fn policy(
     _caller: Authorized<Readers>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = rt.conn().await?;
-    let p = receiving::policy(&mut conn).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, etag(p.version)))
-        .json(ReceivingPolicyView {
-            over_receipt_tolerance_pct: p.over_receipt_tolerance_pct,
-            version: p.version,
-            updated_at: p.updated_at,
-            updated_by: p.updated_by,
-        }))
+    Ok(policy_response(receiving::policy(&mut conn).await?))
 }
 
 /// Set the over-receipt tolerance (percent of the ordered quantity).
@@ -433,14 +436,7 @@ pub async fn put_policy(
     let p = conn
         .transaction::<_, ApiError, _>(async |tx| {
             let before = receiving::policy(tx).await?;
-            if let Some(expected) = expected
-                && expected != before.version
-            {
-                return Err(ApiError::PreconditionFailed(format!(
-                    "the policy changed: If-Match is \"{expected}\" but the current ETag is \"{}\"",
-                    before.version
-                )));
-            }
+            check_version(expected, before.version, "the policy")?;
             let after = receiving::set_policy(tx, input.over_receipt_tolerance_pct, &actor).await?;
             audit::record(
                 tx,
@@ -457,12 +453,5 @@ pub async fn put_policy(
             Ok(after)
         })
         .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, etag(p.version)))
-        .json(ReceivingPolicyView {
-            over_receipt_tolerance_pct: p.over_receipt_tolerance_pct,
-            version: p.version,
-            updated_at: p.updated_at,
-            updated_by: p.updated_by,
-        }))
+    Ok(policy_response(p))
 }
