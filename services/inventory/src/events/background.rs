@@ -39,10 +39,11 @@ pub fn tasks(rt: &Runtime) -> Vec<Task> {
         periodic(
             &rt.metrics,
             LEVEL_PUBLISHER,
-            // Planning reads levels, it does not race orders for them: a
-            // couple of seconds of coalescing keeps a busy SKU to one event
-            // per location per window.
-            Duration::from_secs(2),
+            // Planning reads levels, it does not race orders for them: five
+            // seconds of coalescing keeps a busy SKU to one event per
+            // location per window (at 2 s a 100 orders/s storm published
+            // ~170 level events a second through inventory's outbox).
+            Duration::from_secs(5),
             None,
             move || {
                 let rt = d.clone();
