@@ -60,10 +60,11 @@ openapi: ## Regenerate docs/openapi/<service>.json from the service binaries
 	  echo "docs/openapi/$$svc.json"; \
 	done
 
-bench: ## Figures for docs/benchmarks.md (release build): catalog lookups; order intake, placed -> confirmed; warehouse scans, events to shipped
+bench: ## Figures for docs/benchmarks.md (release build): catalog lookups; order intake, placed -> confirmed; warehouse scans, events to shipped; forecasts, replenishment, receipts
 	scripts/bench.sh
 	scripts/bench-orders.sh
 	scripts/bench-warehouse.sh
+	scripts/bench-procurement.sh
 
 # LOAD_ARGS go to crossdock-load, e.g. make load LOAD_ARGS="--rate 400 --duration 120".
 load: ## Peak-season load run against the local stack (release): scenarios, invariants, reports in load-tests/results/
