@@ -1,0 +1,4 @@
+//! Billing rules, free of I/O.
+
+pub mod amounts;
+pub mod settlement;
