@@ -2,3 +2,4 @@
 
 pub mod amounts;
 pub mod settlement;
+pub mod tax;
