@@ -267,14 +267,9 @@ pub async fn update(
     Ok(product_response(HttpResponse::Ok(), view, &caller))
 }
 
-/// 412 when `If-Match` names another version.
+/// 412 when `If-Match` names another version of the product.
 pub(crate) fn check_version(current: i64, expected: Option<i64>) -> Result<(), ApiError> {
-    match expected {
-        Some(v) if v != current => Err(ApiError::PreconditionFailed(format!(
-            "the product changed: If-Match is \"{v}\" but the current ETag is \"{current}\""
-        ))),
-        _ => Ok(()),
-    }
+    platform::http::check_version(expected, current, "the product")
 }
 
 /// Archive a product: it stops selling everywhere; its SKUs stay reserved.

@@ -6,7 +6,7 @@ use diesel_async::AsyncConnection;
 use domain::Validator;
 use domain::contracts::inventory::{LocationInput, LocationView};
 use platform::error::Problem;
-use platform::http::{Json, etag, if_match};
+use platform::http::{Json, check_version, etag, if_match};
 use platform::{ApiError, Authorized, Runtime, audit};
 
 use super::{LocationAdmins, Staff};
@@ -53,12 +53,7 @@ pub async fn put(
             let current = locations::lock(tx, &code).await?;
             if let Some(expected) = expected {
                 let current = current.as_ref().ok_or_else(|| not_found(&code))?;
-                if current.version != expected {
-                    return Err(ApiError::PreconditionFailed(format!(
-                        "the location changed: If-Match is \"{expected}\" but the current ETag is \"{}\"",
-                        current.version
-                    )));
-                }
+                check_version(Some(expected), current.version, "the location")?;
             }
             let (row, created) = locations::upsert(tx, &code, &input).await?;
             audit::record(
@@ -68,7 +63,10 @@ pub async fn put(
                     entity_type: "location",
                     entity_id: &code,
                     action: if created { "created" } else { "replaced" },
-                    before: current.map(|c| c.view()).transpose()?.map(|v| audit::snapshot(&v)),
+                    before: current
+                        .map(|c| c.view())
+                        .transpose()?
+                        .map(|v| audit::snapshot(&v)),
                     after: Some(audit::snapshot(&row.view()?)),
                 },
             )

@@ -108,14 +108,7 @@ pub async fn put(
     let mut conn = rt.conn().await?;
     let (row, created) = conn
         .transaction::<_, ApiError, _>(async |tx| {
-            if !skus::unknown(tx, std::slice::from_ref(&sku))
-                .await?
-                .is_empty()
-            {
-                return Err(ApiError::NotFound(format!(
-                    "SKU {sku} is not in the catalog"
-                )));
-            }
+            skus::require_known(tx, &sku).await?;
             let before = rules::get(tx, &sku, &location).await?;
             if let Some(expected) = expected {
                 let current = before.as_ref().ok_or_else(|| {

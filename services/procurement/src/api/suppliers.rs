@@ -192,14 +192,7 @@ pub async fn put_product(
                 .await?
                 .ok_or_else(|| not_found(&code))?;
             validate_product(&input, &supplier.currency)?;
-            if !skus::unknown(tx, std::slice::from_ref(&sku))
-                .await?
-                .is_empty()
-            {
-                return Err(ApiError::NotFound(format!(
-                    "SKU {sku} is not in the catalog"
-                )));
-            }
+            skus::require_known(tx, &sku).await?;
             let before = suppliers::product(tx, &code, &sku).await?;
             if let Some(expected) = expected {
                 let current = before.as_ref().ok_or_else(|| {

@@ -82,3 +82,17 @@ pub async fn unknown(conn: &mut Conn, skus: &[String]) -> diesel::QueryResult<Ve
     .await?;
     Ok(rows.into_iter().map(|r| r.sku).collect())
 }
+
+/// 404 unless the catalog knows `sku`.
+pub async fn require_known(conn: &mut Conn, sku: &str) -> Result<(), platform::ApiError> {
+    if unknown(conn, std::slice::from_ref(&sku.to_string()))
+        .await?
+        .is_empty()
+    {
+        Ok(())
+    } else {
+        Err(platform::ApiError::NotFound(format!(
+            "SKU {sku} is not in the catalog"
+        )))
+    }
+}
