@@ -28,7 +28,9 @@ async fn an_order_is_normalized_kept_raw_and_placed_with_inventory() {
     let app = ready().await;
     let mut body = order_body("WEB-1001", &[("TEE-RED-M", 2)]);
     body["marketplace_extra"] = json!({"gift_wrap": true});
+    body["customer"]["vat_id"] = json!("FR40303265045");
     let order = place(&app, "web-eu", &body).await;
+    assert_eq!(order["customer"]["vat_id"], "FR40303265045");
     assert_eq!(order["status"], "received");
     assert_eq!(order["channel_id"], "web-eu");
     assert_eq!(order["subtotal"]["amount"], "39.80");
@@ -62,6 +64,31 @@ async fn an_order_is_normalized_kept_raw_and_placed_with_inventory() {
     assert_eq!(
         (p.lines[0].sku.as_str(), p.lines[0].quantity),
         ("TEE-RED-M", 2)
+    );
+    // What billing invoices from travels with it.
+    let customer = p.customer.as_ref().expect("customer");
+    assert_eq!(
+        (customer.name.as_str(), customer.vat_id.as_str()),
+        ("Ada Lovelace", "FR40303265045")
+    );
+    let billing = p.billing_address.as_ref().expect("billing address");
+    assert_eq!(
+        (billing.city.as_str(), billing.country.as_str()),
+        ("Berlin", "DE")
+    );
+    assert_eq!(p.ship_to_country, "DE");
+    let amount = |m: &Option<domain::events::proto::common::v1::Money>| {
+        m.as_ref().map(|m| m.amount.clone()).unwrap_or_default()
+    };
+    assert_eq!(
+        [
+            amount(&p.subtotal),
+            amount(&p.shipping_total),
+            amount(&p.tax_total),
+            amount(&p.discount_total),
+            amount(&p.total)
+        ],
+        ["39.8", "4.9", "0", "0", "44.7"]
     );
 
     let (_, history) = get(&app, &format!("/v1/orders/{id}/history"), &ops()).await;

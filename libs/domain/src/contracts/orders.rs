@@ -158,6 +158,11 @@ pub struct Customer {
     /// The channel's own customer id, if it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
+    /// A business buyer's VAT identifier (country prefix and number, e.g.
+    /// `FR40303265045`); its invoice is reverse charged across EU borders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[A-Z]{2}[0-9A-Za-z+*.]{2,13}$")]
+    pub vat_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

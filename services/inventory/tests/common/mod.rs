@@ -145,7 +145,8 @@ pub fn order_placed(
         channel_priority: channel.priority,
         placed_at: Some(domain::events::timestamp(chrono::Utc::now())),
         hold_id: hold.unwrap_or_default().into(),
-        total: None,
+        // What inventory does not read (the buyer, totals for billing).
+        ..Default::default()
     }
 }
 

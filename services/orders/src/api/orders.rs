@@ -111,13 +111,8 @@ pub async fn create(
             match &hold {
                 Some((reason, detail)) => events::on_hold_event(outbox, tx, &head, *reason, detail).await?,
                 None => {
-                    let lines: Vec<events::PlacedLine> = order
-                        .lines
-                        .iter()
-                        .map(|l| (l.line_no, l.sku.to_string(), l.quantity, l.unit_price.amount))
-                        .collect();
-                    events::placed_with(outbox, tx, &head, &channel, &lines, order.checkout_hold_id, &order.total)
-                        .await?
+                    let placement = order_store::Placement::of(&order);
+                    events::placed_with(outbox, tx, &head, &channel, &placement).await?
                 }
             }
             let view = new.view()?;

@@ -68,6 +68,18 @@ pub fn validate(
     if !plausible_email(email) {
         v.push("customer.email", "must be an email address");
     }
+    let vat_id = req
+        .customer
+        .vat_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|id| !id.is_empty());
+    if vat_id.is_some_and(|id| !plausible_vat_id(id)) {
+        v.push(
+            "customer.vat_id",
+            "must be a country prefix and 2-13 letters or digits, e.g. FR40303265045",
+        );
+    }
     req.shipping_address.validate("shipping_address", &mut v);
     if let Some(billing) = &req.billing_address {
         billing.validate("billing_address", &mut v);
@@ -203,6 +215,7 @@ pub fn validate(
             email: email.to_string(),
             name: req.customer.name.trim().to_string(),
             external_id: req.customer.external_id.clone(),
+            vat_id: vat_id.map(str::to_string),
         },
         shipping_address: req.shipping_address.clone(),
         billing_address: req
@@ -220,6 +233,18 @@ pub fn validate(
         placed_at: chrono::SubsecRound::trunc_subsecs(req.placed_at, 6),
         checkout_hold_id: req.checkout_hold_id,
     })
+}
+
+/// An EU-style VAT id: two capital letters, then 2-13 characters (whether
+/// it is registered is for VIES, not intake).
+fn plausible_vat_id(id: &str) -> bool {
+    let (prefix, rest) = id.split_at(id.len().min(2));
+    prefix.len() == 2
+        && prefix.bytes().all(|b| b.is_ascii_uppercase())
+        && (2..=13).contains(&rest.len())
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'*' || b == b'.')
 }
 
 /// One `@` with something on each side, at most 254 characters. (Whether the
@@ -359,6 +384,7 @@ mod tests {
                 email: "ada@example.com".into(),
                 name: "Ada".into(),
                 external_id: None,
+                vat_id: None,
             },
             shipping_address: address(),
             billing_address: None,
@@ -404,6 +430,20 @@ mod tests {
             "billing defaults to shipping"
         );
         assert_eq!(order.lines[1].line_no, 2);
+    }
+
+    #[test]
+    fn a_business_buyer_keeps_its_vat_id_and_a_malformed_one_is_named() {
+        let mut req = request();
+        req.customer.vat_id = Some(" FR40303265045 ".into());
+        let order = validate(&req, &rules(), |_| Listing::Listed, Utc::now()).unwrap();
+        assert_eq!(order.customer.vat_id.as_deref(), Some("FR40303265045"));
+        req.customer.vat_id = Some("fr4".into());
+        let errs = validate(&req, &rules(), |_| Listing::Listed, Utc::now()).unwrap_err();
+        assert_eq!(errs[0].field, "customer.vat_id");
+        req.customer.vat_id = Some("".into());
+        let order = validate(&req, &rules(), |_| Listing::Listed, Utc::now()).unwrap();
+        assert_eq!(order.customer.vat_id, None, "blank is no VAT id");
     }
 
     #[test]

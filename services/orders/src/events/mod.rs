@@ -15,8 +15,7 @@ mod published;
 mod reservation_events;
 
 pub use published::{
-    PlacedLine, cancelled, channel_upserted, confirm_if_paid, hold, on_hold_event, placed,
-    placed_with,
+    cancelled, channel_upserted, confirm_if_paid, hold, on_hold_event, placed, placed_with,
 };
 
 use domain::events::topics;

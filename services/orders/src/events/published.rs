@@ -13,6 +13,7 @@ use platform::outbox::Outbox;
 
 use crate::store::channels::ChannelRow;
 use crate::store::history::{self, Head};
+use crate::store::orders::Placement;
 use crate::store::{allocations, orders};
 
 /// Confirms a reserved order whose payment is secured, publishing OrderConfirmed.
@@ -107,9 +108,6 @@ pub async fn on_hold_event(
     Ok(())
 }
 
-/// A line of OrderPlaced: line no, SKU, quantity, unit price.
-pub type PlacedLine = (i32, String, i64, rust_decimal::Decimal);
-
 /// Publishes OrderPlaced for a stored order: inventory reserves it under the
 /// channel's current rules.
 pub async fn placed(
@@ -118,15 +116,8 @@ pub async fn placed(
     head: &Head,
     channel: &ChannelRow,
 ) -> Result<(), ApiError> {
-    let (lines, hold_id, currency, total) = orders::placement(conn, head.id).await?;
-    let currency: domain::Currency = currency.parse().map_err(|_| {
-        ApiError::internal(anyhow::anyhow!("stored currency '{currency}' is invalid"))
-    })?;
-    let total = domain::Money {
-        amount: total,
-        currency,
-    };
-    placed_with(outbox, conn, head, channel, &lines, hold_id, &total).await
+    let placement = orders::placement(conn, head.id).await?;
+    placed_with(outbox, conn, head, channel, &placement).await
 }
 
 /// Publishes OrderPlaced from what the caller holds (intake: the order it just wrote).
@@ -135,11 +126,17 @@ pub async fn placed_with(
     conn: &mut Conn,
     head: &Head,
     channel: &ChannelRow,
-    lines: &[PlacedLine],
-    hold_id: Option<uuid::Uuid>,
-    total: &domain::Money,
+    placement: &Placement,
 ) -> Result<(), ApiError> {
-    let currency = total.currency.code().to_string();
+    let currency = placement.currency.code().to_string();
+    let money = |amount: &rust_decimal::Decimal| {
+        Some(common::Money {
+            amount: amount.normalize().to_string(),
+            currency: currency.clone(),
+        })
+    };
+    let customer = &placement.customer;
+    let address = &placement.billing_address;
     outbox
         .enqueue(
             conn,
@@ -149,24 +146,45 @@ pub async fn placed_with(
                 order_id: head.id.to_string(),
                 channel_id: head.channel_id.clone(),
                 external_order_id: head.external_order_id.clone(),
-                lines: lines
+                lines: placement
+                    .lines
                     .iter()
                     .map(|(line_no, sku, quantity, price)| pb::OrderLine {
                         line_no: *line_no,
                         sku: sku.clone(),
                         quantity: *quantity,
-                        unit_price: Some(common::Money {
-                            amount: price.normalize().to_string(),
-                            currency: currency.clone(),
-                        }),
+                        unit_price: money(price),
                     })
                     .collect(),
                 backorder_policy: channel.backorder_policy.clone(),
                 ship_from: channel.ship_from.clone(),
                 channel_priority: channel.priority,
                 placed_at: Some(timestamp(head.placed_at)),
-                hold_id: hold_id.map(|h| h.to_string()).unwrap_or_default(),
-                total: Some(domain::events::money_to_proto(total)),
+                hold_id: placement.hold_id.map(|h| h.to_string()).unwrap_or_default(),
+                total: money(&placement.total),
+                customer: Some(pb::Customer {
+                    email: customer.email.clone(),
+                    name: customer.name.clone(),
+                    external_id: customer.external_id.clone().unwrap_or_default(),
+                    vat_id: customer.vat_id.clone().unwrap_or_default(),
+                }),
+                billing_address: Some(pb::PostalAddress {
+                    name: address.name.clone(),
+                    company: address.company.clone().unwrap_or_default(),
+                    line1: address.line1.clone(),
+                    line2: address.line2.clone().unwrap_or_default(),
+                    city: address.city.clone(),
+                    region: address.region.clone().unwrap_or_default(),
+                    postal_code: address.postal_code.clone(),
+                    country: address.country.clone(),
+                    email: address.email.clone().unwrap_or_default(),
+                    phone: address.phone.clone().unwrap_or_default(),
+                }),
+                subtotal: money(&placement.subtotal),
+                shipping_total: money(&placement.shipping_total),
+                tax_total: money(&placement.tax_total),
+                discount_total: money(&placement.discount_total),
+                ship_to_country: placement.ship_to_country.clone(),
             },
         )
         .await?;

@@ -10,9 +10,10 @@ use diesel::sql_types::{
 };
 use diesel_async::RunQueryDsl;
 use domain::contracts::orders::{
-    AllocationView, HoldInfo, HoldReason, OrderLineView, OrderStatus, OrderView, PaymentStatus,
+    AllocationView, Customer, HoldInfo, HoldReason, OrderLineView, OrderStatus, OrderView,
+    PaymentStatus,
 };
-use domain::{Currency, Money};
+use domain::{Address, Currency, Money};
 use platform::ApiError;
 use platform::db::CachedExt;
 use platform::db::Conn;
@@ -400,22 +401,75 @@ pub async fn load(conn: &mut Conn, id: Uuid) -> Result<Option<OrderView>, ApiErr
     }))
 }
 
-/// Lines (line no, SKU, quantity) and the hold id, for OrderPlaced.
-pub async fn placement(
-    conn: &mut Conn,
-    id: Uuid,
-) -> diesel::QueryResult<(
-    Vec<(i32, String, i64, Decimal)>,
-    Option<Uuid>,
-    String,
-    Decimal,
-)> {
+/// What OrderPlaced carries of an order: its lines (line no, SKU, quantity,
+/// unit price), the storefront hold, and what billing invoices from.
+#[derive(Debug, Clone)]
+pub struct Placement {
+    pub lines: Vec<(i32, String, i64, Decimal)>,
+    pub hold_id: Option<Uuid>,
+    pub currency: Currency,
+    pub customer: Customer,
+    pub billing_address: Address,
+    pub ship_to_country: String,
+    pub subtotal: Decimal,
+    pub shipping_total: Decimal,
+    pub tax_total: Decimal,
+    pub discount_total: Decimal,
+    pub total: Decimal,
+}
+
+impl Placement {
+    /// An order just validated at intake.
+    pub fn of(order: &intake::Order) -> Placement {
+        Placement {
+            lines: order
+                .lines
+                .iter()
+                .map(|l| {
+                    (
+                        l.line_no,
+                        l.sku.to_string(),
+                        l.quantity,
+                        l.unit_price.amount,
+                    )
+                })
+                .collect(),
+            hold_id: order.checkout_hold_id,
+            currency: order.total.currency,
+            customer: order.customer.clone(),
+            billing_address: order.billing_address.clone(),
+            ship_to_country: order.shipping_address.country.clone(),
+            subtotal: order.subtotal.amount,
+            shipping_total: order.shipping_total.amount,
+            tax_total: order.tax_total.amount,
+            discount_total: order.discount_total.amount,
+            total: order.total.amount,
+        }
+    }
+}
+
+/// A stored order's placement (a release or a retry publishes it again).
+pub async fn placement(conn: &mut Conn, id: Uuid) -> Result<Placement, ApiError> {
     #[derive(diesel::QueryableByName)]
     struct Row {
         #[diesel(sql_type = Nullable<SqlUuid>)]
         checkout_hold_id: Option<Uuid>,
         #[diesel(sql_type = Text)]
         currency: String,
+        #[diesel(sql_type = Jsonb)]
+        customer: serde_json::Value,
+        #[diesel(sql_type = Jsonb)]
+        billing_address: serde_json::Value,
+        #[diesel(sql_type = Text)]
+        ship_to_country: String,
+        #[diesel(sql_type = Numeric)]
+        subtotal: Decimal,
+        #[diesel(sql_type = Numeric)]
+        shipping_total: Decimal,
+        #[diesel(sql_type = Numeric)]
+        tax_total: Decimal,
+        #[diesel(sql_type = Numeric)]
+        discount_total: Decimal,
         #[diesel(sql_type = Numeric)]
         total: Decimal,
     }
@@ -427,21 +481,34 @@ pub async fn placement(
     .cached()
     .load(conn)
     .await?;
-    let row: Row =
-        diesel::sql_query("SELECT checkout_hold_id, currency, total FROM orders WHERE id = $1")
-            .bind::<SqlUuid, _>(id)
-            .cached()
-            .get_result(conn)
-            .await?;
-    Ok((
-        lines
+    let row: Row = diesel::sql_query(
+        "SELECT checkout_hold_id, currency, customer, billing_address, \
+           shipping_address ->> 'country' AS ship_to_country, subtotal, shipping_total, \
+           tax_total, discount_total, total FROM orders WHERE id = $1",
+    )
+    .bind::<SqlUuid, _>(id)
+    .cached()
+    .get_result(conn)
+    .await?;
+    Ok(Placement {
+        lines: lines
             .into_iter()
             .map(|l| (l.line_no, l.sku, l.quantity, l.unit_price))
             .collect(),
-        row.checkout_hold_id,
-        row.currency,
-        row.total,
-    ))
+        hold_id: row.checkout_hold_id,
+        currency: row
+            .currency
+            .parse()
+            .map_err(|_| corrupt("currency", &row.currency))?,
+        customer: json(row.customer, "customer")?,
+        billing_address: json(row.billing_address, "address")?,
+        ship_to_country: row.ship_to_country,
+        subtotal: row.subtotal,
+        shipping_total: row.shipping_total,
+        tax_total: row.tax_total,
+        discount_total: row.discount_total,
+        total: row.total,
+    })
 }
 
 /// A filter over orders: status, hold reason, channel; UUIDv7 id cursor.
