@@ -2,7 +2,7 @@
 # The scripts do the work (scripts/*.sh); this file only names the entry points.
 
 # The services, in one place (scripts/lib.sh reads this line too).
-SERVICES := catalog orders inventory warehouse procurement
+SERVICES := catalog orders inventory warehouse procurement billing
 
 # Build cache outside the clone, so CI's fresh clone (and every worktree)
 # reuses the compiled dependencies.

@@ -32,6 +32,11 @@ pub mod proto {
             include!(concat!(env!("OUT_DIR"), "/crossdock.procurement.v1.rs"));
         }
     }
+    pub mod billing {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/crossdock.billing.v1.rs"));
+        }
+    }
 }
 
 pub mod topics {
@@ -54,6 +59,8 @@ pub mod topics {
     pub const WAREHOUSE_RECEIVING_EVENTS: &str = "warehouse.receiving-events.v1";
     /// Purchase orders once approved, and every later change, keyed by purchase order id.
     pub const PROCUREMENT_PURCHASE_ORDER_EVENTS: &str = "procurement.purchase-order-events.v1";
+    /// Invoices and credit notes once issued, keyed by order id.
+    pub const BILLING_INVOICE_EVENTS: &str = "billing.invoice-events.v1";
 }
 
 /// Header names carried by every Kafka record (see docs/architecture.md).
@@ -103,6 +110,7 @@ events!(orders: OrderPlaced, OrderCancelled, OrderConfirmed, OrderOnHold, Channe
 events!(inventory: StockReserved, ReservationFailed, StockReleased, StockAdjusted, AvailabilityChanged, StockReallocated, StockLevelChanged);
 events!(warehouse: FulfillmentShipped, ShortPicked, GoodsReceived);
 events!(procurement: PurchaseOrderApproved, PurchaseOrderChanged);
+events!(billing: InvoiceIssued, CreditNoteIssued);
 
 /// Reads a protobuf timestamp back into chrono (None when unset or out of range).
 pub fn from_timestamp(

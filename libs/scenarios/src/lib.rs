@@ -1,5 +1,5 @@
-//! A Crossdock stack for scenario tests: catalog, inventory, orders, warehouse and
-//! procurement, each
+//! A Crossdock stack for scenario tests: catalog, inventory, orders, warehouse,
+//! procurement and billing, each
 //! with its own database, sharing one topic prefix so they talk over Kafka as
 //! they do in production. Only tests use this crate.
 
@@ -16,6 +16,7 @@ pub struct Stack {
     pub orders: TestApp,
     pub warehouse: TestApp,
     pub procurement: TestApp,
+    pub billing: TestApp,
 }
 
 impl Stack {
@@ -28,6 +29,7 @@ impl Stack {
             orders: TestApp::spawn_with(&orders::service(), shared).await,
             warehouse: TestApp::spawn_with(&warehouse::service(), shared).await,
             procurement: TestApp::spawn_with(&procurement::service(), shared).await,
+            billing: TestApp::spawn_with(&billing::service(), shared).await,
         }
     }
 }

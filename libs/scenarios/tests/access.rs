@@ -47,6 +47,8 @@ fn policy() -> Vec<(&'static str, &'static str, &'static str, Rule)> {
     let floor_readers: &'static [Role] = &[Admin, Ops, Warehouse, Support];
     let buyers: &'static [Role] = &[Admin, Buyer];
     let planners: &'static [Role] = &[Admin, Ops, Buyer, Finance];
+    let accountants: &'static [Role] = &[Admin, Finance];
+    let billing_readers: &'static [Role] = &[Admin, Finance, Ops];
     vec![
         // catalog: anyone reads (channels their own listings); admin and ops write.
         (
@@ -474,6 +476,81 @@ fn policy() -> Vec<(&'static str, &'static str, &'static str, Rule)> {
             "/v1/suppliers/{code}/products/{sku}",
             staff(buyers),
         ),
+        // billing: finance keeps the books; ops read documents. No channel access.
+        ("billing", "GET", "/v1/invoices", staff(billing_readers)),
+        (
+            "billing",
+            "GET",
+            "/v1/invoices/{id}",
+            staff(billing_readers),
+        ),
+        ("billing", "PATCH", "/v1/invoices/{id}", staff(accountants)),
+        (
+            "billing",
+            "GET",
+            "/v1/invoices/{id}/ubl",
+            staff(billing_readers),
+        ),
+        (
+            "billing",
+            "POST",
+            "/v1/invoices/{id}/credit-notes",
+            staff(accountants),
+        ),
+        (
+            "billing",
+            "GET",
+            "/v1/pending-shipments",
+            staff(billing_readers),
+        ),
+        (
+            "billing",
+            "GET",
+            "/v1/legal-entities/{code}",
+            staff(billing_readers),
+        ),
+        (
+            "billing",
+            "PUT",
+            "/v1/legal-entities/{code}",
+            staff(accountants),
+        ),
+        (
+            "billing",
+            "GET",
+            "/v1/channel-billing/{channel_id}",
+            staff(billing_readers),
+        ),
+        (
+            "billing",
+            "PUT",
+            "/v1/channel-billing/{channel_id}",
+            staff(accountants),
+        ),
+        ("billing", "GET", "/v1/tax-rules", staff(billing_readers)),
+        (
+            "billing",
+            "PUT",
+            "/v1/tax-rules/{country}/{tax_category}",
+            staff(accountants),
+        ),
+        (
+            "billing",
+            "PUT",
+            "/v1/product-tax-categories/{sku}",
+            staff(accountants),
+        ),
+        ("billing", "GET", "/v1/accounts", staff(accountants)),
+        ("billing", "GET", "/v1/journal-entries", staff(accountants)),
+        ("billing", "POST", "/v1/journal-entries", staff(accountants)),
+        ("billing", "GET", "/v1/trial-balance", staff(accountants)),
+        ("billing", "GET", "/v1/periods", staff(accountants)),
+        (
+            "billing",
+            "POST",
+            "/v1/periods/{period}/close",
+            staff(accountants),
+        ),
     ]
 }
 
@@ -568,6 +645,7 @@ async fn every_route_enforces_its_access_rule_for_every_kind_of_token() {
         ("inventory", &stack.inventory),
         ("warehouse", &stack.warehouse),
         ("procurement", &stack.procurement),
+        ("billing", &stack.billing),
     ];
     let mut policy = policy();
     for (service, _) in &apps {

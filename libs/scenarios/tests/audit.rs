@@ -185,6 +185,27 @@ async fn writes_are_audited_with_before_and_after_in_every_service() {
     assert_eq!(entries[0]["before"]["payment_terms_days"], 30);
     assert_eq!(entries[0]["after"]["payment_terms_days"], 60);
 
+    // Billing: a legal entity, and a tax rule.
+    let entity = |city: &str| {
+        json!({"name": "Demo GmbH", "country": "DE", "vat_id": "DE136695976",
+               "street": "Friedrichstraße 1", "city": city, "postal_code": "10117"})
+    };
+    for (city, expected) in [("Berlin", StatusCode::CREATED), ("Hamburg", StatusCode::OK)] {
+        let (status, body) = call(
+            &stack.billing,
+            Method::PUT,
+            "/v1/legal-entities/EU-AUDIT",
+            &admin,
+            Some(&entity(city)),
+        )
+        .await;
+        assert_eq!(status, expected, "{body}");
+    }
+    let entries = trail(&stack.billing, "legal_entity:EU-AUDIT").await;
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0]["before"]["city"], "Berlin");
+    assert_eq!(entries[0]["after"]["city"], "Hamburg");
+
     // The query names its field when malformed.
     let (status, problem) = call(
         &stack.orders,

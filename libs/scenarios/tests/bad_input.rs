@@ -13,8 +13,12 @@ fn fields(problem: &Value) -> Vec<String> {
 #[tokio::test]
 async fn nul_is_a_422_naming_the_field_in_every_service() {
     let stack = Stack::start().await;
-    // Ops, and buyer for procurement's writes.
-    let ops = &platform::testing::token(&[platform::Role::Ops, platform::Role::Buyer]);
+    // Ops, buyer for procurement's writes, finance for billing's.
+    let ops = &platform::testing::token(&[
+        platform::Role::Ops,
+        platform::Role::Buyer,
+        platform::Role::Finance,
+    ]);
     let product = json!({
         "title": "Tee\u{0}", "status": "active",
         "variants": [{"sku": "NUL-1", "listings": []}]
@@ -23,6 +27,8 @@ async fn nul_is_a_422_naming_the_field_in_every_service() {
         json!({"kind": "web", "name": "Web\u{0}", "currency": "EUR", "backorder_policy": "reject"});
     let location = json!({"name": "Primary\u{0}", "kind": "warehouse", "priority": 10});
     let supplier = json!({"name": "Acme\u{0}", "currency": "EUR", "payment_terms_days": 30});
+    let entity = json!({"name": "Demo\u{0} GmbH", "country": "DE", "vat_id": "DE136695976",
+                        "street": "Friedrichstraße 1", "city": "Berlin", "postal_code": "10117"});
     let cases: Vec<(
         &platform::testing::TestApp,
         Method,
@@ -101,6 +107,20 @@ async fn nul_is_a_422_naming_the_field_in_every_service() {
             None,
             "code",
         ),
+        (
+            &stack.billing,
+            Method::PUT,
+            "/v1/legal-entities/EU-NUL",
+            Some(&entity),
+            "name",
+        ),
+        (
+            &stack.billing,
+            Method::GET,
+            "/v1/channel-billing/web%00",
+            None,
+            "channel_id",
+        ),
     ];
     for (app, method, path, body, field) in cases {
         let (status, problem) = call(app, method.clone(), path, ops, body).await;
@@ -136,6 +156,15 @@ async fn nul_is_a_422_naming_the_field_in_every_service() {
         &stack.procurement,
         Method::GET,
         "/v1/suppliers/ACME-NUL",
+        ops,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = call(
+        &stack.billing,
+        Method::GET,
+        "/v1/legal-entities/EU-NUL",
         ops,
         None,
     )

@@ -1,6 +1,7 @@
 //! REST contracts: the request and response bodies that marketplaces, connectors
 //! and other services code against. utoipa derives their OpenAPI schemas.
 
+pub mod billing;
 pub mod catalog;
 pub mod inventory;
 pub mod orders;

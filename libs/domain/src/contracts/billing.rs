@@ -1,0 +1,427 @@
+//! Billing REST contracts: who invoices (legal entities), how each channel is
+//! taxed, tax rules and product tax categories; invoices and credit notes;
+//! the ledger (chart of accounts, journal entries, trial balance, periods).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::{Currency, Money};
+
+crate::wire_enum!(
+    /// Whether a channel's prices include tax.
+    pub enum PriceBasis {
+        /// Prices are what the buyer pays; the tax is taken out of them.
+        TaxInclusive = "tax_inclusive",
+        /// Tax is added on top of the prices.
+        TaxExclusive = "tax_exclusive",
+    }
+);
+
+crate::wire_enum!(
+    /// Where tax is rounded to the currency's minor unit.
+    pub enum TaxRounding {
+        /// Once per tax category and rate of the document (EN 16931 BR-CO-17).
+        PerDocument = "per_document",
+        /// On every line; the category's tax is the sum of the rounded lines.
+        PerLine = "per_line",
+    }
+);
+
+crate::wire_enum!(
+    /// An invoice, or a credit note correcting one.
+    pub enum DocumentKind {
+        Invoice = "invoice",
+        CreditNote = "credit_note",
+    }
+);
+
+crate::wire_enum!(
+    /// What a document line bills.
+    pub enum LineKind {
+        Goods = "goods",
+        Shipping = "shipping",
+    }
+);
+
+crate::wire_enum!(
+    /// The five kinds of account of a chart of accounts.
+    pub enum AccountKind {
+        Asset = "asset",
+        Liability = "liability",
+        Equity = "equity",
+        Revenue = "revenue",
+        Expense = "expense",
+    }
+);
+
+crate::wire_enum!(
+    /// Whether a month still takes postings.
+    pub enum PeriodStatus {
+        Open = "open",
+        Closed = "closed",
+    }
+);
+
+/// `PUT /v1/legal-entities/{code}`: the seller on invoices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct LegalEntityInput {
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
+    pub name: String,
+    /// ISO 3166-1 alpha-2 of where it is established (its tax home).
+    #[schema(pattern = "^[A-Z]{2}$")]
+    pub country: String,
+    /// Its VAT identifier (with country prefix).
+    #[schema(pattern = "^[A-Z]{2}[0-9A-Za-z+*.]{2,13}$")]
+    pub vat_id: String,
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
+    pub street: String,
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
+    pub city: String,
+    #[schema(min_length = 1, max_length = 20, pattern = "\\S")]
+    pub postal_code: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct LegalEntityView {
+    pub code: String,
+    pub name: String,
+    pub country: String,
+    pub vat_id: String,
+    pub street: String,
+    pub city: String,
+    pub postal_code: String,
+    pub version: i64,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `PUT /v1/channel-billing/{channel_id}`: who invoices a channel's orders
+/// and how they are taxed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ChannelBillingInput {
+    /// The legal entity that sells on the channel.
+    #[schema(pattern = "^[A-Z0-9][A-Z0-9-]{0,19}$")]
+    pub legal_entity: String,
+    pub prices: PriceBasis,
+    pub rounding: TaxRounding,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ChannelBillingView {
+    pub channel_id: String,
+    pub legal_entity: String,
+    pub prices: PriceBasis,
+    pub rounding: TaxRounding,
+    pub version: i64,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `PUT /v1/tax-rules/{country}/{tax_category}`: the rate, in percent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TaxRuleInput {
+    /// Percent, 0 to 100, at most 4 decimals (e.g. "19", "5.5"); a JSON string.
+    #[schema(value_type = String, pattern = "^[0-9]{1,3}(\\.[0-9]{1,4})?$")]
+    #[serde(with = "rust_decimal::serde::str")]
+    pub rate: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TaxRuleView {
+    pub country: String,
+    pub tax_category: String,
+    #[schema(value_type = String)]
+    pub rate: Decimal,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `PUT /v1/product-tax-categories/{sku}`: which rule of the destination a
+/// product's sales follow (a SKU without one is `standard`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ProductTaxInput {
+    #[schema(pattern = "^[a-z][a-z0-9_]{0,31}$")]
+    pub tax_category: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ProductTaxView {
+    pub sku: String,
+    pub tax_category: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Seller or buyer as a document names them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Party {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vat_id: Option<String>,
+    pub street: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub street2: Option<String>,
+    pub city: String,
+    pub postal_code: String,
+    pub country: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DocumentLineView {
+    /// Position on the document, from 1.
+    pub line_no: i32,
+    pub kind: LineKind,
+    /// The order's line it bills (goods lines).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_line_no: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    pub description: String,
+    pub quantity: i64,
+    /// As the channel priced it (tax included or not, per `prices`).
+    pub unit_price: Money,
+    /// The line's share of the order's discount.
+    pub discount: Money,
+    /// Net of tax and discount: what the tax is computed on.
+    pub net: Money,
+    /// UNCL5305 code: S (standard or reduced), Z (zero), AE (reverse charge).
+    pub tax_category: String,
+    #[schema(value_type = String)]
+    pub tax_rate: Decimal,
+    /// Units already credited (invoices only).
+    pub credited_quantity: i64,
+}
+
+/// One tax subtotal (EN 16931 BG-23).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TaxSubtotalView {
+    pub tax_category: String,
+    #[schema(value_type = String)]
+    pub tax_rate: Decimal,
+    pub taxable: Money,
+    pub tax: Money,
+}
+
+/// A reference to another document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DocumentRef {
+    pub id: Uuid,
+    pub number: String,
+    pub issue_date: NaiveDate,
+}
+
+/// An issued invoice or credit note. Never changed once issued: a
+/// correction is a credit note referring to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DocumentView {
+    pub id: Uuid,
+    pub kind: DocumentKind,
+    /// Series and sequence, e.g. `EU1-2026-000042`.
+    pub number: String,
+    /// The series (legal entity, kind and year): numbers in it run 1, 2, 3
+    /// with no gap.
+    pub series: String,
+    pub sequence: i64,
+    /// The invoice a credit note corrects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrects: Option<DocumentRef>,
+    pub order_id: Uuid,
+    /// The shipment an invoice bills.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fulfillment_id: Option<String>,
+    pub channel_id: String,
+    pub external_order_id: String,
+    pub legal_entity: String,
+    pub seller: Party,
+    pub buyer: Party,
+    pub currency: Currency,
+    pub prices: PriceBasis,
+    pub rounding: TaxRounding,
+    pub lines: Vec<DocumentLineView>,
+    pub tax_subtotals: Vec<TaxSubtotalView>,
+    pub net_total: Money,
+    pub tax_total: Money,
+    pub gross_total: Money,
+    /// The tax the channel charged the buyer for the whole order (invoices
+    /// of orders whose channel reported it), to compare.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_tax_total: Option<Money>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub issue_date: NaiveDate,
+    pub issued_at: DateTime<Utc>,
+    pub issued_by: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CreditLineInput {
+    /// The invoice's line.
+    #[schema(minimum = 1)]
+    pub line_no: i32,
+    #[schema(minimum = 1)]
+    pub quantity: i64,
+}
+
+/// `POST /v1/invoices/{id}/credit-notes`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CreditNoteRequest {
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
+    pub reason: String,
+    /// What to credit; absent: everything not yet credited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_items = 1)]
+    pub lines: Option<Vec<CreditLineInput>>,
+}
+
+/// `GET /v1/invoices`: newest first.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+pub struct DocumentListQuery {
+    pub order_id: Option<Uuid>,
+    #[param(pattern = "^[a-z][a-z0-9-]{0,63}$")]
+    pub channel: Option<String>,
+    pub kind: Option<DocumentKind>,
+    /// `next_cursor` of the previous page.
+    #[param(
+        pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    )]
+    pub cursor: Option<String>,
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+}
+
+/// A shipment billing could not invoice yet, and why; retried when the
+/// settings it waits for change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PendingShipmentView {
+    pub fulfillment_id: String,
+    pub order_id: Uuid,
+    pub channel_id: String,
+    pub reason: String,
+    pub shipped_at: DateTime<Utc>,
+    pub since: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AccountView {
+    pub code: String,
+    pub name: String,
+    pub kind: AccountKind,
+    /// Whether postings to it carry the channel (receivables, revenue).
+    pub per_channel: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct JournalLineView {
+    pub account: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    pub debit: Money,
+    pub credit: Money,
+}
+
+/// One balanced journal entry and what caused it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct JournalEntryView {
+    pub id: Uuid,
+    pub sequence: i64,
+    /// `shipment`, `credit_note`, `goods_received` or `manual`.
+    pub source: String,
+    /// The source's id (a fulfillment id, a document id, a receipt id).
+    pub source_id: String,
+    /// The day the entry counts in (the first open day on or after `occurred_on`).
+    pub posted_on: NaiveDate,
+    /// The day the business event happened.
+    pub occurred_on: NaiveDate,
+    pub period: String,
+    pub memo: String,
+    pub lines: Vec<JournalLineView>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+pub struct JournalListQuery {
+    pub order_id: Option<Uuid>,
+    /// `shipment`, `credit_note`, `goods_received` or `manual`.
+    #[param(pattern = "^[a-z_]{1,32}$")]
+    pub source: Option<String>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = "^[0-9]{1,18}$")]
+    pub cursor: Option<String>,
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ManualLineInput {
+    #[schema(pattern = "^[0-9]{4}$")]
+    pub account: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[a-z][a-z0-9-]{0,63}$")]
+    pub channel_id: Option<String>,
+    /// The amount debited; give this or `credit`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub debit: Option<Money>,
+    /// The amount credited; give this or `debit`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit: Option<Money>,
+}
+
+/// `POST /v1/journal-entries`: a finance adjustment. Its lines balance per
+/// currency; a date in a closed period is refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ManualEntryRequest {
+    #[schema(value_type = String, format = Date, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+    pub posted_on: NaiveDate,
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
+    pub memo: String,
+    #[schema(min_items = 2, max_items = 100)]
+    pub lines: Vec<ManualLineInput>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TrialBalanceRow {
+    pub account: String,
+    pub name: String,
+    pub debit: Money,
+    pub credit: Money,
+    /// Debit minus credit.
+    pub balance: Money,
+}
+
+/// Every account's debits and credits in one currency; they are equal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TrialBalanceView {
+    pub currency: Currency,
+    /// Up to and including this day (absent: everything).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<NaiveDate>,
+    pub accounts: Vec<TrialBalanceRow>,
+    pub total_debit: Money,
+    pub total_credit: Money,
+}
+
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+pub struct TrialBalanceQuery {
+    pub currency: Currency,
+    /// Up to and including this day.
+    pub as_of: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PeriodView {
+    /// `YYYY-MM`.
+    pub period: String,
+    pub status: PeriodStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_by: Option<String>,
+}

@@ -1,0 +1,116 @@
+//! Billing's REST API under `/v1`. Finance (and admins) set how billing
+//! invoices, credit invoices, post adjustments and close periods; ops read
+//! documents. Channel tokens have no access: this is the merchant's books.
+
+pub mod documents;
+pub mod ledger;
+pub mod settings;
+
+use actix_web::web;
+use platform::http::BearerAuth;
+use utoipa::OpenApi;
+
+platform::access!(
+    /// Who keeps the books: settings, credit notes, adjustments, periods, and the ledger's reads.
+    pub Accountants: [Admin, Finance]
+);
+platform::access!(
+    /// Who reads documents and billing settings.
+    pub Readers: [Admin, Finance, Ops]
+);
+
+pub const DEFAULT_PAGE: i64 = 100;
+pub const MAX_PAGE: i64 = 1000;
+
+/// The page size from `limit`, or a field error.
+pub fn page_limit(v: &mut domain::Validator, limit: Option<i64>) -> i64 {
+    platform::http::page_limit(v, limit, DEFAULT_PAGE, MAX_PAGE)
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/v1")
+            .service(web::resource("/invoices").route(web::get().to(documents::list)))
+            .service(
+                web::resource("/invoices/{id}")
+                    .route(web::get().to(documents::get))
+                    .route(web::patch().to(documents::edit)),
+            )
+            .service(web::resource("/invoices/{id}/ubl").route(web::get().to(documents::ubl)))
+            .service(
+                web::resource("/invoices/{id}/credit-notes")
+                    .route(web::post().to(documents::credit)),
+            )
+            .service(web::resource("/pending-shipments").route(web::get().to(documents::pending)))
+            .service(
+                web::resource("/legal-entities/{code}")
+                    .route(web::put().to(settings::put_entity))
+                    .route(web::get().to(settings::get_entity)),
+            )
+            .service(
+                web::resource("/channel-billing/{channel_id}")
+                    .route(web::put().to(settings::put_channel))
+                    .route(web::get().to(settings::get_channel)),
+            )
+            .service(web::resource("/tax-rules").route(web::get().to(settings::list_rules)))
+            .service(
+                web::resource("/tax-rules/{country}/{tax_category}")
+                    .route(web::put().to(settings::put_rule)),
+            )
+            .service(
+                web::resource("/product-tax-categories/{sku}")
+                    .route(web::put().to(settings::put_product_tax)),
+            )
+            .service(web::resource("/accounts").route(web::get().to(ledger::accounts)))
+            .service(
+                web::resource("/journal-entries")
+                    .route(web::get().to(ledger::entries))
+                    .route(web::post().to(ledger::post_manual)),
+            )
+            .service(web::resource("/trial-balance").route(web::get().to(ledger::trial_balance)))
+            .service(web::resource("/periods").route(web::get().to(ledger::periods)))
+            .service(web::resource("/periods/{period}/close").route(web::post().to(ledger::close))),
+    );
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Crossdock billing API",
+        version = "1.0.0",
+        description = "An invoice per shipment with sales tax by destination (reverse charge \
+                       for foreign businesses; tax-inclusive or exclusive prices; rounding per \
+                       document or per line, stated), numbered without gaps per legal entity, \
+                       kind and year, as JSON or UBL 2.1 XML; credit notes; a double-entry \
+                       ledger every business event posts to once; periods. Errors are RFC 9457 \
+                       application/problem+json."
+    ),
+    paths(
+        documents::list,
+        documents::get,
+        documents::ubl,
+        documents::edit,
+        documents::credit,
+        documents::pending,
+        settings::put_entity,
+        settings::get_entity,
+        settings::put_channel,
+        settings::get_channel,
+        settings::put_rule,
+        settings::list_rules,
+        settings::put_product_tax,
+        ledger::accounts,
+        ledger::entries,
+        ledger::post_manual,
+        ledger::trial_balance,
+        ledger::periods,
+        ledger::close,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "invoices", description = "Invoices and credit notes"),
+        (name = "settings", description = "Legal entities, channel billing settings, tax rules"),
+        (name = "ledger", description = "Chart of accounts, journal, trial balance, periods"),
+    )
+)]
+pub struct ApiDoc;

@@ -1,0 +1,23 @@
+//! Billing persistence, in raw SQL like every service's store (each
+//! statement is prepared against the migrated database by
+//! `tests/statements.rs`). Everything runs on a connection the caller passes,
+//! so handlers decide the transaction. `orders` and `catalog` are projections
+//! of other services' events, `settings` how billing invoices, `shipments`
+//! what it was asked to invoice, `documents` what it issued, `invoicing`
+//! issues them, `valuation` values stock, `ledger` is the journal.
+
+pub mod catalog;
+pub mod documents;
+pub mod invoicing;
+pub mod ledger;
+pub mod orders;
+pub mod settings;
+pub mod shipments;
+
+use platform::ApiError;
+
+/// A stored value that does not parse: the database holds what the code
+/// never writes.
+pub(crate) fn corrupt(what: &str, value: &str) -> ApiError {
+    ApiError::internal(anyhow::anyhow!("stored {what} '{value}' is invalid"))
+}
