@@ -23,7 +23,13 @@ fn balance(tb: &Value, account: &str) -> String {
         .unwrap()
         .iter()
         .find(|a| a["account"] == account)
-        .map(|a| a["balance"]["amount"].as_str().unwrap().to_string())
+        .map(|a| {
+            let amount = a["balance"]["amount"].as_str().unwrap();
+            match a["balance_side"].as_str().unwrap() {
+                "credit" if amount != "0.00" => format!("-{amount}"),
+                _ => amount.to_string(),
+            }
+        })
         .unwrap_or_else(|| "0.00".into())
 }
 

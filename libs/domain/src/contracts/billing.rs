@@ -386,14 +386,23 @@ pub struct ManualEntryRequest {
     pub lines: Vec<ManualLineInput>,
 }
 
+crate::wire_enum!(
+    /// Which side of an account its balance is on.
+    pub enum BalanceSide {
+        Debit = "debit",
+        Credit = "credit",
+    }
+);
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct TrialBalanceRow {
     pub account: String,
     pub name: String,
     pub debit: Money,
     pub credit: Money,
-    /// Debit minus credit.
+    /// The difference of debits and credits, on the side it is on.
     pub balance: Money,
+    pub balance_side: BalanceSide,
 }
 
 /// Every account's debits and credits in one currency; they are equal.

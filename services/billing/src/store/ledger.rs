@@ -11,8 +11,8 @@ use diesel::sql_types::{
 };
 use diesel_async::RunQueryDsl;
 use domain::contracts::billing::{
-    AccountKind, AccountView, JournalEntryView, JournalLineView, PeriodStatus, PeriodView,
-    TrialBalanceRow, TrialBalanceView,
+    AccountKind, AccountView, BalanceSide, JournalEntryView, JournalLineView, PeriodStatus,
+    PeriodView, TrialBalanceRow, TrialBalanceView,
 };
 use domain::{Currency, Money};
 use platform::ApiError;
@@ -212,7 +212,12 @@ pub async fn trial_balance(
         accounts: rows
             .into_iter()
             .map(|r| TrialBalanceRow {
-                balance: money(r.debit - r.credit),
+                balance: money((r.debit - r.credit).abs()),
+                balance_side: if r.debit >= r.credit {
+                    BalanceSide::Debit
+                } else {
+                    BalanceSide::Credit
+                },
                 account: r.account,
                 name: r.name,
                 debit: money(r.debit),
