@@ -43,6 +43,11 @@ impl FromRequest for IdempotencyKey {
     }
 }
 
+/// The SHA-256 of raw bytes (an uploaded file), hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
 /// A stable hash of a request body.
 pub fn request_hash<T: Serialize>(request: &T) -> String {
     hex::encode(Sha256::digest(

@@ -434,3 +434,175 @@ pub struct PeriodView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed_by: Option<String>,
 }
+
+/// `PUT /v1/fee-schedules/{channel_id}/{effective_from}`: what a channel
+/// charges from a day on (until the next schedule's day).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FeeScheduleInput {
+    pub currency: Currency,
+    /// Percent of the gross of goods (and shipping) whose fee category has no
+    /// rate of its own.
+    #[schema(value_type = String, pattern = "^[0-9]{1,3}(\\.[0-9]{1,4})?$")]
+    #[serde(with = "rust_decimal::serde::str")]
+    pub default_commission_percent: Decimal,
+    /// Percent per product fee category (`PUT /v1/product-fee-categories/{sku}`).
+    #[serde(default)]
+    #[schema(value_type = std::collections::BTreeMap<String, String>)]
+    pub commission_percent_by_category: std::collections::BTreeMap<String, String>,
+    /// Charged once per order, with its first shipment.
+    pub per_order_fee: Money,
+    /// Charged per unit shipped.
+    pub per_unit_fulfillment_fee: Money,
+    /// Percent of what the buyer pays.
+    #[schema(value_type = String, pattern = "^[0-9]{1,3}(\\.[0-9]{1,4})?$")]
+    #[serde(with = "rust_decimal::serde::str")]
+    pub payment_percent: Decimal,
+    /// Charged once per order, with its first shipment.
+    pub payment_fixed_fee: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FeeScheduleView {
+    pub channel_id: String,
+    #[schema(value_type = String, format = Date)]
+    pub effective_from: NaiveDate,
+    pub currency: Currency,
+    #[schema(value_type = String)]
+    pub default_commission_percent: Decimal,
+    #[schema(value_type = std::collections::BTreeMap<String, String>)]
+    pub commission_percent_by_category: std::collections::BTreeMap<String, String>,
+    pub per_order_fee: Money,
+    pub per_unit_fulfillment_fee: Money,
+    #[schema(value_type = String)]
+    pub payment_percent: Decimal,
+    pub payment_fixed_fee: Money,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `PUT /v1/product-fee-categories/{sku}`: which commission rate of a
+/// channel's schedule a product's sales pay (absent: the default rate).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ProductFeeInput {
+    #[schema(pattern = "^[a-z][a-z0-9_]{0,31}$")]
+    pub fee_category: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ProductFeeView {
+    pub sku: String,
+    pub fee_category: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+crate::wire_enum!(
+    /// How a settlement file is written.
+    pub enum SettlementFormat {
+        /// Amazon's V2 flat-file settlement report (tab separated).
+        AmazonV2 = "amazon_v2",
+        /// Shopify Payments' transactions export of one payout (CSV).
+        ShopifyPayments = "shopify_payments",
+        /// Crossdock's generic settlement CSV (docs/billing.md).
+        Generic = "generic",
+    }
+);
+
+/// `POST /v1/settlements`: the channel the file is from and its format.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+pub struct SettlementImportQuery {
+    #[param(pattern = "^[a-z][a-z0-9-]{0,63}$")]
+    pub channel: String,
+    pub format: SettlementFormat,
+}
+
+/// An imported settlement: what it paid out, and what became of its lines.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SettlementView {
+    pub channel_id: String,
+    pub settlement_id: String,
+    pub format: SettlementFormat,
+    /// What the channel pays out.
+    pub total: SignedMoney,
+    #[schema(value_type = String, format = Date)]
+    pub deposit_date: NaiveDate,
+    /// Lines after consolidation (one per order, SKU, amount type and description).
+    pub lines: i32,
+    /// Lines matched to an order (or a fee of the channel itself).
+    pub matched: i32,
+    /// Lines held for finance (`GET /v1/settlement-exceptions`).
+    pub exceptions: i32,
+    /// Actual fees less the fees estimated at shipment, for the matched orders.
+    pub fee_true_up: SignedMoney,
+    pub imported_by: String,
+    pub imported_at: DateTime<Utc>,
+}
+
+/// A signed amount (a settlement's total, a line, a true-up may be negative).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SignedMoney {
+    /// Decimal amount as a string, e.g. "-4.50".
+    #[schema(value_type = String, pattern = "^-?[0-9]{1,16}(\\.[0-9]{1,4})?$")]
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+    #[schema(inline)]
+    pub currency: Currency,
+}
+
+crate::wire_enum!(
+    /// Where a settlement exception stands.
+    pub enum ExceptionStatus {
+        Open = "open",
+        Matched = "matched",
+        WrittenOff = "written_off",
+    }
+);
+
+/// A settlement line billing could not match, held in suspense.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SettlementExceptionView {
+    pub id: Uuid,
+    pub channel_id: String,
+    pub settlement_id: String,
+    /// The line of the file it came from.
+    pub line: i64,
+    /// The channel's order id on the line (may be empty).
+    pub order_ref: String,
+    pub sku: String,
+    /// `sale`, `refund`, a fee kind, or what the line said.
+    pub kind: String,
+    pub description: String,
+    pub amount: SignedMoney,
+    /// Why it was not matched.
+    pub reason: String,
+    pub status: ExceptionStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_order_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+pub struct ExceptionListQuery {
+    /// Default `open`.
+    pub status: Option<ExceptionStatus>,
+}
+
+/// `POST /v1/settlement-exceptions/{id}/match`: the order the line is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ExceptionMatchRequest {
+    pub order_id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 500)]
+    pub note: Option<String>,
+}
+
+/// `POST /v1/settlement-exceptions/{id}/write-off`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ExceptionWriteOffRequest {
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
+    pub note: String,
+}

@@ -20,7 +20,8 @@ CREATE TABLE orders (
     discount_total      NUMERIC(20, 4) NOT NULL,
     total               NUMERIC(20, 4) NOT NULL,
     placed_at           TIMESTAMPTZ NOT NULL,
-    -- Shipping is billed once, on the order's first invoice.
+    -- Its first invoice is issued: shipping and once-per-order fees are billed
+    -- with the first, never again.
     shipping_invoiced   BOOLEAN NOT NULL DEFAULT false,
     updated_at          TIMESTAMPTZ NOT NULL DEFAULT now()
 );

@@ -3,8 +3,10 @@
 //! documents. Channel tokens have no access: this is the merchant's books.
 
 pub mod documents;
+pub mod fees;
 pub mod ledger;
 pub mod settings;
+pub mod settlements;
 
 use actix_web::web;
 use platform::http::BearerAuth;
@@ -61,6 +63,32 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::resource("/product-tax-categories/{sku}")
                     .route(web::put().to(settings::put_product_tax)),
             )
+            .service(web::resource("/fee-schedules/{channel_id}").route(web::get().to(fees::list)))
+            .service(
+                web::resource("/fee-schedules/{channel_id}/{effective_from}")
+                    .route(web::put().to(fees::put)),
+            )
+            .service(
+                web::resource("/product-fee-categories/{sku}")
+                    .route(web::put().to(fees::put_product)),
+            )
+            .service(web::resource("/settlements").route(web::post().to(settlements::import)))
+            .service(
+                web::resource("/settlements/{channel_id}/{settlement_id}")
+                    .route(web::get().to(settlements::get)),
+            )
+            .service(
+                web::resource("/settlement-exceptions")
+                    .route(web::get().to(settlements::exceptions)),
+            )
+            .service(
+                web::resource("/settlement-exceptions/{id}/match")
+                    .route(web::post().to(settlements::match_to)),
+            )
+            .service(
+                web::resource("/settlement-exceptions/{id}/write-off")
+                    .route(web::post().to(settlements::write_off)),
+            )
             .service(web::resource("/accounts").route(web::get().to(ledger::accounts)))
             .service(
                 web::resource("/journal-entries")
@@ -82,8 +110,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                        for foreign businesses; tax-inclusive or exclusive prices; rounding per \
                        document or per line, stated), numbered without gaps per legal entity, \
                        kind and year, as JSON or UBL 2.1 XML; credit notes; a double-entry \
-                       ledger every business event posts to once; periods. Errors are RFC 9457 \
-                       application/problem+json."
+                       ledger every business event posts to once; periods; channel fees estimated \
+                       at shipment and trued up from settlement files (Amazon V2, Shopify \
+                       Payments, a generic CSV), with a finance exception queue. Errors are RFC \
+                       9457 application/problem+json; a bad line of an uploaded file is named by \
+                       line and column."
     ),
     paths(
         documents::list,
@@ -99,6 +130,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         settings::put_rule,
         settings::list_rules,
         settings::put_product_tax,
+        fees::put,
+        fees::list,
+        fees::put_product,
+        settlements::import,
+        settlements::get,
+        settlements::exceptions,
+        settlements::match_to,
+        settlements::write_off,
         ledger::accounts,
         ledger::entries,
         ledger::post_manual,
@@ -110,6 +149,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     tags(
         (name = "invoices", description = "Invoices and credit notes"),
         (name = "settings", description = "Legal entities, channel billing settings, tax rules"),
+        (name = "fees", description = "Channel fee schedules and products' fee categories"),
+        (name = "settlements", description = "Settlement imports and the finance exception queue"),
         (name = "ledger", description = "Chart of accounts, journal, trial balance, periods"),
     )
 )]

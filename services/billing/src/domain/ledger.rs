@@ -16,11 +16,13 @@ use super::invoicing::Document;
 pub mod accounts {
     pub const RECEIVABLES: &str = "1100";
     pub const BANK: &str = "1200";
+    pub const PAYOUTS_IN_TRANSIT: &str = "1250";
     pub const INVENTORY: &str = "1300";
     pub const PAYABLES: &str = "2000";
     pub const GOODS_RECEIVED_NOT_INVOICED: &str = "2100";
     pub const VAT_PAYABLE: &str = "2200";
     pub const ACCRUED_CHANNEL_FEES: &str = "2300";
+    pub const SETTLEMENT_SUSPENSE: &str = "2900";
     pub const REVENUE: &str = "4000";
     pub const SHIPPING_REVENUE: &str = "4100";
     pub const REFUNDS: &str = "4900";

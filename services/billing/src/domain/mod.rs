@@ -1,8 +1,10 @@
 //! Billing rules, free of I/O.
 
 pub mod amounts;
+pub mod fees;
 pub mod invoicing;
 pub mod ledger;
+pub mod payouts;
 pub mod settings;
 pub mod settlement;
 pub mod tax;

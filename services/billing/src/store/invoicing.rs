@@ -18,7 +18,8 @@ use platform::outbox::Outbox;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::{catalog, corrupt, documents, ledger, orders, settings, shipments};
+use super::{catalog, corrupt, documents, fees, ledger, orders, settings, shipments};
+use crate::domain::fees as fee_rules;
 use crate::domain::invoicing::{self, CreditError, InvoiceError, InvoiceInput};
 use crate::domain::ledger::{Tags, accounts, credit_postings, invoice_postings};
 use crate::domain::tax::{Buyer, Prices, Rounding};
@@ -166,13 +167,42 @@ pub async fn invoice_shipment(
             );
         }
     }
+    // The channel's fees, estimated now and trued up by its settlement.
+    let accruals = accrue_fees(
+        conn,
+        &mut postings,
+        &tags,
+        &doc,
+        currency,
+        shipment.shipped_at.date_naive(),
+        !order.shipping_invoiced,
+    )
+    .await?;
     let taken: Vec<(i32, i64, Decimal)> = doc
         .lines
         .iter()
         .filter_map(|l| l.order_line_no.map(|n| (n, l.quantity, l.discount)))
         .collect();
-    let bills_shipping = doc.lines.iter().any(|l| l.kind == LineKind::Shipping);
-    orders::mark_invoiced(conn, facts.order_id, &taken, bills_shipping).await?;
+    orders::mark_invoiced(conn, facts.order_id, &taken).await?;
+    if !accruals.is_empty() {
+        let rows: Vec<fees::Accrual<'_>> = accruals
+            .iter()
+            .map(|e| fees::Accrual {
+                kind: e.kind,
+                sku: e.sku.as_deref().unwrap_or(""),
+                amount: e.amount,
+            })
+            .collect();
+        fees::accrue(
+            conn,
+            facts.order_id,
+            fulfillment_id,
+            &facts.channel_id,
+            currency,
+            &rows,
+        )
+        .await?;
+    }
 
     let now = Utc::now();
     let series = invoicing::series(&entity.code, false, now.year());
@@ -240,6 +270,82 @@ pub async fn invoice_shipment(
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("invoice {id} vanished")))?;
     publish_invoice(outbox, conn, &view, now).await?;
     Ok(Outcome::Issued(Box::new(view)))
+}
+
+/// The fees of the channel's schedule in force on the shipping day, posted
+/// as expenses per SKU against the accrued fees of the order. None when the
+/// channel has no schedule, or one in another currency than the order's.
+async fn accrue_fees(
+    conn: &mut Conn,
+    postings: &mut crate::domain::ledger::Postings,
+    tags: &Tags,
+    doc: &invoicing::Document,
+    currency: Currency,
+    shipped_on: chrono::NaiveDate,
+    first_invoice: bool,
+) -> Result<Vec<fee_rules::Estimate>, ApiError> {
+    let channel_id = tags.channel_id.as_deref().unwrap_or_default();
+    let Some(row) = fees::effective(conn, channel_id, shipped_on).await? else {
+        return Ok(Vec::new());
+    };
+    let schedule = row.schedule()?;
+    if schedule.currency != currency {
+        tracing::warn!(
+            channel = channel_id,
+            "fee schedule in {} for an order in {currency}: no fees estimated",
+            schedule.currency
+        );
+        return Ok(Vec::new());
+    }
+    let gross = |l: &invoicing::DocLine| {
+        (l.net + l.tax).round_dp_with_strategy(
+            currency.minor_units(),
+            rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+        )
+    };
+    let skus: Vec<String> = doc.lines.iter().filter_map(|l| l.sku.clone()).collect();
+    let categories = fees::categories(conn, &skus).await?;
+    let lines: Vec<fee_rules::FeeLine> = doc
+        .lines
+        .iter()
+        .filter(|l| l.kind == LineKind::Goods)
+        .map(|l| {
+            let sku = l.sku.clone().unwrap_or_default();
+            fee_rules::FeeLine {
+                fee_category: categories
+                    .get(&sku)
+                    .cloned()
+                    .unwrap_or_else(|| "default".into()),
+                sku,
+                quantity: l.quantity,
+                gross: gross(l),
+            }
+        })
+        .collect();
+    let shipping: Decimal = doc
+        .lines
+        .iter()
+        .filter(|l| l.kind == LineKind::Shipping)
+        .map(gross)
+        .sum();
+    let estimates = fee_rules::estimate(&schedule, &lines, shipping, first_invoice);
+    for e in &estimates {
+        postings.add(
+            super::settlements::fee_account(e.kind),
+            tags,
+            e.sku.as_deref(),
+            currency,
+            e.amount,
+        );
+        postings.add(
+            accounts::ACCRUED_CHANNEL_FEES,
+            tags,
+            None,
+            currency,
+            -e.amount,
+        );
+    }
+    Ok(estimates)
 }
 
 /// Each line's description: the catalog's title, or the SKU; "Shipping".

@@ -8,10 +8,12 @@
 
 pub mod catalog;
 pub mod documents;
+pub mod fees;
 pub mod invoicing;
 pub mod ledger;
 pub mod orders;
 pub mod settings;
+pub mod settlements;
 pub mod shipments;
 
 use platform::ApiError;

@@ -211,12 +211,12 @@ pub async fn lock(conn: &mut Conn, order_id: Uuid) -> diesel::QueryResult<Option
     }))
 }
 
-/// Counts what an invoice took: units and discount per line, and the shipping.
+/// Counts what an invoice took: units and discount per line; the order's
+/// first invoice is issued (its shipping and once-per-order fees billed).
 pub async fn mark_invoiced(
     conn: &mut Conn,
     order_id: Uuid,
     taken: &[(i32, i64, Decimal)],
-    shipping: bool,
 ) -> diesel::QueryResult<()> {
     let line_nos: Vec<i32> = taken.iter().map(|t| t.0).collect();
     let quantities: Vec<i64> = taken.iter().map(|t| t.1).collect();
@@ -234,12 +234,12 @@ pub async fn mark_invoiced(
     .cached()
     .execute(conn)
     .await?;
-    if shipping {
-        diesel::sql_query("UPDATE orders SET shipping_invoiced = true WHERE order_id = $1")
-            .bind::<SqlUuid, _>(order_id)
-            .cached()
-            .execute(conn)
-            .await?;
-    }
+    diesel::sql_query(
+        "UPDATE orders SET shipping_invoiced = true WHERE order_id = $1 AND NOT shipping_invoiced",
+    )
+    .bind::<SqlUuid, _>(order_id)
+    .cached()
+    .execute(conn)
+    .await?;
     Ok(())
 }

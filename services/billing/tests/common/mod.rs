@@ -112,6 +112,8 @@ pub struct Order<'a> {
     pub discount: &'a str,
     pub country: &'a str,
     pub vat_id: &'a str,
+    /// The channel's order id (default `EXT-<order id>`).
+    pub external_id: &'a str,
 }
 
 impl Default for Order<'_> {
@@ -123,6 +125,7 @@ impl Default for Order<'_> {
             discount: "0",
             country: "DE",
             vat_id: "",
+            external_id: "",
         }
     }
 }
@@ -140,7 +143,11 @@ pub fn placed(order_id: &str, o: &Order<'_>) -> orders::OrderPlaced {
     orders::OrderPlaced {
         order_id: order_id.into(),
         channel_id: o.channel.into(),
-        external_order_id: format!("EXT-{order_id}"),
+        external_order_id: if o.external_id.is_empty() {
+            format!("EXT-{order_id}")
+        } else {
+            o.external_id.to_string()
+        },
         lines: o
             .lines
             .iter()
@@ -354,4 +361,126 @@ pub async fn ubl(app: &TestApp, id: &str) -> Vec<u8> {
             .starts_with("application/xml")
     );
     res.bytes().await.unwrap().to_vec()
+}
+
+/// A body posted as a file of `content_type`.
+pub async fn upload(
+    app: &TestApp,
+    path: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (StatusCode, Value) {
+    let res = app
+        .client
+        .post(app.url(path))
+        .bearer_auth(finance())
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+/// The V2 flat file's columns, in Seller Central's order.
+pub const AMAZON_HEADER: [&str; 24] = [
+    "settlement-id",
+    "settlement-start-date",
+    "settlement-end-date",
+    "deposit-date",
+    "total-amount",
+    "currency",
+    "transaction-type",
+    "order-id",
+    "merchant-order-id",
+    "adjustment-id",
+    "shipment-id",
+    "marketplace-name",
+    "amount-type",
+    "amount-description",
+    "amount",
+    "fulfillment-id",
+    "posted-date",
+    "posted-date-time",
+    "order-item-code",
+    "merchant-order-item-id",
+    "merchant-adjustment-item-id",
+    "sku",
+    "quantity-purchased",
+    "promotion-id",
+];
+
+/// A V2 settlement report as Seller Central writes it (amazon.de: decimal
+/// commas, day-first dates): the summary row, then one row per component
+/// (transaction type, order, SKU, amount type, description, amount, qty).
+pub fn amazon_report(
+    id: &str,
+    components: &[(&str, &str, &str, &str, &str, &str, &str)],
+) -> Vec<u8> {
+    let total: rust_decimal::Decimal = components
+        .iter()
+        .map(|c| {
+            c.5.replace('.', "")
+                .replace(',', ".")
+                .parse::<rust_decimal::Decimal>()
+                .unwrap()
+        })
+        .sum();
+    let row = |values: &[(&str, String)]| {
+        AMAZON_HEADER
+            .iter()
+            .map(|c| {
+                values
+                    .iter()
+                    .find(|(k, _)| k == c)
+                    .map_or(String::new(), |(_, v)| v.clone())
+            })
+            .collect::<Vec<_>>()
+            .join("\t")
+    };
+    let mut lines = vec![AMAZON_HEADER.join("\t")];
+    lines.push(row(&[
+        ("settlement-id", id.into()),
+        ("settlement-start-date", "16.11.2026 00:00:00 UTC".into()),
+        ("settlement-end-date", "30.11.2026 00:00:00 UTC".into()),
+        ("deposit-date", "02.12.2026 00:00:00 UTC".into()),
+        ("total-amount", total.to_string().replace('.', ",")),
+        ("currency", "EUR".into()),
+    ]));
+    for (tt, order, sku, kind, description, amount, qty) in components {
+        lines.push(row(&[
+            ("settlement-id", id.into()),
+            ("transaction-type", tt.to_string()),
+            ("order-id", order.to_string()),
+            ("marketplace-name", "Amazon.de".into()),
+            ("amount-type", kind.to_string()),
+            ("amount-description", description.to_string()),
+            ("amount", amount.to_string()),
+            ("fulfillment-id", "AFN".into()),
+            ("posted-date", "28.11.2026".into()),
+            ("sku", sku.to_string()),
+            ("quantity-purchased", qty.to_string()),
+        ]));
+    }
+    (lines.join("\n") + "\n").into_bytes()
+}
+
+/// An account's balance in the trial balance, signed (credit negative).
+pub fn balance(tb: &Value, account: &str) -> rust_decimal::Decimal {
+    tb["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["account"] == account)
+        .map(|a| {
+            let amount: rust_decimal::Decimal =
+                a["balance"]["amount"].as_str().unwrap().parse().unwrap();
+            if a["balance_side"] == "credit" {
+                -amount
+            } else {
+                amount
+            }
+        })
+        .unwrap_or_default()
 }
