@@ -606,3 +606,115 @@ pub struct ExceptionWriteOffRequest {
     #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
     pub note: String,
 }
+
+crate::wire_enum!(
+    /// How a bank statement is written.
+    pub enum BankFormat {
+        /// ISO 20022 camt.053 BankToCustomerStatement (XML).
+        Camt053 = "camt053",
+        /// Crossdock's bank-statement CSV (docs/billing.md).
+        Csv = "csv",
+    }
+);
+
+/// `POST /v1/bank-statements`.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+pub struct BankImportQuery {
+    #[param(inline)]
+    pub format: BankFormat,
+    /// How far a customer's payment may be from its invoice's gross and
+    /// still pay it (the difference is written off); default 0.05.
+    #[param(value_type = Option<String>, pattern = "^[0-9]{1,6}(\\.[0-9]{1,4})?$")]
+    pub tolerance: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BankStatementView {
+    pub statement_id: String,
+    pub account: String,
+    pub format: String,
+    /// Lines recorded (a line the bank reported before is not again).
+    pub lines: i32,
+    /// Lines matched to a payout or an invoice.
+    pub matched: i32,
+    pub imported_by: String,
+    pub imported_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BankLineView {
+    pub id: Uuid,
+    pub account: String,
+    pub statement_id: String,
+    pub bank_reference: String,
+    #[schema(value_type = String, format = Date)]
+    pub booked_on: NaiveDate,
+    pub amount: SignedMoney,
+    pub reference: String,
+    pub counterparty: String,
+    /// `payout` or `invoice`; absent: queued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matched_kind: Option<String>,
+    /// The settlement (`channel:id`) or invoice number it paid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matched_ref: Option<String>,
+    /// Why it is queued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+pub struct BankLineQuery {
+    /// Only lines still queued (default true).
+    pub unmatched: Option<bool>,
+}
+
+crate::wire_enum!(
+    /// What margin is grouped by.
+    pub enum MarginGroup {
+        Order = "order",
+        Channel = "channel",
+        Sku = "sku",
+        Day = "day",
+    }
+);
+
+/// `GET /v1/margin`: a range of days (the day an order first shipped, or an
+/// entry posted), one channel or all, grouped.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+pub struct MarginQuery {
+    #[param(inline)]
+    pub group_by: MarginGroup,
+    #[param(value_type = String, format = Date)]
+    pub from: NaiveDate,
+    #[param(value_type = String, format = Date)]
+    pub to: NaiveDate,
+    #[param(pattern = "^[a-z][a-z0-9-]{0,63}$")]
+    pub channel: Option<String>,
+    /// Orders only: just those sold at a loss.
+    pub loss_only: Option<bool>,
+    /// Orders only: `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+}
+
+/// Contribution margin of a group: revenue less refunds, cost of goods,
+/// channel fees (estimated, then actual), payment fees and shipping cost.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MarginRow {
+    /// The order id, channel, SKU or day.
+    pub key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub day: Option<NaiveDate>,
+    pub revenue: SignedMoney,
+    pub refunds: SignedMoney,
+    pub cogs: SignedMoney,
+    pub channel_fees: SignedMoney,
+    pub payment_fees: SignedMoney,
+    pub shipping_cost: SignedMoney,
+    pub margin: SignedMoney,
+}

@@ -2,9 +2,11 @@
 //! invoices, credit invoices, post adjustments and close periods; ops read
 //! documents. Channel tokens have no access: this is the merchant's books.
 
+pub mod bank;
 pub mod documents;
 pub mod fees;
 pub mod ledger;
+pub mod margin;
 pub mod settings;
 pub mod settlements;
 
@@ -19,6 +21,10 @@ platform::access!(
 platform::access!(
     /// Who reads documents and billing settings.
     pub Readers: [Admin, Finance, Ops]
+);
+platform::access!(
+    /// Who reads margin.
+    pub MarginReaders: [Admin, Finance, Ops]
 );
 
 pub const DEFAULT_PAGE: i64 = 100;
@@ -89,6 +95,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::resource("/settlement-exceptions/{id}/write-off")
                     .route(web::post().to(settlements::write_off)),
             )
+            .service(web::resource("/bank-statements").route(web::post().to(bank::import)))
+            .service(web::resource("/bank-lines").route(web::get().to(bank::lines)))
+            .service(web::resource("/margin").route(web::get().to(margin::get)))
+            .service(web::resource("/margin/export").route(web::get().to(margin::export)))
             .service(web::resource("/accounts").route(web::get().to(ledger::accounts)))
             .service(
                 web::resource("/journal-entries")
@@ -138,6 +148,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         settlements::exceptions,
         settlements::match_to,
         settlements::write_off,
+        bank::import,
+        bank::lines,
+        margin::get,
+        margin::export,
         ledger::accounts,
         ledger::entries,
         ledger::post_manual,
@@ -151,6 +165,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         (name = "settings", description = "Legal entities, channel billing settings, tax rules"),
         (name = "fees", description = "Channel fee schedules and products' fee categories"),
         (name = "settlements", description = "Settlement imports and the finance exception queue"),
+        (name = "bank", description = "Bank statements: payouts and customer payments matched"),
+        (name = "margin", description = "Contribution margin per order, channel, SKU and day"),
         (name = "ledger", description = "Chart of accounts, journal, trial balance, periods"),
     )
 )]

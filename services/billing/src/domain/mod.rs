@@ -1,6 +1,7 @@
 //! Billing rules, free of I/O.
 
 pub mod amounts;
+pub mod bank;
 pub mod fees;
 pub mod invoicing;
 pub mod ledger;

@@ -121,6 +121,7 @@ pub async fn post(conn: &mut Conn, e: &NewEntry<'_>) -> Result<Option<Uuid>, Api
     .cached()
     .execute(conn)
     .await?;
+    super::margin::roll_up(conn, id, posted_on).await?;
     Ok(Some(id))
 }
 

@@ -6,11 +6,13 @@
 //! what it was asked to invoice, `documents` what it issued, `invoicing`
 //! issues them, `valuation` values stock, `ledger` is the journal.
 
+pub mod bank;
 pub mod catalog;
 pub mod documents;
 pub mod fees;
 pub mod invoicing;
 pub mod ledger;
+pub mod margin;
 pub mod orders;
 pub mod settings;
 pub mod settlements;
