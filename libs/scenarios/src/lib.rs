@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use platform::Role;
 use platform::testing::{TestApp, token, unique_topic_prefix};
-use reqwest::StatusCode;
-use serde_json::Value;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
 
 pub struct Stack {
     pub catalog: TestApp,
@@ -66,15 +66,124 @@ pub async fn wait_for(
     check: impl Fn(&Value) -> bool,
 ) -> Value {
     let found = platform::testing::eventually_some(Duration::from_secs(30), || async {
-        let (status, body) = call(app, reqwest::Method::GET, path, bearer, None).await;
+        let (status, body) = call(app, Method::GET, path, bearer, None).await;
         (status == StatusCode::OK && check(&body)).then_some(body)
     })
     .await;
     match found {
         Some(body) => body,
         None => {
-            let (status, body) = call(app, reqwest::Method::GET, path, bearer, None).await;
+            let (status, body) = call(app, Method::GET, path, bearer, None).await;
             panic!("GET {path} never satisfied the check; last answer {status}: {body}")
         }
     }
+}
+
+// The warehouse floor, as scenario tests walk an order through it.
+
+/// A warehouse worker's token.
+pub fn warehouse_staff() -> String {
+    platform::testing::token(&[platform::Role::Warehouse])
+}
+
+/// The order's fulfillments once there are `n`.
+pub async fn fulfillments(stack: &Stack, order_id: &str, n: usize) -> Vec<Value> {
+    let page = wait_for(
+        &stack.warehouse,
+        &format!("/v1/fulfillments?order_id={order_id}"),
+        &ops(),
+        |p| p["items"].as_array().is_some_and(|i| i.len() == n),
+    )
+    .await;
+    page["items"].as_array().unwrap().clone()
+}
+
+/// POSTs `body` with `bearer`; the status and JSON body.
+pub async fn post(app: &TestApp, path: &str, bearer: &str, body: Value) -> (StatusCode, Value) {
+    call(app, Method::POST, path, bearer, Some(&body)).await
+}
+
+/// Releases a single-order wave for a fulfillment; returns its tasks.
+pub async fn release(stack: &Stack, fulfillment_id: &str) -> Vec<Value> {
+    let (status, wave) = post(
+        &stack.warehouse,
+        &format!("/v1/fulfillments/{fulfillment_id}/pick"),
+        &ops(),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{wave}");
+    wave["pick_lists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|l| l["tasks"].as_array().unwrap().clone())
+        .collect()
+}
+
+/// Scans a task's bin and item, `quantity` units.
+pub async fn scan(stack: &Stack, task: &Value, item: &str, quantity: i64) {
+    let (status, body) = post(
+        &stack.warehouse,
+        &format!("/v1/pick-tasks/{}/scans", task["id"].as_str().unwrap()),
+        &warehouse_staff(),
+        json!({"bin": task["bin_code"], "item": item, "quantity": quantity}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// Packs everything picked into one package, checks it if due, ships it.
+pub async fn pack_and_ship(
+    stack: &Stack,
+    fulfillment_id: &str,
+    items: &[(String, i64)],
+    tracking: &str,
+) {
+    let staff = warehouse_staff();
+    let (status, package) = post(
+        &stack.warehouse,
+        &format!("/v1/fulfillments/{fulfillment_id}/packages"),
+        &staff,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{package}");
+    let id = package["id"].as_str().unwrap();
+    for (item, quantity) in items {
+        let (status, body) = post(
+            &stack.warehouse,
+            &format!("/v1/packages/{id}/items"),
+            &staff,
+            json!({"item": item, "quantity": quantity}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let (status, closed) = post(
+        &stack.warehouse,
+        &format!("/v1/packages/{id}/close"),
+        &staff,
+        json!({"weight_grams": 800, "length_mm": 250, "width_mm": 180, "height_mm": 90}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{closed}");
+    if closed["qc_status"] == "pending" {
+        let (status, body) = post(
+            &stack.warehouse,
+            &format!("/v1/packages/{id}/quality-check"),
+            &staff,
+            json!({"result": "passed"}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let (status, body) = post(
+        &stack.warehouse,
+        &format!("/v1/packages/{id}/ship"),
+        &staff,
+        json!({"tracking_number": tracking}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
 }

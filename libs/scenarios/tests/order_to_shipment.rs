@@ -10,7 +10,9 @@ use std::sync::{Arc, Mutex};
 use actix_web::{HttpResponse, web};
 use platform::testing::fixtures::serve_http;
 use reqwest::{Method, StatusCode};
-use scenarios::{Stack, call, ops, wait_for};
+use scenarios::{
+    Stack, call, fulfillments, ops, pack_and_ship, post, release, scan, wait_for, warehouse_staff,
+};
 use serde_json::{Value, json};
 
 const WH: &str = "WH-PRIMARY";
@@ -21,10 +23,6 @@ fn ean(n: u64) -> String {
     let body = format!("400{n:09}");
     let digits: Vec<u8> = body.bytes().map(|b| b - b'0').collect();
     format!("{body}{}", domain::barcode::check_digit(&digits))
-}
-
-fn warehouse_staff() -> String {
-    platform::testing::token(&[platform::Role::Warehouse])
 }
 
 /// A webhook receiver on 127.0.0.1 that keeps every body.
@@ -191,112 +189,6 @@ async fn order_status(stack: &Stack, id: &str, status: &str) -> Value {
         o["status"] == status
     })
     .await
-}
-
-/// The order's fulfillments once there are `n`.
-async fn fulfillments(stack: &Stack, order_id: &str, n: usize) -> Vec<Value> {
-    let page = wait_for(
-        &stack.warehouse,
-        &format!("/v1/fulfillments?order_id={order_id}"),
-        &ops(),
-        |p| p["items"].as_array().is_some_and(|i| i.len() == n),
-    )
-    .await;
-    page["items"].as_array().unwrap().clone()
-}
-
-async fn post(
-    app: &platform::testing::TestApp,
-    path: &str,
-    bearer: &str,
-    body: Value,
-) -> (StatusCode, Value) {
-    call(app, Method::POST, path, bearer, Some(&body)).await
-}
-
-/// Releases a single-order wave for a fulfillment; returns its tasks.
-async fn release(stack: &Stack, fulfillment_id: &str) -> Vec<Value> {
-    let (status, wave) = post(
-        &stack.warehouse,
-        &format!("/v1/fulfillments/{fulfillment_id}/pick"),
-        &ops(),
-        json!({}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{wave}");
-    wave["pick_lists"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|l| l["tasks"].as_array().unwrap().clone())
-        .collect()
-}
-
-/// Scans a task's bin and item, `quantity` units.
-async fn scan(stack: &Stack, task: &Value, item: &str, quantity: i64) {
-    let (status, body) = post(
-        &stack.warehouse,
-        &format!("/v1/pick-tasks/{}/scans", task["id"].as_str().unwrap()),
-        &warehouse_staff(),
-        json!({"bin": task["bin_code"], "item": item, "quantity": quantity}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-}
-
-/// Packs everything picked into one package, checks it if due, ships it.
-async fn pack_and_ship(
-    stack: &Stack,
-    fulfillment_id: &str,
-    items: &[(String, i64)],
-    tracking: &str,
-) {
-    let staff = warehouse_staff();
-    let (status, package) = post(
-        &stack.warehouse,
-        &format!("/v1/fulfillments/{fulfillment_id}/packages"),
-        &staff,
-        json!({}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{package}");
-    let id = package["id"].as_str().unwrap();
-    for (item, quantity) in items {
-        let (status, body) = post(
-            &stack.warehouse,
-            &format!("/v1/packages/{id}/items"),
-            &staff,
-            json!({"item": item, "quantity": quantity}),
-        )
-        .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-    }
-    let (status, closed) = post(
-        &stack.warehouse,
-        &format!("/v1/packages/{id}/close"),
-        &staff,
-        json!({"weight_grams": 800, "length_mm": 250, "width_mm": 180, "height_mm": 90}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{closed}");
-    if closed["qc_status"] == "pending" {
-        let (status, body) = post(
-            &stack.warehouse,
-            &format!("/v1/packages/{id}/quality-check"),
-            &staff,
-            json!({"result": "passed"}),
-        )
-        .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-    }
-    let (status, body) = post(
-        &stack.warehouse,
-        &format!("/v1/packages/{id}/ship"),
-        &staff,
-        json!({"tracking_number": tracking}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
 }
 
 async fn stock_at(stack: &Stack, sku: &str, location: &str) -> (i64, i64) {
