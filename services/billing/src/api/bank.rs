@@ -5,7 +5,6 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel_async::AsyncConnection;
-use domain::FieldError;
 use domain::contracts::billing::{
     BankFormat, BankImportQuery, BankLineQuery, BankLineView, BankStatementView,
 };
@@ -13,19 +12,9 @@ use platform::error::Problem;
 use platform::{ApiError, Authorized, Runtime, audit};
 use rust_decimal::Decimal;
 
-use super::Accountants;
+use super::{Accountants, file_errors};
 use crate::domain::bank;
-use crate::domain::settlement::FileError;
 use crate::store::bank as store;
-
-fn file_errors(errors: Vec<FileError>) -> ApiError {
-    ApiError::Validation(
-        errors
-            .into_iter()
-            .map(|e| FieldError::in_file(e.field, e.line, e.column as u64, e.message))
-            .collect(),
-    )
-}
 
 /// Import a bank statement (`format`: `camt053`, ISO 20022 XML, or `csv`).
 /// The whole file is checked first: any problem is a 422 naming its line

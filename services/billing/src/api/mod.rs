@@ -30,6 +30,16 @@ platform::access!(
 pub const DEFAULT_PAGE: i64 = 100;
 pub const MAX_PAGE: i64 = 1000;
 
+/// An uploaded file's problems as a 422 naming line, column and field.
+pub(crate) fn file_errors(errors: Vec<crate::domain::settlement::FileError>) -> platform::ApiError {
+    platform::ApiError::Validation(
+        errors
+            .into_iter()
+            .map(|e| domain::FieldError::in_file(e.field, e.line, e.column as u64, e.message))
+            .collect(),
+    )
+}
+
 /// The page size from `limit`, or a field error.
 pub fn page_limit(v: &mut domain::Validator, limit: Option<i64>) -> i64 {
     platform::http::page_limit(v, limit, DEFAULT_PAGE, MAX_PAGE)

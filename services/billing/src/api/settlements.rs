@@ -6,30 +6,21 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel_async::AsyncConnection;
+use domain::Validator;
 use domain::contracts::billing::{
     ExceptionListQuery, ExceptionMatchRequest, ExceptionStatus, ExceptionWriteOffRequest,
     SettlementExceptionView, SettlementFormat, SettlementImportQuery, SettlementView,
 };
-use domain::{FieldError, Validator};
 use platform::error::Problem;
 use platform::http::Json;
 use platform::{ApiError, Authorized, Runtime, audit};
 use uuid::Uuid;
 
-use super::Accountants;
 use super::settings::check_channel_id;
+use super::{Accountants, file_errors};
 use crate::domain::payouts::{self, Imported};
 use crate::domain::settlement::{self, FileError};
 use crate::store::settlements;
-
-fn file_errors(errors: Vec<FileError>) -> ApiError {
-    ApiError::Validation(
-        errors
-            .into_iter()
-            .map(|e| FieldError::in_file(e.field, e.line, e.column as u64, e.message))
-            .collect(),
-    )
-}
 
 fn parse(format: SettlementFormat, body: &[u8]) -> Result<Imported, Vec<FileError>> {
     match format {

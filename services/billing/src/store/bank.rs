@@ -9,23 +9,15 @@ use diesel::sql_types::{
 };
 use diesel_async::RunQueryDsl;
 use domain::Currency;
-use domain::contracts::billing::{BankLineView, BankStatementView, SignedMoney};
+use domain::contracts::billing::{BankLineView, BankStatementView};
 use platform::ApiError;
 use platform::db::{CachedExt, Conn};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::{corrupt, ledger};
+use super::{corrupt, ledger, signed};
 use crate::domain::bank::{BankLine, Statement};
 use crate::domain::ledger::{Postings, Tags, accounts};
-
-fn signed(amount: Decimal, currency: Currency) -> SignedMoney {
-    let m = domain::Money { amount, currency }.canonical();
-    SignedMoney {
-        amount: m.amount,
-        currency,
-    }
-}
 
 /// What a line pays.
 enum Target {

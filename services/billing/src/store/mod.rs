@@ -25,3 +25,15 @@ use platform::ApiError;
 pub(crate) fn corrupt(what: &str, value: &str) -> ApiError {
     ApiError::internal(anyhow::anyhow!("stored {what} '{value}' is invalid"))
 }
+
+/// A stored amount as the API shows a signed one (minor units at least).
+pub(crate) fn signed(
+    amount: rust_decimal::Decimal,
+    currency: domain::Currency,
+) -> domain::contracts::billing::SignedMoney {
+    let m = domain::Money { amount, currency }.canonical();
+    domain::contracts::billing::SignedMoney {
+        amount: m.amount,
+        currency,
+    }
+}

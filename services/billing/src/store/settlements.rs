@@ -14,14 +14,14 @@ use diesel::sql_types::{
 use diesel_async::RunQueryDsl;
 use domain::Currency;
 use domain::contracts::billing::{
-    ExceptionStatus, SettlementExceptionView, SettlementFormat, SettlementView, SignedMoney,
+    ExceptionStatus, SettlementExceptionView, SettlementFormat, SettlementView,
 };
 use platform::ApiError;
 use platform::db::{CachedExt, Conn};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::{corrupt, fees as fee_store, ledger};
+use super::{corrupt, fees as fee_store, ledger, signed};
 use crate::domain::fees::{self, Kind};
 use crate::domain::ledger::{Postings, Tags, accounts};
 use crate::domain::payouts::Imported;
@@ -36,14 +36,6 @@ pub fn fee_account(kind: &str) -> &'static str {
         accounts::PAYMENT_FEES
     } else {
         accounts::CHANNEL_FEES
-    }
-}
-
-fn signed(amount: Decimal, currency: Currency) -> SignedMoney {
-    let m = domain::Money { amount, currency }.canonical();
-    SignedMoney {
-        amount: m.amount,
-        currency,
     }
 }
 
