@@ -716,7 +716,7 @@ async fn every_route_enforces_its_access_rule_for_every_kind_of_token() {
 
     let mut failures = Vec::new();
     let mut served = BTreeSet::new();
-    let client = reqwest::Client::new();
+    let client = platform::testing::http_client();
     let mixed = mixed_token();
     for (service, app) in apps {
         let doc: Value = client

@@ -110,7 +110,7 @@ async fn not_ready_until_migrated_exports_traces_and_exits_cleanly_on_sigterm() 
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let client = reqwest::Client::new();
+    let client = platform::testing::http_client();
     let base = format!("http://127.0.0.1:{port}");
     let alive = eventually(Duration::from_secs(30), || {
         answers(&client, format!("{base}/healthz"))
