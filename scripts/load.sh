@@ -46,17 +46,20 @@ flag="$(profile_flag)"
 [[ -n $flag ]] && build+=("$flag")
 "${build[@]}"
 
-export OPS_TOKEN FLOOR_TOKEN BUYER_TOKEN APPROVER_TOKEN CHANNEL_TOKENS
+export OPS_TOKEN FLOOR_TOKEN BUYER_TOKEN APPROVER_TOKEN FINANCE_TOKEN CHANNEL_TOKENS
 OPS_TOKEN="$(mint_token --role ops --subject load-test --hours 12)"
 FLOOR_TOKEN="$(mint_token --role warehouse --subject load-test-picker --hours 12)"
 # The inbound scenario: a buyer drafts and sends, another person approves.
 BUYER_TOKEN="$(mint_token --role buyer --subject load-test-buyer --hours 12)"
 APPROVER_TOKEN="$(mint_token --role approver --subject load-test-approver --hours 12)"
+# Billing: the run's legal entity, channel billing, tax rule and fee schedules.
+FINANCE_TOKEN="$(mint_token --role finance --subject load-test-finance --hours 12)"
 CHANNEL_TOKENS=""
 for channel in lt-web lt-amazon lt-zalando lt-wholesale lt-social; do
   CHANNEL_TOKENS+="${CHANNEL_TOKENS:+,}$channel=$(mint_token --channel "$channel" --subject "$channel-connector" --hours 12)"
 done
-export CATALOG_URL ORDERS_URL INVENTORY_URL WAREHOUSE_URL PROCUREMENT_URL
+export CATALOG_URL ORDERS_URL INVENTORY_URL WAREHOUSE_URL PROCUREMENT_URL BILLING_URL
+BILLING_URL="$(service_url billing)"
 CATALOG_URL="$(service_url catalog)"
 PROCUREMENT_URL="$(service_url procurement)"
 ORDERS_URL="$(service_url orders)"

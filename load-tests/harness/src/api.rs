@@ -95,6 +95,7 @@ pub enum As<'a> {
     Channel(&'a str),
     Buyer,
     Approver,
+    Finance,
 }
 
 impl Api {
@@ -147,6 +148,11 @@ impl Api {
             As::Approver => self
                 .target
                 .approver_token
+                .as_deref()
+                .unwrap_or(&self.target.ops_token),
+            As::Finance => self
+                .target
+                .finance_token
                 .as_deref()
                 .unwrap_or(&self.target.ops_token),
         }
@@ -271,6 +277,14 @@ impl Api {
     }
     pub fn warehouse(&self, path: &str) -> String {
         format!("{}{path}", self.target.warehouse_url.trim_end_matches('/'))
+    }
+    pub fn billing(&self, path: &str) -> String {
+        format!("{}{path}", self.target.billing_url.trim_end_matches('/'))
+    }
+    /// Billing is part of the run when a finance token was given (its
+    /// settings need one; without them shipments would only wait).
+    pub fn bills(&self) -> bool {
+        self.target.finance_token.is_some()
     }
     pub fn procurement(&self, path: &str) -> String {
         format!(

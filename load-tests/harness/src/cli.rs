@@ -52,6 +52,13 @@ pub struct Target {
     pub warehouse_url: String,
     #[arg(long, env = "PROCUREMENT_URL", default_value = "http://127.0.0.1:8085")]
     pub procurement_url: String,
+    #[arg(long, env = "BILLING_URL", default_value = "http://127.0.0.1:8086")]
+    pub billing_url: String,
+    /// A token with the finance role: billing's settings for the run (its
+    /// own legal entity, the load-test channels, a tax rule, marketplace fee
+    /// schedules) and billing's invariants. Without it billing is left out.
+    #[arg(long, env = "FINANCE_TOKEN", hide_env_values = true)]
+    pub finance_token: Option<String>,
     /// A token with the buyer role (the inbound scenario: suppliers, rules,
     /// replenishment runs, sending orders).
     #[arg(long, env = "BUYER_TOKEN", hide_env_values = true)]

@@ -93,13 +93,17 @@ impl Ledger {
 pub async fn ledger(api: &Api, since: DateTime<Utc>) -> anyhow::Result<Ledger> {
     let since = since.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     let mut all = Vec::new();
-    for (name, url) in [
+    let mut services = vec![
         ("catalog", api.catalog("")),
         ("orders", api.orders("")),
         ("inventory", api.inventory("")),
         ("warehouse", api.warehouse("")),
         ("procurement", api.procurement("")),
-    ] {
+    ];
+    if api.bills() {
+        services.push(("billing", api.billing("")));
+    }
+    for (name, url) in services {
         let body = api
             .must(
                 Method::GET,
@@ -360,8 +364,23 @@ pub async fn stock(api: &Api, plan: &Plan) -> anyhow::Result<HashMap<String, Sto
 }
 
 /// The warehouse's fulfillments at the run's locations: order id → statuses.
-pub async fn fulfillments(api: &Api, plan: &Plan) -> anyhow::Result<HashMap<String, Vec<String>>> {
-    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+/// A shipped fulfillment, as the warehouse states it.
+#[derive(Debug, Clone)]
+pub struct ShippedFact {
+    pub order_id: String,
+    pub shipped_at: Option<DateTime<Utc>>,
+}
+
+/// The run's fulfillments: statuses per order id, and the shipped ones by
+/// fulfillment id.
+#[derive(Debug, Clone, Default)]
+pub struct Fulfillments {
+    pub by_order: HashMap<String, Vec<String>>,
+    pub shipped: HashMap<String, ShippedFact>,
+}
+
+pub async fn fulfillments(api: &Api, plan: &Plan) -> anyhow::Result<Fulfillments> {
+    let mut out = Fulfillments::default();
     for loc in &plan.locations {
         let mut cursor = String::new();
         loop {
@@ -370,9 +389,18 @@ pub async fn fulfillments(api: &Api, plan: &Plan) -> anyhow::Result<HashMap<Stri
             ));
             let page = api.must(Method::GET, &url, As::Ops, None).await?;
             for f in page["items"].as_array().into_iter().flatten() {
-                out.entry(f["order_id"].as_str().unwrap_or_default().to_string())
-                    .or_default()
-                    .push(f["status"].as_str().unwrap_or_default().to_string());
+                let order_id = f["order_id"].as_str().unwrap_or_default().to_string();
+                let status = f["status"].as_str().unwrap_or_default().to_string();
+                if status == "shipped" {
+                    out.shipped.insert(
+                        f["id"].as_str().unwrap_or_default().to_string(),
+                        ShippedFact {
+                            order_id: order_id.clone(),
+                            shipped_at: serde_json::from_value(f["shipped_at"].clone()).ok(),
+                        },
+                    );
+                }
+                out.by_order.entry(order_id).or_default().push(status);
             }
             match page["next_cursor"].as_str() {
                 Some(c) => cursor = format!("&cursor={c}"),

@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use crate::collect::{Ledger, OrderFact, StockFact};
+use crate::billing::BillingFacts;
+use crate::collect::{Ledger, OrderFact, ShippedFact, StockFact};
 use crate::inbound::{OrderCounts, Received};
 use crate::seed::Seeded;
 
@@ -55,6 +56,9 @@ pub struct Evidence<'a> {
     /// The inbound scenario: what the dock received (the harness's count)
     /// and what procurement says each order received.
     pub inbound: Option<(&'a Received, &'a OrderCounts)>,
+    /// Billing took part: what it says, and the warehouse's shipped
+    /// fulfillments it should have invoiced.
+    pub billing: Option<(&'a BillingFacts, &'a HashMap<String, ShippedFact>)>,
 }
 
 impl Evidence<'_> {
@@ -80,7 +84,133 @@ pub fn run_all(e: &Evidence) -> Vec<Check> {
         events_applied_once(e),
         stock_conserved(e),
         receipts_applied_once(e),
+        invoiced_once(e),
+        numbering_gapless(e),
+        ledger_balanced(e),
     ]
+}
+
+const NOT_BILLED: &str = "billing did not take part (no --finance-token)";
+
+/// Every shipped fulfillment has exactly one invoice, for its order; no
+/// invoice bills a shipment the warehouse did not ship; none still waits.
+fn invoiced_once(e: &Evidence) -> Check {
+    const NAME: &str = "every shipment invoiced exactly once";
+    let Some((billing, shipped)) = e.billing else {
+        return check(NAME, Vec::new(), NOT_BILLED.into());
+    };
+    let mut by_fulfillment: HashMap<&str, Vec<&crate::billing::InvoiceFact>> = HashMap::new();
+    for i in &billing.invoices {
+        by_fulfillment
+            .entry(i.fulfillment_id.as_str())
+            .or_default()
+            .push(i);
+    }
+    let mut problems = Vec::new();
+    for (id, fact) in shipped {
+        match by_fulfillment.get(id.as_str()).map(Vec::as_slice) {
+            None | Some([]) => problems.push(match billing.waiting.get(id) {
+                Some(why) => format!("shipment {id} is not invoiced: {why}"),
+                None => format!("shipment {id} is not invoiced"),
+            }),
+            Some([one]) if one.order_id != fact.order_id => problems.push(format!(
+                "{} bills shipment {id} to order {}, the warehouse shipped it for {}",
+                one.number, one.order_id, fact.order_id
+            )),
+            Some([_]) => {}
+            Some(many) => problems.push(format!(
+                "shipment {id} is invoiced {} times: {}",
+                many.len(),
+                many.iter()
+                    .map(|i| i.number.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
+    }
+    for i in &billing.invoices {
+        if !shipped.contains_key(&i.fulfillment_id) {
+            problems.push(format!(
+                "{} bills shipment {}, which the warehouse did not ship",
+                i.number, i.fulfillment_id
+            ));
+        }
+    }
+    check(
+        NAME,
+        problems,
+        format!(
+            "{} shipments, {} invoices by {}",
+            shipped.len(),
+            billing.invoices.len(),
+            billing.entity
+        ),
+    )
+}
+
+/// Per series, the run's invoice numbers are 1..N: no gap, no repeat.
+fn numbering_gapless(e: &Evidence) -> Check {
+    const NAME: &str = "invoice numbers gapless per series";
+    let Some((billing, _)) = e.billing else {
+        return check(NAME, Vec::new(), NOT_BILLED.into());
+    };
+    let mut series: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+    for i in &billing.invoices {
+        series
+            .entry(i.series.as_str())
+            .or_default()
+            .push(i.sequence);
+    }
+    let mut problems = Vec::new();
+    for (name, numbers) in &mut series {
+        numbers.sort_unstable();
+        let expected: Vec<i64> = (1..=numbers.len() as i64).collect();
+        if *numbers != expected {
+            let repeated = numbers.windows(2).filter(|w| w[0] == w[1]).count();
+            problems.push(format!(
+                "{name}: {} numbers from {} to {}, {repeated} repeated",
+                numbers.len(),
+                numbers.first().copied().unwrap_or(0),
+                numbers.last().copied().unwrap_or(0)
+            ));
+        }
+    }
+    let shown = series
+        .iter()
+        .map(|(name, n)| format!("{name}: 1..{}", n.len()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    check(
+        NAME,
+        problems,
+        if shown.is_empty() {
+            "no invoices".into()
+        } else {
+            shown
+        },
+    )
+}
+
+/// The ledger's debits equal its credits.
+fn ledger_balanced(e: &Evidence) -> Check {
+    const NAME: &str = "trial balance zero";
+    let Some((billing, _)) = e.billing else {
+        return check(NAME, Vec::new(), NOT_BILLED.into());
+    };
+    let parse = |s: &str| s.parse::<rust_decimal::Decimal>().ok();
+    let (debit, credit) = (parse(&billing.total_debit), parse(&billing.total_credit));
+    let problems = match (debit, credit) {
+        (Some(d), Some(c)) if d == c => Vec::new(),
+        _ => vec![format!(
+            "EUR debits {} ≠ credits {}",
+            billing.total_debit, billing.total_credit
+        )],
+    };
+    check(
+        NAME,
+        problems,
+        format!("EUR debits = credits = {}", billing.total_debit),
+    )
 }
 
 /// Every receipt the dock completed reached procurement exactly once: per
@@ -401,6 +531,7 @@ mod tests {
         short: HashMap<String, i64>,
         shipped: HashMap<String, i64>,
         inbound: Option<(Received, OrderCounts)>,
+        billing: Option<(BillingFacts, HashMap<String, ShippedFact>)>,
     }
 
     /// 10 received; order a shipped 3, order b holds 2 reserved, order c cancelled.
@@ -430,6 +561,7 @@ mod tests {
             short: HashMap::new(),
             shipped: HashMap::from([("A".to_string(), 3)]),
             inbound: None,
+            billing: None,
         }
     }
 
@@ -468,6 +600,7 @@ mod tests {
             shipped_fulfillments: 1,
             floor_ran: true,
             inbound: w.inbound.as_ref().map(|(r, c)| (r, c)),
+            billing: w.billing.as_ref().map(|(b, s)| (b, s)),
         })
         .into_iter()
         .map(|c| (c.name, c.passed))
@@ -583,6 +716,96 @@ mod tests {
             .1
             .insert("po-1".into(), HashMap::from([(1, (10, 2))]));
         assert_eq!(failed(&w), vec!["receipts applied once"]);
+    }
+
+    fn invoice(number: i64, fulfillment: &str, order: &str) -> crate::billing::InvoiceFact {
+        crate::billing::InvoiceFact {
+            number: format!("LT-X-2026-{number:06}"),
+            series: "LT-X-2026".into(),
+            sequence: number,
+            order_id: order.into(),
+            fulfillment_id: fulfillment.into(),
+            issued_at: chrono::Utc::now(),
+        }
+    }
+
+    /// The consistent world with billing: order a's one shipment invoiced as
+    /// number 1, the ledger balanced.
+    fn billed() -> World {
+        let mut w = consistent();
+        let shipped = HashMap::from([(
+            "f-a".to_string(),
+            ShippedFact {
+                order_id: "a".into(),
+                shipped_at: Some(chrono::Utc::now()),
+            },
+        )]);
+        let facts = BillingFacts {
+            entity: "LT-X".into(),
+            invoices: vec![invoice(1, "f-a", "a")],
+            waiting: HashMap::new(),
+            total_debit: "107.10".into(),
+            total_credit: "107.1".into(),
+        };
+        w.billing = Some((facts, shipped));
+        w
+    }
+
+    fn billing(w: &mut World) -> &mut (BillingFacts, HashMap<String, ShippedFact>) {
+        w.billing.as_mut().unwrap()
+    }
+
+    #[test]
+    fn billing_that_kept_up_passes() {
+        assert_eq!(failed(&billed()), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn a_shipment_not_invoiced_or_invoiced_twice_fails() {
+        let mut w = billed();
+        billing(&mut w).0.invoices.clear();
+        billing(&mut w)
+            .0
+            .waiting
+            .insert("f-a".into(), "no tax rule".into());
+        let c = checks(&w);
+        assert_eq!(
+            failed(&w),
+            vec!["every shipment invoiced exactly once"],
+            "{c:?}"
+        );
+        let mut w = billed();
+        billing(&mut w).0.invoices.push(invoice(2, "f-a", "a"));
+        assert_eq!(failed(&w), vec!["every shipment invoiced exactly once"]);
+        let mut w = billed();
+        billing(&mut w).0.invoices[0].order_id = "b".into();
+        assert_eq!(failed(&w), vec!["every shipment invoiced exactly once"]);
+    }
+
+    #[test]
+    fn a_gap_or_a_repeated_number_fails() {
+        let mut w = billed();
+        let (facts, shipped) = billing(&mut w);
+        shipped.insert(
+            "f-b".into(),
+            ShippedFact {
+                order_id: "b".into(),
+                shipped_at: None,
+            },
+        );
+        facts.invoices.push(invoice(3, "f-b", "b"));
+        assert_eq!(failed(&w), vec!["invoice numbers gapless per series"]);
+        billing(&mut w).0.invoices[1].sequence = 1;
+        assert_eq!(failed(&w), vec!["invoice numbers gapless per series"]);
+        billing(&mut w).0.invoices[1].sequence = 2;
+        assert_eq!(failed(&w), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn an_unbalanced_ledger_fails() {
+        let mut w = billed();
+        billing(&mut w).0.total_credit = "107.09".into();
+        assert_eq!(failed(&w), vec!["trial balance zero"]);
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! requests fail. See load-tests/README.md.
 
 mod api;
+mod billing;
 mod cli;
 mod collect;
 mod floor;
@@ -65,6 +66,7 @@ fn targets(t: &Target) -> BTreeMap<&'static str, String> {
         ("inventory", t.inventory_url.clone()),
         ("warehouse", t.warehouse_url.clone()),
         ("procurement", t.procurement_url.clone()),
+        ("billing", t.billing_url.clone()),
     ])
 }
 
@@ -102,6 +104,13 @@ async fn run(target: Target, load: Load) -> anyhow::Result<bool> {
         let rules = inbound::prepare(&api, &plan, &load).await?;
         eprintln!("[{tag}] inbound: {rules} SKUs under reorder rules");
     }
+    let entity = if api.bills() {
+        let entity = billing::prepare(&api, &plan).await?;
+        eprintln!("[{tag}] billing: invoices by {entity}");
+        Some(entity)
+    } else {
+        None
+    };
 
     let state = Arc::new(RunState::default());
     let started_at = Utc::now();
@@ -164,6 +173,19 @@ async fn run(target: Target, load: Load) -> anyhow::Result<bool> {
     let (orders, missing) = collect::orders(&api, &accepted).await;
     let stock = collect::stock(&api, &plan).await?;
     let fulfillments = collect::fulfillments(&api, &plan).await?;
+    let billed = match &entity {
+        Some(entity) => Some(
+            billing::collect(
+                &api,
+                entity,
+                started_at,
+                &fulfillments.shipped,
+                settle_limit,
+            )
+            .await?,
+        ),
+        None => None,
+    };
     let short_units = state.short_units.lock().expect("lock").clone();
     let shipped_units = state.shipped_units.lock().expect("lock").clone();
     let cancelled = state.cancelled.lock().expect("lock").clone();
@@ -189,13 +211,30 @@ async fn run(target: Target, load: Load) -> anyhow::Result<bool> {
         cancelled_by_harness: &cancelled,
         resend_mismatches: state.resend_mismatches.load(Ordering::Relaxed),
         stock: &stock,
-        fulfillments: &fulfillments,
+        fulfillments: &fulfillments.by_order,
         ledger: &ledger,
         settled,
         short_units: &short_units,
         shipped_units: &shipped_units,
         shipped_fulfillments: state.shipped_fulfillments.load(Ordering::Relaxed),
         floor_ran: load.has("floor"),
+        billing: billed.as_ref().map(|b| (b, &fulfillments.shipped)),
+    });
+    let mut timeline = report::timeline(&samples, &orders, started_at);
+    report::count_per_second(
+        &mut timeline,
+        started_at,
+        fulfillments.shipped.values().filter_map(|f| f.shipped_at),
+        |s| &mut s.shipped,
+    );
+    let billing_figures = billed.as_ref().map(|b| {
+        report::count_per_second(
+            &mut timeline,
+            started_at,
+            b.invoices.iter().map(|i| i.issued_at),
+            |s| &mut s.invoiced,
+        );
+        report::billing_figures(b, &fulfillments.shipped, &timeline, load_seconds)
     });
 
     let endpoints = report::endpoints(&samples, load_seconds);
@@ -217,6 +256,7 @@ async fn run(target: Target, load: Load) -> anyhow::Result<bool> {
         unexpected_errors,
         placed_to_confirmed_ms: report::placed_to_confirmed(&orders),
         confirmed_to_shipped_ms: report::confirmed_to_shipped(&orders),
+        billing: billing_figures,
         orders_by_status: by_status(&orders),
         shipped_fulfillments: state.shipped_fulfillments.load(Ordering::Relaxed),
         short_units: short_units.values().sum(),
@@ -229,7 +269,7 @@ async fn run(target: Target, load: Load) -> anyhow::Result<bool> {
         steps: vec![],
         highest_sustainable_per_s: None,
         p99_limit_ms: None,
-        timeline: report::timeline(&samples, &orders, started_at),
+        timeline,
         passed,
         load,
     };
@@ -426,7 +466,7 @@ async fn capacity(target: Target, mut load: Load, search: Search) -> anyhow::Res
         cancelled_by_harness: &[],
         resend_mismatches: 0,
         stock: &stock,
-        fulfillments: &fulfillments,
+        fulfillments: &fulfillments.by_order,
         ledger: &ledger,
         settled,
         short_units: &empty,
@@ -434,6 +474,7 @@ async fn capacity(target: Target, mut load: Load, search: Search) -> anyhow::Res
         shipped_fulfillments: 0,
         floor_ran: false,
         inbound: None,
+        billing: None,
     });
     let highest = steps
         .iter()
@@ -461,6 +502,7 @@ async fn capacity(target: Target, mut load: Load, search: Search) -> anyhow::Res
         unexpected_errors,
         placed_to_confirmed_ms: report::placed_to_confirmed(&all_orders),
         confirmed_to_shipped_ms: Dist::default(),
+        billing: None,
         orders_by_status: by_status(&all_orders),
         shipped_fulfillments: 0,
         short_units: 0,

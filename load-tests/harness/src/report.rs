@@ -1,7 +1,7 @@
 //! Figures from the samples and the services' timestamps, and the reports:
 //! Markdown for people, JSON for machines, SVG for the eye.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
@@ -126,6 +126,10 @@ pub struct Second {
     /// Orders received in this second, by when they were confirmed.
     pub placed_to_confirmed_p99_ms: f64,
     pub confirmed: usize,
+    /// Fulfillments shipped in this second (the warehouse's shipped_at).
+    pub shipped: usize,
+    /// Invoices billing issued in this second (issued_at).
+    pub invoiced: usize,
 }
 
 pub fn timeline(
@@ -170,9 +174,83 @@ pub fn timeline(
                 intake_p99_ms: d.p99,
                 placed_to_confirmed_p99_ms: c.p99,
                 confirmed: c.n,
+                shipped: 0,
+                invoiced: 0,
             }
         })
         .collect()
+}
+
+/// Adds one count per timestamp to its second of the timeline (growing it
+/// when the events run past the load).
+pub fn count_per_second(
+    timeline: &mut Vec<Second>,
+    started_at: DateTime<Utc>,
+    times: impl Iterator<Item = DateTime<Utc>>,
+    field: fn(&mut Second) -> &mut usize,
+) {
+    for at in times {
+        let Ok(t) = u64::try_from((at - started_at).num_seconds()) else {
+            continue;
+        };
+        while timeline.len() as u64 <= t {
+            let t = timeline.len() as u64;
+            timeline.push(Second {
+                t,
+                offered: 0,
+                accepted: 0,
+                intake_p50_ms: 0.0,
+                intake_p99_ms: 0.0,
+                placed_to_confirmed_p99_ms: 0.0,
+                confirmed: 0,
+                shipped: 0,
+                invoiced: 0,
+            });
+        }
+        *field(&mut timeline[t as usize]) += 1;
+    }
+}
+
+/// Billing's pace against the floor's: what was shipped and invoiced per
+/// second over the load window, and how long a shipment waited for its
+/// invoice (billing keeps pace when that stays flat through the run).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BillingFigures {
+    pub legal_entity: String,
+    pub invoices: usize,
+    pub shipped_per_s: f64,
+    pub invoiced_per_s: f64,
+    /// The busiest second's invoices.
+    pub peak_invoiced_per_s: usize,
+    pub shipped_to_invoiced_ms: Dist,
+}
+
+pub fn billing_figures(
+    facts: &crate::billing::BillingFacts,
+    shipped: &HashMap<String, crate::collect::ShippedFact>,
+    timeline: &[Second],
+    load_seconds: f64,
+) -> BillingFigures {
+    let window = load_seconds.ceil() as usize;
+    let in_window = |f: fn(&Second) -> usize| -> f64 {
+        timeline.iter().take(window).map(f).sum::<usize>() as f64 / load_seconds.max(1e-9)
+    };
+    let waits = facts
+        .invoices
+        .iter()
+        .filter_map(|i| {
+            let at = shipped.get(&i.fulfillment_id)?.shipped_at?;
+            Some((i.issued_at - at).num_microseconds()? as f64 / 1000.0)
+        })
+        .collect();
+    BillingFigures {
+        legal_entity: facts.entity.clone(),
+        invoices: facts.invoices.len(),
+        shipped_per_s: in_window(|s| s.shipped),
+        invoiced_per_s: in_window(|s| s.invoiced),
+        peak_invoiced_per_s: timeline.iter().map(|s| s.invoiced).max().unwrap_or(0),
+        shipped_to_invoiced_ms: Dist::of(waits),
+    }
 }
 
 /// One capacity step.
@@ -206,6 +284,8 @@ pub struct Report {
     pub unexpected_errors: usize,
     pub placed_to_confirmed_ms: Dist,
     pub confirmed_to_shipped_ms: Dist,
+    /// When billing took part.
+    pub billing: Option<BillingFigures>,
     pub orders_by_status: BTreeMap<String, usize>,
     pub shipped_fulfillments: u64,
     pub short_units: i64,
@@ -357,6 +437,21 @@ impl Report {
             "confirmed → shipped (confirmed_at → shipment shipped_at)",
             &self.confirmed_to_shipped_ms,
         ));
+        if let Some(b) = &self.billing {
+            md.push_str(&dist_row(
+                "shipped → invoiced (shipment shipped_at → invoice issued_at)",
+                &b.shipped_to_invoiced_ms,
+            ));
+            let _ = writeln!(
+                md,
+                "\nBilling ({}): {} invoices; during the load {:.1} shipments/s and {:.1} invoices/s, busiest second {} invoices.",
+                b.legal_entity,
+                b.invoices,
+                b.shipped_per_s,
+                b.invoiced_per_s,
+                b.peak_invoiced_per_s
+            );
+        }
         let statuses = self
             .orders_by_status
             .iter()
