@@ -104,10 +104,13 @@ async fn run(target: Target, load: Load) -> anyhow::Result<bool> {
         let rules = inbound::prepare(&api, &plan, &load).await?;
         eprintln!("[{tag}] inbound: {rules} SKUs under reorder rules");
     }
+    // The run's entity may also invoice shipments of earlier runs that
+    // waited for billing settings: its series counts from before the load.
     let entity = if api.bills() {
+        let since = Utc::now();
         let entity = billing::prepare(&api, &plan).await?;
         eprintln!("[{tag}] billing: invoices by {entity}");
-        Some(entity)
+        Some((entity, since))
     } else {
         None
     };
@@ -174,16 +177,9 @@ async fn run(target: Target, load: Load) -> anyhow::Result<bool> {
     let stock = collect::stock(&api, &plan).await?;
     let fulfillments = collect::fulfillments(&api, &plan).await?;
     let billed = match &entity {
-        Some(entity) => Some(
-            billing::collect(
-                &api,
-                entity,
-                started_at,
-                &fulfillments.shipped,
-                settle_limit,
-            )
-            .await?,
-        ),
+        Some((entity, since)) => {
+            Some(billing::collect(&api, entity, *since, &fulfillments.shipped, settle_limit).await?)
+        }
         None => None,
     };
     let short_units = state.short_units.lock().expect("lock").clone();
