@@ -50,14 +50,7 @@ pub async fn prepare(api: &Api, plan: &Plan) -> anyhow::Result<String> {
     .await
     .context("billing: the run's legal entity")?;
     // A deployment's own rate for the destination stays as it is.
-    let rules = api
-        .must(
-            Method::GET,
-            &api.billing("/v1/tax-rules"),
-            As::Finance,
-            None,
-        )
-        .await?;
+    let rules = read(api, "/v1/tax-rules").await?;
     let has_rule = rules
         .as_array()
         .into_iter()
@@ -171,17 +164,14 @@ async fn collect_once(
         let mut cursor = String::new();
         // Newest first: stop at the first page that reaches back before the run.
         'pages: loop {
-            let page = api
-                .must(
-                    Method::GET,
-                    &api.billing(&format!(
-                        "/v1/invoices?channel={}&kind=invoice&limit=1000{cursor}",
-                        c.id
-                    )),
-                    As::Finance,
-                    None,
-                )
-                .await?;
+            let page = read(
+                api,
+                &format!(
+                    "/v1/invoices?channel={}&kind=invoice&limit=1000{cursor}",
+                    c.id
+                ),
+            )
+            .await?;
             for d in page["items"].as_array().into_iter().flatten() {
                 let issued_at: DateTime<Utc> =
                     serde_json::from_value(d["issued_at"].clone()).context("invoice issued_at")?;
@@ -198,14 +188,7 @@ async fn collect_once(
             }
         }
     }
-    let pending = api
-        .must(
-            Method::GET,
-            &api.billing("/v1/pending-shipments"),
-            As::Finance,
-            None,
-        )
-        .await?;
+    let pending = read(api, "/v1/pending-shipments").await?;
     let waiting = pending
         .as_array()
         .into_iter()
@@ -217,14 +200,7 @@ async fn collect_once(
             )
         })
         .collect();
-    let trial = api
-        .must(
-            Method::GET,
-            &api.billing("/v1/trial-balance?currency=EUR"),
-            As::Finance,
-            None,
-        )
-        .await?;
+    let trial = read(api, "/v1/trial-balance?currency=EUR").await?;
     Ok(BillingFacts {
         entity: entity.to_string(),
         invoices,
@@ -232,6 +208,12 @@ async fn collect_once(
         total_debit: text(&trial["total_debit"]["amount"]),
         total_credit: text(&trial["total_credit"]["amount"]),
     })
+}
+
+/// A read of billing as finance.
+async fn read(api: &Api, path: &str) -> anyhow::Result<Value> {
+    api.must(Method::GET, &api.billing(path), As::Finance, None)
+        .await
 }
 
 fn invoice_fact(d: &Value, issued_at: DateTime<Utc>) -> InvoiceFact {

@@ -116,7 +116,7 @@ pub fn confirmed_to_shipped(orders: &[OrderFact]) -> Dist {
 }
 
 /// One second of the run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Second {
     pub t: u64,
     pub offered: usize,
@@ -174,8 +174,7 @@ pub fn timeline(
                 intake_p99_ms: d.p99,
                 placed_to_confirmed_p99_ms: c.p99,
                 confirmed: c.n,
-                shipped: 0,
-                invoiced: 0,
+                ..Second::default()
             }
         })
         .collect()
@@ -197,14 +196,7 @@ pub fn count_per_second(
             let t = timeline.len() as u64;
             timeline.push(Second {
                 t,
-                offered: 0,
-                accepted: 0,
-                intake_p50_ms: 0.0,
-                intake_p99_ms: 0.0,
-                placed_to_confirmed_p99_ms: 0.0,
-                confirmed: 0,
-                shipped: 0,
-                invoiced: 0,
+                ..Second::default()
             });
         }
         *field(&mut timeline[t as usize]) += 1;
