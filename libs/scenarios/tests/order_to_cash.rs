@@ -105,12 +105,22 @@ fn settlement_report(id: &str, components: &[(&str, &str, &str, &str, &str)]) ->
         })
         .sum();
     let total = total.to_string().replace('.', ",");
+    // The settlement covers the run's own day and is paid out that day, so
+    // its true-up counts in the same day as the shipment it settles.
+    let today = Utc::now().date_naive();
+    let start = format!(
+        "{} 00:00:00 UTC",
+        (today - chrono::Days::new(14)).format("%d.%m.%Y")
+    );
+    let end = format!("{} 23:59:59 UTC", today.format("%d.%m.%Y"));
+    let deposit = format!("{} 00:00:00 UTC", today.format("%d.%m.%Y"));
+    let posted = today.format("%d.%m.%Y").to_string();
     let mut lines = vec![HEADER.join("\t")];
     lines.push(row(&[
         ("settlement-id", id),
-        ("settlement-start-date", "16.11.2026 00:00:00 UTC"),
-        ("settlement-end-date", "30.11.2026 00:00:00 UTC"),
-        ("deposit-date", "02.12.2026 00:00:00 UTC"),
+        ("settlement-start-date", &start),
+        ("settlement-end-date", &end),
+        ("deposit-date", &deposit),
         ("total-amount", &total),
         ("currency", "EUR"),
     ]));
@@ -124,7 +134,7 @@ fn settlement_report(id: &str, components: &[(&str, &str, &str, &str, &str)]) ->
             ("amount-description", description),
             ("amount", amount),
             ("fulfillment-id", "MFN"),
-            ("posted-date", "28.11.2026"),
+            ("posted-date", &posted),
             ("sku", sku),
             (
                 "quantity-purchased",
@@ -228,18 +238,24 @@ async fn a_marketplace_order_from_receipt_to_cash_has_the_margin_computed_by_han
         json!({"name": "O2C DC", "kind": "warehouse", "priority": 10}),
     )
     .await;
-    for app in [&stack.warehouse, &stack.procurement] {
+    // Every service that checks SKUs has heard of this one.
+    for (app, table) in [
+        (&stack.warehouse, "skus"),
+        (&stack.procurement, "skus"),
+        (&stack.orders, "catalog_skus"),
+    ] {
         let db = &app.runtime().db;
         assert!(
             eventually(Duration::from_secs(30), || async {
                 scalar(
                     db,
-                    &format!("SELECT count(*) AS n FROM skus WHERE sku = '{SKU}'"),
+                    &format!("SELECT count(*) AS n FROM {table} WHERE sku = '{SKU}'"),
                 )
                 .await
                     == 1
             })
-            .await
+            .await,
+            "{table} has {SKU}"
         );
     }
     ok(&stack.warehouse, Method::PUT, &format!("/v1/locations/{WH}/bins/R-01"), &ops,

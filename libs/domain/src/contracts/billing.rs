@@ -122,7 +122,7 @@ pub struct ChannelBillingView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct TaxRuleInput {
     /// Percent, 0 to 100, at most 4 decimals (e.g. "19", "5.5"); a JSON string.
-    #[schema(value_type = String, pattern = "^[0-9]{1,3}(\\.[0-9]{1,4})?$")]
+    #[schema(value_type = String, pattern = "^(100(\\.0{1,4})?|[0-9]{1,2}(\\.[0-9]{1,4})?)$")]
     #[serde(with = "rust_decimal::serde::str")]
     pub rate: Decimal,
 }
@@ -442,7 +442,7 @@ pub struct FeeScheduleInput {
     pub currency: Currency,
     /// Percent of the gross of goods (and shipping) whose fee category has no
     /// rate of its own.
-    #[schema(value_type = String, pattern = "^[0-9]{1,3}(\\.[0-9]{1,4})?$")]
+    #[schema(value_type = String, pattern = "^(100(\\.0{1,4})?|[0-9]{1,2}(\\.[0-9]{1,4})?)$")]
     #[serde(with = "rust_decimal::serde::str")]
     pub default_commission_percent: Decimal,
     /// Percent per product fee category (`PUT /v1/product-fee-categories/{sku}`).
@@ -454,7 +454,7 @@ pub struct FeeScheduleInput {
     /// Charged per unit shipped.
     pub per_unit_fulfillment_fee: Money,
     /// Percent of what the buyer pays.
-    #[schema(value_type = String, pattern = "^[0-9]{1,3}(\\.[0-9]{1,4})?$")]
+    #[schema(value_type = String, pattern = "^(100(\\.0{1,4})?|[0-9]{1,2}(\\.[0-9]{1,4})?)$")]
     #[serde(with = "rust_decimal::serde::str")]
     pub payment_percent: Decimal,
     /// Charged once per order, with its first shipment.

@@ -439,12 +439,22 @@ pub fn amazon_report(
             .collect::<Vec<_>>()
             .join("\t")
     };
+    // The settlement covers the run's own day and is paid out that day, so
+    // its true-up counts in the same day as the shipments it settles.
+    let today = chrono::Utc::now().date_naive();
+    let day = |d: chrono::NaiveDate| d.format("%d.%m.%Y").to_string();
     let mut lines = vec![AMAZON_HEADER.join("\t")];
     lines.push(row(&[
         ("settlement-id", id.into()),
-        ("settlement-start-date", "16.11.2026 00:00:00 UTC".into()),
-        ("settlement-end-date", "30.11.2026 00:00:00 UTC".into()),
-        ("deposit-date", "02.12.2026 00:00:00 UTC".into()),
+        (
+            "settlement-start-date",
+            format!("{} 00:00:00 UTC", day(today - chrono::Days::new(14))),
+        ),
+        (
+            "settlement-end-date",
+            format!("{} 23:59:59 UTC", day(today)),
+        ),
+        ("deposit-date", format!("{} 00:00:00 UTC", day(today))),
         ("total-amount", total.to_string().replace('.', ",")),
         ("currency", "EUR".into()),
     ]));
@@ -458,7 +468,7 @@ pub fn amazon_report(
             ("amount-description", description.to_string()),
             ("amount", amount.to_string()),
             ("fulfillment-id", "AFN".into()),
-            ("posted-date", "28.11.2026".into()),
+            ("posted-date", day(today)),
             ("sku", sku.to_string()),
             ("quantity-purchased", qty.to_string()),
         ]));
