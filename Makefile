@@ -60,11 +60,12 @@ openapi: ## Regenerate docs/openapi/<service>.json from the service binaries
 	  echo "docs/openapi/$$svc.json"; \
 	done
 
-bench: ## Figures for docs/benchmarks.md (release build): catalog lookups; order intake, placed -> confirmed; warehouse scans, events to shipped; forecasts, replenishment, receipts
+bench: ## Figures for docs/benchmarks.md (release build): catalog lookups; order intake, placed -> confirmed; warehouse scans, events to shipped; forecasts, replenishment, receipts; settlement import, margin queries
 	scripts/bench.sh
 	scripts/bench-orders.sh
 	scripts/bench-warehouse.sh
 	scripts/bench-procurement.sh
+	scripts/bench-billing.sh
 
 # LOAD_ARGS go to crossdock-load, e.g. make load LOAD_ARGS="--rate 400 --duration 120".
 load: ## Peak-season load run against the local stack (release): scenarios, invariants, reports in load-tests/results/

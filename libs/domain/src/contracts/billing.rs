@@ -718,3 +718,148 @@ pub struct MarginRow {
     pub shipping_cost: SignedMoney,
     pub margin: SignedMoney,
 }
+
+/// `PUT /v1/bill-tolerances/{currency}`: how far a supplier's bill may be
+/// from its purchase order's prices and still post without an approver.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BillToleranceInput {
+    /// Per unit, percent of the order's unit cost, 0 to 100.
+    #[schema(value_type = String, pattern = "^(100(\\.0{1,4})?|[0-9]{1,2}(\\.[0-9]{1,4})?)$")]
+    #[serde(with = "rust_decimal::serde::str")]
+    pub price_percent: Decimal,
+    /// The whole bill's price variance, either way; in the path's currency.
+    #[schema(value_type = String, pattern = "^[0-9]{1,12}(\\.[0-9]{1,4})?$")]
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BillToleranceView {
+    #[schema(inline)]
+    pub currency: Currency,
+    #[schema(value_type = String)]
+    #[serde(with = "rust_decimal::serde::str")]
+    pub price_percent: Decimal,
+    pub amount: Money,
+    pub updated_by: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One line of a supplier's bill: a purchase order line, units and price.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SupplierBillLineInput {
+    /// The purchase order's line number.
+    #[schema(minimum = 1, maximum = 100000)]
+    pub purchase_order_line: i32,
+    #[schema(minimum = 1, maximum = 10000000)]
+    pub quantity: i64,
+    /// Per unit, before tax, in the purchase order's currency.
+    pub unit_price: Money,
+}
+
+/// `POST /v1/supplier-bills`: a supplier's bill for goods of one purchase
+/// order, as printed on it. The same bill again answers what it did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SupplierBillInput {
+    #[schema(min_length = 1, max_length = 64, pattern = "\\S")]
+    pub supplier_code: String,
+    /// The supplier's own number for the bill; once per supplier.
+    #[schema(min_length = 1, max_length = 64, pattern = "\\S")]
+    pub bill_number: String,
+    #[schema(min_length = 1, max_length = 64, pattern = "\\S")]
+    pub purchase_order_number: String,
+    #[schema(value_type = String, format = Date, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+    pub bill_date: NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = Date, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+    pub due_on: Option<NaiveDate>,
+    #[schema(min_items = 1, max_items = 500)]
+    pub lines: Vec<SupplierBillLineInput>,
+    /// Input tax the supplier charged (recoverable).
+    pub tax_total: Money,
+    /// What is owed: the lines' net plus the tax.
+    pub gross_total: Money,
+}
+
+crate::wire_enum!(
+    /// Where a supplier's bill stands.
+    pub enum BillStatus {
+        /// Matched (or approved) and owed: posted to payables.
+        Posted = "posted",
+        /// Beyond tolerance or quantity: waits for a second finance person.
+        Held = "held",
+        /// Refused, with why; its quantities may be billed again.
+        Rejected = "rejected",
+    }
+);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SupplierBillLineView {
+    pub line_no: i32,
+    pub purchase_order_line: i32,
+    pub sku: String,
+    pub quantity: i64,
+    pub unit_price: Money,
+    /// The purchase order's unit cost.
+    pub unit_cost: Money,
+    pub net: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SupplierBillView {
+    pub id: Uuid,
+    pub supplier_code: String,
+    pub bill_number: String,
+    pub purchase_order_id: Uuid,
+    pub purchase_order_number: String,
+    #[schema(value_type = String, format = Date)]
+    pub bill_date: NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub due_on: Option<NaiveDate>,
+    pub status: BillStatus,
+    /// Why it is held (empty when it matched).
+    pub hold_reasons: Vec<String>,
+    pub lines: Vec<SupplierBillLineView>,
+    pub net: Money,
+    pub tax: Money,
+    pub gross: Money,
+    /// The order's unit costs times the billed units.
+    pub expected_net: Money,
+    /// Net less expected: posted to purchase price variance (5100).
+    pub price_variance: SignedMoney,
+    pub entered_by: String,
+    pub entered_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision_note: Option<String>,
+    /// The journal entry it posted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry_id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+pub struct SupplierBillQuery {
+    /// Default: every status.
+    pub status: Option<BillStatus>,
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+}
+
+/// `POST /v1/supplier-bills/{id}/approve`: a held bill posted as billed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BillApproveRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 500)]
+    pub note: Option<String>,
+}
+
+/// `POST /v1/supplier-bills/{id}/reject`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BillRejectRequest {
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
+    pub reason: String,
+}

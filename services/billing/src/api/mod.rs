@@ -3,6 +3,7 @@
 //! documents. Channel tokens have no access: this is the merchant's books.
 
 pub mod bank;
+pub mod bills;
 pub mod documents;
 pub mod fees;
 pub mod ledger;
@@ -107,6 +108,23 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .service(web::resource("/bank-statements").route(web::post().to(bank::import)))
             .service(web::resource("/bank-lines").route(web::get().to(bank::lines)))
+            .service(
+                web::resource("/supplier-bills")
+                    .route(web::post().to(bills::enter))
+                    .route(web::get().to(bills::list)),
+            )
+            .service(web::resource("/supplier-bills/{id}").route(web::get().to(bills::get)))
+            .service(
+                web::resource("/supplier-bills/{id}/approve").route(web::post().to(bills::approve)),
+            )
+            .service(
+                web::resource("/supplier-bills/{id}/reject").route(web::post().to(bills::reject)),
+            )
+            .service(web::resource("/bill-tolerances").route(web::get().to(bills::tolerances)))
+            .service(
+                web::resource("/bill-tolerances/{currency}")
+                    .route(web::put().to(bills::put_tolerance)),
+            )
             .service(web::resource("/margin").route(web::get().to(margin::get)))
             .service(web::resource("/margin/export").route(web::get().to(margin::export)))
             .service(web::resource("/accounts").route(web::get().to(ledger::accounts)))
@@ -132,7 +150,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                        kind and year, as JSON or UBL 2.1 XML; credit notes; a double-entry \
                        ledger every business event posts to once; periods; channel fees estimated \
                        at shipment and trued up from settlement files (Amazon V2, Shopify \
-                       Payments, a generic CSV), with a finance exception queue. Errors are RFC \
+                       Payments, a generic CSV), with a finance exception queue; supplier bills \
+                       three-way matched against purchase order prices and received units, held \
+                       beyond tolerance for a second finance person. Errors are RFC \
                        9457 application/problem+json; a bad line of an uploaded file is named by \
                        line and column."
     ),
@@ -160,6 +180,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         settlements::write_off,
         bank::import,
         bank::lines,
+        bills::enter,
+        bills::list,
+        bills::get,
+        bills::approve,
+        bills::reject,
+        bills::put_tolerance,
+        bills::tolerances,
         margin::get,
         margin::export,
         ledger::accounts,
@@ -176,6 +203,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         (name = "fees", description = "Channel fee schedules and products' fee categories"),
         (name = "settlements", description = "Settlement imports and the finance exception queue"),
         (name = "bank", description = "Bank statements: payouts and customer payments matched"),
+        (name = "bills", description = "Supplier bills three-way matched, held bills approved by a second person, tolerances"),
         (name = "margin", description = "Contribution margin per order, channel, SKU and day"),
         (name = "ledger", description = "Chart of accounts, journal, trial balance, periods"),
     )

@@ -18,6 +18,7 @@ pub mod accounts {
     pub const BANK: &str = "1200";
     pub const PAYOUTS_IN_TRANSIT: &str = "1250";
     pub const INVENTORY: &str = "1300";
+    pub const INPUT_VAT: &str = "1400";
     pub const PAYABLES: &str = "2000";
     pub const GOODS_RECEIVED_NOT_INVOICED: &str = "2100";
     pub const VAT_PAYABLE: &str = "2200";

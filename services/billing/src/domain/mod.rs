@@ -2,6 +2,7 @@
 
 pub mod amounts;
 pub mod bank;
+pub mod bills;
 pub mod fees;
 pub mod invoicing;
 pub mod ledger;

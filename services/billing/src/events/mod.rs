@@ -3,7 +3,8 @@
 //! Consumes: orders' OrderPlaced (the facts an invoice is made from),
 //! catalog's ProductUpserted (titles and cost prices), the warehouse's
 //! FulfillmentShipped (an invoice per shipment, with its cost of goods) and
-//! GoodsReceived (stock valued at landed cost). Publishes InvoiceIssued and
+//! GoodsReceived (stock valued at landed cost, units received per order
+//! line), procurement's purchase orders (what supplier bills match). Publishes InvoiceIssued and
 //! CreditNoteIssued on `billing.invoice-events.v1` through the outbox.
 
 use std::sync::Arc;
@@ -17,6 +18,7 @@ pub mod background;
 mod fulfillment_events;
 mod order_events;
 mod product_events;
+mod purchase_order_events;
 mod receiving_events;
 
 pub const TOPICS: &[&str] = &[topics::BILLING_INVOICE_EVENTS];
@@ -50,6 +52,14 @@ pub fn subscriptions(rt: &Runtime) -> Vec<Subscription> {
             "billing.catalog",
             topics::CATALOG_PRODUCT_EVENTS,
             handler(|conn, record| product_events::on_product_event(conn, record).boxed()),
+        )
+        .single_task(),
+        Subscription::new(
+            "billing.purchase-orders",
+            topics::PROCUREMENT_PURCHASE_ORDER_EVENTS,
+            handler(|conn, record| {
+                purchase_order_events::on_purchase_order_event(conn, record).boxed()
+            }),
         )
         .single_task(),
         // Receipts are few; one at a time keeps stock-value locks in SKU order.

@@ -1,6 +1,7 @@
 //! The warehouse's GoodsReceived: good units join the SKU's stock value at
 //! their landed cost (inventory against goods received not invoiced);
-//! damaged units are written off at it. One entry per receipt.
+//! damaged units are written off at it. One entry per receipt. The units
+//! received per purchase order line are what supplier bills match against.
 
 use domain::Money;
 use domain::events::proto::warehouse::v1 as warehouse;
@@ -11,7 +12,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::RECEIVING_ACTOR;
 use crate::domain::ledger::{Postings, Tags, accounts};
-use crate::store::{catalog, ledger};
+use crate::store::{bills, catalog, ledger};
 
 pub(super) async fn on_receiving_event(conn: &mut Conn, record: &Record) -> anyhow::Result<()> {
     if record.envelope.event_type != warehouse::GoodsReceived::TYPE {
@@ -25,7 +26,16 @@ pub(super) async fn on_receiving_event(conn: &mut Conn, record: &Record) -> anyh
         order_id: None,
     };
     let mut postings = Postings::default();
+    // What arrived is what a supplier's bill is matched against.
+    let purchase_order_id = e.purchase_order_id.parse::<uuid::Uuid>().ok();
     for l in lines {
+        match purchase_order_id {
+            Some(po) => {
+                bills::add_received(conn, po, l.line_no, &l.sku, l.good + l.damaged).await?
+            }
+            None => tracing::warn!(receipt = %e.receipt_id, purchase_order = %e.purchase_order_id,
+                "receipt against a purchase order id that is no UUID: not matchable to bills"),
+        }
         let Some(unit) = l
             .unit_landed_cost
             .as_ref()

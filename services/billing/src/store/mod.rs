@@ -7,6 +7,7 @@
 //! issues them, `valuation` values stock, `ledger` is the journal.
 
 pub mod bank;
+pub mod bills;
 pub mod catalog;
 pub mod documents;
 pub mod fees;
