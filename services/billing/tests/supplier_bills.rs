@@ -5,12 +5,15 @@
 //! price is held until a second finance person approves or rejects it;
 //! a bill of another order, supplier, line or currency is refused naming the
 //! field, with nothing changed; the same bill twice is entered once, also
-//! when both arrive at once.
+//! when both arrive at once. Freight and duty bills are spread over the
+//! receipts by weight or value, clear the estimate the units were valued
+//! with, and revalue the units still on hand.
 
 mod common;
 
 use chrono::Utc;
 use common::*;
+use domain::events::proto::catalog::v1 as catalog;
 use domain::events::proto::procurement::v1 as procurement;
 use domain::events::proto::warehouse::v1 as warehouse;
 use domain::events::{timestamp, topics};
@@ -403,4 +406,192 @@ async fn racing_bills_bill_each_received_unit_once() {
         d("-20.00"),
         "10 units billed once"
     );
+}
+
+#[tokio::test]
+async fn charges_bills_replace_the_estimate_and_revalue_the_units_on_hand() {
+    let app = app().await;
+    let product = catalog::ProductUpserted {
+        product_id: Uuid::now_v7().to_string(),
+        title: "Freight test".into(),
+        status: "active".into(),
+        version: 1,
+        variants: [("TEE-F", 200), ("CAP-F", 100)]
+            .into_iter()
+            .map(|(sku, grams)| catalog::Variant {
+                sku: sku.into(),
+                weight_grams: grams,
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    };
+    fixtures::publish_applied(
+        &app,
+        topics::CATALOG_PRODUCT_EVENTS,
+        &product.product_id.clone(),
+        &product,
+    )
+    .await;
+    // Tees at 5.00 with 0.50 a unit of estimated freight; caps without.
+    let po = approve_order(
+        &app,
+        "PO-B4",
+        &[("TEE-F", 20, "5.00", "5.50"), ("CAP-F", 10, "3.00", "3.00")],
+    )
+    .await;
+    let charges = |number: &str, amount: &str, basis: &str, tax: &str, gross: &str| {
+        let mut b = bill(number, "PO-B4", &[], tax, gross);
+        b["supplier_code"] = json!("FASTFREIGHT");
+        b["kind"] = json!("charges");
+        b["charges"] = json!({"amount": amount, "currency": "EUR"});
+        b["allocation"] = json!(basis);
+        b
+    };
+    let (status, problem) = post(
+        &app,
+        "/v1/supplier-bills",
+        &charges("F-0", "1.00", "weight", "0", "1.00"),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["errors"][0]["field"].clone()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!("purchase_order_number")
+        ),
+        "nothing received to spread over: {problem}"
+    );
+    // 18 good tees (2 damaged) and 10 caps.
+    receive_against(
+        &app,
+        &po,
+        "PO-B4",
+        &[(1, "TEE-F", 18, 2, "5.50"), (2, "CAP-F", 10, 0, "3.00")],
+    )
+    .await;
+    for (mut body, field) in [
+        (charges("F-X", "1.00", "weight", "0", "1.00"), "lines"),
+        (charges("F-Y", "1.00", "weight", "0", "1.00"), "allocation"),
+        (charges("F-Z", "1.00", "weight", "0", "2.00"), "gross_total"),
+    ] {
+        match field {
+            "lines" => {
+                body["lines"] = json!([{"purchase_order_line": 1, "quantity": 1,
+                "unit_price": {"amount": "1", "currency": "EUR"}}])
+            }
+            "allocation" => body["allocation"] = json!(null),
+            _ => {}
+        }
+        let (status, problem) = post(&app, "/v1/supplier-bills", &body).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{field}: {problem}"
+        );
+        assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+    }
+    let before = trial_balance(&app).await;
+    assert_eq!(balance(&before, "2100"), d("-140.00"));
+
+    // Freight 14.00 by weight: tees 4,000 g of 5,000 take 11.20, caps 2.80.
+    // The tees' 10.00 estimate is cleared; of the 1.20 more, the 18 tees
+    // on hand of 20 take 1.08 and the 2 written off 0.12.
+    let (status, freight) = post(
+        &app,
+        "/v1/supplier-bills",
+        &charges("F-1", "14.00", "weight", "2.66", "16.66"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{freight}");
+    assert_eq!(freight["status"], "posted");
+    let shares: Vec<_> = freight["allocations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["sku"].as_str().unwrap().to_string(),
+                a["allocated"]["amount"].as_str().unwrap().to_string(),
+                a["estimate_cleared"]["amount"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+                a["to_inventory"]["amount"].as_str().unwrap().to_string(),
+                a["to_cost_of_goods"]["amount"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            )
+        })
+        .collect();
+    let row = |sku: &str, a: &str, c: &str, i: &str, g: &str| {
+        (
+            sku.to_string(),
+            a.to_string(),
+            c.to_string(),
+            i.to_string(),
+            g.to_string(),
+        )
+    };
+    assert_eq!(
+        shares,
+        [
+            row("TEE-F", "11.20", "10.00", "1.08", "0.12"),
+            row("CAP-F", "2.80", "0.00", "2.80", "0.00")
+        ]
+    );
+    let tb = trial_balance(&app).await;
+    assert_eq!(balance(&tb, "2100"), d("-130.00"));
+    assert_eq!(balance(&tb, "1300") - balance(&before, "1300"), d("3.88"));
+    assert_eq!(balance(&tb, "5000") - balance(&before, "5000"), d("0.12"));
+    assert_eq!(balance(&tb, "2000"), d("-16.66"));
+    let db = &app.runtime().db;
+    assert_eq!(
+        scalar(
+            db,
+            "SELECT count(*) AS n FROM stock_values WHERE (sku, value) IN (('TEE-F', 100.08), ('CAP-F', 32.80))"
+        )
+        .await,
+        2,
+        "the stock value follows the inventory account"
+    );
+
+    // Duty 5.00 by value (100.00 : 30.00) finds no estimate left.
+    let (status, duty) = post(
+        &app,
+        "/v1/supplier-bills",
+        &charges("D-1", "5.00", "value", "0", "5.00"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{duty}");
+    let allocated: Vec<_> = duty["allocations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["allocated"]["amount"].clone(),
+                a["estimate_cleared"]["amount"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        allocated,
+        [
+            (json!("3.85"), json!("0.00")),
+            (json!("1.15"), json!("0.00"))
+        ]
+    );
+    let tb = trial_balance(&app).await;
+    assert_eq!(balance(&tb, "2100"), d("-130.00"));
+    assert_eq!(tb["total_debit"], tb["total_credit"]);
+    assert_eq!(unbalanced_entries(&app).await, 0);
+    let value: i64 = scalar(
+        db,
+        "SELECT count(*) AS n FROM stock_values v WHERE v.currency = 'EUR' \
+         AND (SELECT sum(value) FROM stock_values) = (SELECT sum(amount) FROM journal_lines WHERE account = '1300')",
+    )
+    .await;
+    assert!(value > 0, "inventory (1300) equals the stock value");
 }

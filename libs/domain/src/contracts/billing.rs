@@ -757,10 +757,39 @@ pub struct SupplierBillLineInput {
     pub unit_price: Money,
 }
 
-/// `POST /v1/supplier-bills`: a supplier's bill for goods of one purchase
-/// order, as printed on it. The same bill again answers what it did.
+crate::wire_enum!(
+    /// What a supplier's bill is for.
+    pub enum BillKind {
+        /// The goods of a purchase order: matched line by line.
+        Goods = "goods",
+        /// Freight, duty or other landed-cost charges of a purchase order's
+        /// receipts (often from a carrier or broker, not the goods'
+        /// supplier): allocated to the received lines.
+        Charges = "charges",
+    }
+);
+
+crate::wire_enum!(
+    /// How a charges bill is spread over the received lines.
+    pub enum AllocationBasis {
+        /// By units received.
+        Quantity = "quantity",
+        /// By units received × the SKU's weight (catalog's weight_grams).
+        Weight = "weight",
+        /// By units received × the order's unit cost.
+        Value = "value",
+    }
+);
+
+/// `POST /v1/supplier-bills`: a supplier's bill for goods (or landed-cost
+/// charges) of one purchase order, as printed on it. The same bill again
+/// answers what it did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct SupplierBillInput {
+    /// Default `goods`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(inline)]
+    pub kind: Option<BillKind>,
     #[schema(min_length = 1, max_length = 64, pattern = "\\S")]
     pub supplier_code: String,
     /// The supplier's own number for the bill; once per supplier.
@@ -773,8 +802,17 @@ pub struct SupplierBillInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, format = Date, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
     pub due_on: Option<NaiveDate>,
-    #[schema(min_items = 1, max_items = 500)]
+    /// Goods: 1 to 500 lines. Charges: none.
+    #[serde(default)]
+    #[schema(max_items = 500)]
     pub lines: Vec<SupplierBillLineInput>,
+    /// Charges only: the charges before tax.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charges: Option<Money>,
+    /// Charges only: how they are spread over the received lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(inline)]
+    pub allocation: Option<AllocationBasis>,
     /// Input tax the supplier charged (recoverable).
     pub tax_total: Money,
     /// What is owed: the lines' net plus the tax.
@@ -808,6 +846,7 @@ pub struct SupplierBillLineView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct SupplierBillView {
     pub id: Uuid,
+    pub kind: BillKind,
     pub supplier_code: String,
     pub bill_number: String,
     pub purchase_order_id: Uuid,
@@ -821,12 +860,21 @@ pub struct SupplierBillView {
     /// Why it is held (empty when it matched).
     pub hold_reasons: Vec<String>,
     pub lines: Vec<SupplierBillLineView>,
+    /// Charges: how they were spread.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(inline)]
+    pub allocation: Option<AllocationBasis>,
+    /// Charges: per received line, what it took.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allocations: Vec<ChargeAllocationView>,
     pub net: Money,
     pub tax: Money,
     pub gross: Money,
-    /// The order's unit costs times the billed units.
+    /// Goods: the order's unit costs times the billed units. Charges: the
+    /// estimated charges it cleared.
     pub expected_net: Money,
-    /// Net less expected: posted to purchase price variance (5100).
+    /// Net less expected. Goods: posted to purchase price variance (5100).
+    /// Charges: to inventory for units on hand, cost of goods for the rest.
     pub price_variance: SignedMoney,
     pub entered_by: String,
     pub entered_at: DateTime<Utc>,
@@ -839,6 +887,22 @@ pub struct SupplierBillView {
     /// The journal entry it posted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entry_id: Option<Uuid>,
+}
+
+/// A charges bill's share of one received purchase order line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ChargeAllocationView {
+    pub purchase_order_line: i32,
+    pub sku: String,
+    pub received: i64,
+    /// Its share of the charges.
+    pub allocated: Money,
+    /// The estimated charges of its receipts it cleared (2100).
+    pub estimate_cleared: Money,
+    /// Of the difference, what the units still on hand took (1300).
+    pub to_inventory: SignedMoney,
+    /// Of the difference, what the units gone took (5000).
+    pub to_cost_of_goods: SignedMoney,
 }
 
 #[derive(Debug, Clone, Deserialize, IntoParams)]

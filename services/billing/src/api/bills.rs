@@ -7,8 +7,8 @@
 use actix_web::{HttpResponse, web};
 use diesel_async::AsyncConnection;
 use domain::contracts::billing::{
-    BillApproveRequest, BillRejectRequest, BillStatus, BillToleranceInput, BillToleranceView,
-    SupplierBillInput, SupplierBillQuery, SupplierBillView,
+    BillApproveRequest, BillKind, BillRejectRequest, BillStatus, BillToleranceInput,
+    BillToleranceView, SupplierBillInput, SupplierBillQuery, SupplierBillView,
 };
 use domain::{Currency, Money, Validator};
 use platform::error::Problem;
@@ -41,8 +41,33 @@ fn validate(input: &SupplierBillInput) -> Result<(), ApiError> {
     if input.due_on.is_some_and(|due| due < input.bill_date) {
         v.push("due_on", "must not be before bill_date");
     }
-    if input.lines.is_empty() || input.lines.len() > 500 {
-        v.push("lines", "must hold 1 to 500 lines");
+    match input.kind.unwrap_or(BillKind::Goods) {
+        BillKind::Goods => {
+            if input.lines.is_empty() || input.lines.len() > 500 {
+                v.push("lines", "must hold 1 to 500 lines");
+            }
+            if input.charges.is_some() {
+                v.push("charges", "only a charges bill has charges");
+            }
+            if input.allocation.is_some() {
+                v.push("allocation", "only a charges bill is allocated");
+            }
+        }
+        BillKind::Charges => {
+            if !input.lines.is_empty() {
+                v.push(
+                    "lines",
+                    "a charges bill has no lines: its charges are spread over the receipts",
+                );
+            }
+            match &input.charges {
+                Some(m) => check_money(&mut v, "charges", m),
+                None => v.push("charges", "a charges bill needs its charges before tax"),
+            }
+            if input.allocation.is_none() {
+                v.push("allocation", "must be quantity, weight or value");
+            }
+        }
     }
     for (i, l) in input.lines.iter().enumerate() {
         if !(1..=100_000).contains(&l.purchase_order_line) {
@@ -75,10 +100,11 @@ fn check_currency(input: &SupplierBillInput, currency: Currency) -> Result<(), A
         }
     }
     for (field, m) in [
-        ("tax_total", &input.tax_total),
-        ("gross_total", &input.gross_total),
+        ("tax_total", Some(&input.tax_total)),
+        ("gross_total", Some(&input.gross_total)),
+        ("charges", input.charges.as_ref()),
     ] {
-        if wrong(m) {
+        if m.is_some_and(wrong) {
             v.push(
                 field,
                 format!("must be in the purchase order's currency {currency}"),
@@ -97,13 +123,18 @@ async fn post_entry(
     actor: &str,
 ) -> Result<Option<Uuid>, ApiError> {
     let v = &bill.view;
-    let matched = Matched {
-        net: v.net.amount,
-        expected_net: v.expected_net.amount,
-        lines: bill.lines.clone(),
-        hold_reasons: Vec::new(),
+    let postings = match v.kind {
+        BillKind::Goods => {
+            let matched = Matched {
+                net: v.net.amount,
+                expected_net: v.expected_net.amount,
+                lines: bill.lines.clone(),
+                hold_reasons: Vec::new(),
+            };
+            bills::bill_postings(&matched, bill.tax(), bill.currency)
+        }
+        BillKind::Charges => bills::charges_postings(&bill.allocations, bill.tax(), bill.currency),
     };
-    let postings = bills::bill_postings(&matched, bill.tax(), bill.currency);
     ledger::post(
         tx,
         &ledger::NewEntry {
@@ -174,7 +205,8 @@ pub async fn enter(
                         ),
                     )
                 })?;
-            if order.supplier_code != input.supplier_code {
+            let kind = input.kind.unwrap_or(BillKind::Goods);
+            if kind == BillKind::Goods && order.supplier_code != input.supplier_code {
                 return Err(ApiError::field(
                     "supplier_code",
                     format!(
@@ -191,6 +223,10 @@ pub async fn enter(
                 )
             })?;
             check_currency(&input, currency)?;
+            if kind == BillKind::Charges {
+                let view = enter_charges(tx, &input, order.id, currency, &hash, &actor).await?;
+                return Ok((view, true));
+            }
             let tolerance = store::tolerance(tx, currency).await?;
             let bill: Vec<BillLine> = input
                 .lines
@@ -225,6 +261,8 @@ pub async fn enter(
                 tx,
                 &store::NewBill {
                     id,
+                    kind: BillKind::Goods,
+                    allocation: None,
                     supplier_code: &input.supplier_code,
                     bill_number: &input.bill_number,
                     purchase_order_id: order.id,
@@ -261,6 +299,75 @@ pub async fn enter(
     } else {
         HttpResponse::Ok().json(view)
     })
+}
+
+/// A charges bill: spread over the order's received lines, posted at once
+/// (the estimate it replaces was the order's own; there is nothing to hold
+/// it against).
+async fn enter_charges(
+    tx: &mut platform::db::Conn,
+    input: &SupplierBillInput,
+    purchase_order_id: Uuid,
+    currency: Currency,
+    hash: &str,
+    actor: &str,
+) -> Result<SupplierBillView, ApiError> {
+    let (Some(charges), Some(basis)) = (&input.charges, input.allocation) else {
+        return Err(ApiError::field(
+            "charges",
+            "a charges bill needs its charges",
+        ));
+    };
+    let tax = input.tax_total.amount;
+    if charges.amount + tax != input.gross_total.amount {
+        return Err(ApiError::field(
+            "gross_total",
+            format!(
+                "must be the charges {} plus tax {} = {}",
+                charges.amount.normalize(),
+                tax.normalize(),
+                (charges.amount + tax).normalize()
+            ),
+        ));
+    }
+    let lines = store::received_lines(tx, purchase_order_id, currency).await?;
+    let allocations = bills::allocate_charges(&lines, basis, charges.amount, currency)
+        .map_err(|e| ApiError::Validation(vec![e]))?;
+    let id = Uuid::now_v7();
+    let cleared: rust_decimal::Decimal = allocations.iter().map(|a| a.estimate_cleared).sum();
+    store::insert(
+        tx,
+        &store::NewBill {
+            id,
+            kind: BillKind::Charges,
+            allocation: Some(basis),
+            supplier_code: &input.supplier_code,
+            bill_number: &input.bill_number,
+            purchase_order_id,
+            bill_date: input.bill_date,
+            due_on: input.due_on,
+            currency,
+            net: charges.amount,
+            tax,
+            expected_net: cleared,
+            status: BillStatus::Posted,
+            hold_reasons: &[],
+            request_hash: hash,
+            entered_by: actor,
+            lines: &[],
+        },
+    )
+    .await?;
+    store::record_charges(tx, id, purchase_order_id, currency, &allocations).await?;
+    let mut bill = store::by_id(tx, id, false)
+        .await?
+        .ok_or_else(|| vanished(id))?;
+    if let Some(entry) = post_entry(tx, &bill, actor).await? {
+        store::set_entry(tx, id, entry).await?;
+        bill.view.entry_id = Some(entry);
+    }
+    record(tx, actor, None, &bill.view, "entered").await?;
+    Ok(bill.view)
 }
 
 /// Supplier bills, newest first; `status=held` is the approval queue.

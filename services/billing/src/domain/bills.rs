@@ -7,7 +7,13 @@
 //! open, or prices a unit beyond the tolerance, or whose price variance in
 //! total exceeds the tolerance's amount, is held for a second finance
 //! person. With no tolerance set for the currency only an exact match posts.
+//!
+//! A charges bill (freight, duty) is spread over the order's received lines
+//! by quantity, weight or value; it clears what is left of the estimated
+//! charges its receipts were valued with, and the difference goes to the
+//! stock value of the units still on hand and to cost of goods for the rest.
 
+use domain::contracts::billing::AllocationBasis;
 use domain::{Currency, FieldError};
 use rust_decimal::{Decimal, RoundingStrategy};
 
@@ -192,8 +198,230 @@ pub fn bill_postings(m: &Matched, tax: Decimal, currency: Currency) -> Postings 
     p
 }
 
+/// A received purchase order line, for spreading a charges bill.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedLine {
+    pub line_no: i32,
+    pub sku: String,
+    pub received: i64,
+    pub unit_cost: Decimal,
+    pub weight_grams: i64,
+    /// The estimated charges of its receipts still in 2100 (landed value
+    /// received less cost of the units received less what charges bills
+    /// cleared before).
+    pub estimate_left: Decimal,
+    /// Units of the SKU on hand now (valued), at most those received count.
+    pub on_hand: i64,
+    /// The SKU's stock value now: a negative difference takes no more.
+    pub stock_value: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Allocation {
+    pub line_no: i32,
+    pub sku: String,
+    pub received: i64,
+    pub allocated: Decimal,
+    pub estimate_cleared: Decimal,
+    pub to_inventory: Decimal,
+    pub to_cogs: Decimal,
+}
+
+/// Spreads `amount` over the received lines by `basis`, to the minor unit
+/// (largest remainder; ties to the earlier line), or says why it cannot.
+pub fn allocate_charges(
+    lines: &[ReceivedLine],
+    basis: AllocationBasis,
+    amount: Decimal,
+    currency: Currency,
+) -> Result<Vec<Allocation>, FieldError> {
+    let received: Vec<&ReceivedLine> = lines.iter().filter(|l| l.received > 0).collect();
+    if received.is_empty() {
+        return Err(FieldError::new(
+            "purchase_order_number",
+            "nothing of the purchase order has been received: charges are spread over receipts",
+        ));
+    }
+    let weights: Vec<Decimal> = received
+        .iter()
+        .map(|l| {
+            let units = Decimal::from(l.received);
+            match basis {
+                AllocationBasis::Quantity => units,
+                AllocationBasis::Weight => units * Decimal::from(l.weight_grams.max(0)),
+                AllocationBasis::Value => units * l.unit_cost,
+            }
+        })
+        .collect();
+    let total: Decimal = weights.iter().sum();
+    if total.is_zero() {
+        return Err(FieldError::new(
+            "allocation",
+            format!("the received lines have no {basis} to spread the charges by"),
+        ));
+    }
+    // Largest remainder in minor units: the shares add up to the amount.
+    let unit = Decimal::new(1, currency.minor_units());
+    let minor = (amount / unit).round();
+    let exact: Vec<Decimal> = weights.iter().map(|w| minor * w / total).collect();
+    let mut shares: Vec<Decimal> = exact.iter().map(|e| e.floor()).collect();
+    let mut left = minor - shares.iter().sum::<Decimal>();
+    let mut order: Vec<usize> = (0..shares.len()).collect();
+    order.sort_by(|&a, &b| {
+        (exact[b] - shares[b])
+            .cmp(&(exact[a] - shares[a]))
+            .then(a.cmp(&b))
+    });
+    for i in order {
+        if left <= Decimal::ZERO {
+            break;
+        }
+        shares[i] += Decimal::ONE;
+        left -= Decimal::ONE;
+    }
+    // Stock is never valued below zero: what a SKU's value cannot take
+    // (over all its lines) is cost of goods.
+    let mut value_left: Vec<(&str, Decimal)> = Vec::new();
+    Ok(received
+        .iter()
+        .zip(shares)
+        .map(|(l, share)| {
+            let allocated = share * unit;
+            let cleared = l.estimate_left.max(Decimal::ZERO);
+            let difference = allocated - cleared;
+            let on_hand = l.on_hand.clamp(0, l.received);
+            let mut to_inventory = round(
+                difference * Decimal::from(on_hand) / Decimal::from(l.received),
+                currency,
+            );
+            let left = match value_left.iter_mut().find(|(sku, _)| *sku == l.sku) {
+                Some((_, left)) => left,
+                None => {
+                    value_left.push((&l.sku, l.stock_value.max(Decimal::ZERO)));
+                    &mut value_left.last_mut().expect("just pushed").1
+                }
+            };
+            if to_inventory < -*left {
+                to_inventory = -*left;
+            }
+            *left += to_inventory;
+            Allocation {
+                line_no: l.line_no,
+                sku: l.sku.clone(),
+                received: l.received,
+                allocated,
+                estimate_cleared: cleared,
+                to_inventory,
+                to_cogs: difference - to_inventory,
+            }
+        })
+        .collect())
+}
+
+/// A charges bill's entry: the estimate cleared from goods received not
+/// invoiced, the difference to inventory and cost of goods, input VAT, the
+/// gross owed.
+pub fn charges_postings(a: &[Allocation], tax: Decimal, currency: Currency) -> Postings {
+    let tags = Tags {
+        channel_id: None,
+        order_id: None,
+    };
+    let mut p = Postings::default();
+    let mut net = Decimal::ZERO;
+    for l in a {
+        let sku = Some(l.sku.as_str());
+        p.add(
+            accounts::GOODS_RECEIVED_NOT_INVOICED,
+            &tags,
+            sku,
+            currency,
+            l.estimate_cleared,
+        );
+        p.add(accounts::INVENTORY, &tags, sku, currency, l.to_inventory);
+        p.add(
+            accounts::COST_OF_GOODS_SOLD,
+            &tags,
+            sku,
+            currency,
+            l.to_cogs,
+        );
+        net += l.allocated;
+    }
+    p.add(accounts::INPUT_VAT, &tags, None, currency, tax);
+    p.add(accounts::PAYABLES, &tags, None, currency, -(net + tax));
+    p
+}
+
 #[cfg(test)]
 mod tests {
+    fn received(
+        line_no: i32,
+        sku: &str,
+        units: i64,
+        cost: &str,
+        grams: i64,
+        left: &str,
+        on_hand: i64,
+    ) -> ReceivedLine {
+        ReceivedLine {
+            line_no,
+            sku: sku.into(),
+            received: units,
+            unit_cost: d(cost),
+            weight_grams: grams,
+            estimate_left: d(left),
+            on_hand,
+            stock_value: d("1000"),
+        }
+    }
+
+    #[test]
+    fn charges_are_spread_by_quantity_weight_or_value_to_the_cent() {
+        let lines = [
+            received(1, "TEE", 20, "5.00", 200, "10.00", 20),
+            received(2, "CAP", 10, "3.00", 100, "0", 10),
+            received(3, "BAG", 0, "9.00", 900, "0", 0),
+        ];
+        let spread = |basis| {
+            allocate_charges(&lines, basis, d("10.00"), eur())
+                .unwrap()
+                .iter()
+                .map(|a| a.allocated)
+                .collect::<Vec<_>>()
+        };
+        // 20 : 10 units; 4000 : 1000 g; 100.00 : 30.00.
+        assert_eq!(spread(AllocationBasis::Quantity), [d("6.67"), d("3.33")]);
+        assert_eq!(spread(AllocationBasis::Weight), [d("8.00"), d("2.00")]);
+        assert_eq!(spread(AllocationBasis::Value), [d("7.69"), d("2.31")]);
+    }
+
+    #[test]
+    fn a_charges_bill_clears_the_estimate_and_splits_the_difference_by_what_is_on_hand() {
+        // 20 tees received with 10.00 of estimated freight; 15 still on hand.
+        let lines = [received(1, "TEE", 20, "5.00", 200, "10.00", 15)];
+        let a = allocate_charges(&lines, AllocationBasis::Quantity, d("14.00"), eur()).unwrap();
+        assert_eq!(
+            (a[0].estimate_cleared, a[0].to_inventory, a[0].to_cogs),
+            (d("10.00"), d("3.00"), d("1.00"))
+        );
+        let p = charges_postings(&a, d("2.66"), eur());
+        p.check().unwrap();
+        // A second bill (duty) finds no estimate left: all of it is difference.
+        let lines = [received(1, "TEE", 20, "5.00", 200, "0", 15)];
+        let a = allocate_charges(&lines, AllocationBasis::Quantity, d("2.00"), eur()).unwrap();
+        assert_eq!((a[0].to_inventory, a[0].to_cogs), (d("1.50"), d("0.50")));
+    }
+
+    #[test]
+    fn charges_need_a_receipt_and_something_to_spread_by() {
+        let none = [received(1, "TEE", 0, "5.00", 200, "0", 0)];
+        let e = allocate_charges(&none, AllocationBasis::Quantity, d("1"), eur()).unwrap_err();
+        assert_eq!(e.field, "purchase_order_number");
+        let weightless = [received(1, "TEE", 5, "5.00", 0, "0", 5)];
+        let e = allocate_charges(&weightless, AllocationBasis::Weight, d("1"), eur()).unwrap_err();
+        assert_eq!(e.field, "allocation");
+    }
+
     use super::*;
 
     fn d(s: &str) -> Decimal {

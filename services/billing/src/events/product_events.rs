@@ -1,5 +1,6 @@
 //! Catalog's ProductUpserted: each variant's title (invoice line
-//! descriptions) and cost price (the value of units never received).
+//! descriptions), cost price (the value of units never received) and
+//! weight (charges bills spread by weight).
 
 use domain::events::Event;
 use domain::events::proto::catalog::v1 as catalog;
@@ -18,7 +19,15 @@ pub(super) async fn on_product_event(conn: &mut Conn, record: &Record) -> anyhow
             .cost_price
             .as_ref()
             .and_then(|m| domain::events::money_from_proto(m).ok());
-        store::upsert_sku(conn, &v.sku, &e.title, cost.as_ref(), e.version).await?;
+        store::upsert_sku(
+            conn,
+            &v.sku,
+            &e.title,
+            cost.as_ref(),
+            v.weight_grams,
+            e.version,
+        )
+        .await?;
     }
     Ok(())
 }

@@ -29,28 +29,36 @@ pub(super) async fn on_receiving_event(conn: &mut Conn, record: &Record) -> anyh
     // What arrived is what a supplier's bill is matched against.
     let purchase_order_id = e.purchase_order_id.parse::<uuid::Uuid>().ok();
     for l in lines {
+        let unit = l
+            .unit_landed_cost
+            .as_ref()
+            .and_then(|m| money_from_proto(m).ok());
+        let value = |units: i64| {
+            unit.map(|unit| Money {
+                amount: (unit.amount * Decimal::from(units)).round_dp_with_strategy(
+                    unit.currency.minor_units(),
+                    RoundingStrategy::MidpointAwayFromZero,
+                ),
+                currency: unit.currency,
+            })
+        };
         match purchase_order_id {
             Some(po) => {
-                bills::add_received(conn, po, l.line_no, &l.sku, l.good + l.damaged).await?
+                let landed = [value(l.good), value(l.damaged)]
+                    .into_iter()
+                    .flatten()
+                    .map(|m| m.amount)
+                    .sum();
+                bills::add_received(conn, po, l.line_no, &l.sku, l.good + l.damaged, landed).await?
             }
             None => tracing::warn!(receipt = %e.receipt_id, purchase_order = %e.purchase_order_id,
                 "receipt against a purchase order id that is no UUID: not matchable to bills"),
         }
-        let Some(unit) = l
-            .unit_landed_cost
-            .as_ref()
-            .and_then(|m| money_from_proto(m).ok())
-        else {
+        if unit.is_none() {
             tracing::warn!(receipt = %e.receipt_id, sku = %l.sku, "received line without a landed cost: not valued");
             continue;
-        };
-        let value = |units: i64| Money {
-            amount: (unit.amount * Decimal::from(units)).round_dp_with_strategy(
-                unit.currency.minor_units(),
-                RoundingStrategy::MidpointAwayFromZero,
-            ),
-            currency: unit.currency,
-        };
+        }
+        let value = |units: i64| value(units).expect("a unit landed cost");
         if l.good > 0 {
             let good = value(l.good);
             catalog::receive(conn, &l.sku, l.good, &good).await?;

@@ -10,7 +10,8 @@ use diesel::sql_types::{
 use diesel_async::RunQueryDsl;
 use domain::Currency;
 use domain::contracts::billing::{
-    BillStatus, BillToleranceView, SupplierBillLineView, SupplierBillView,
+    AllocationBasis, BillKind, BillStatus, BillToleranceView, ChargeAllocationView,
+    SupplierBillLineView, SupplierBillView,
 };
 use domain::events::proto::procurement::v1 as po;
 use platform::ApiError;
@@ -19,7 +20,7 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::{corrupt, signed};
-use crate::domain::bills::{MatchedLine, OrderLine, Tolerance};
+use crate::domain::bills::{Allocation, MatchedLine, OrderLine, ReceivedLine, Tolerance};
 
 /// Records a purchase order's state unless a newer one is recorded.
 pub async fn apply_order(conn: &mut Conn, s: &po::PurchaseOrderState) -> anyhow::Result<bool> {
@@ -82,7 +83,8 @@ pub async fn apply_order(conn: &mut Conn, s: &po::PurchaseOrderState) -> anyhow:
     Ok(true)
 }
 
-/// Adds units received against a purchase order line (once per receipt:
+/// Adds units received against a purchase order line, and the landed value
+/// they were received at (once per receipt:
 /// the caller runs in the receipt's inbox transaction).
 pub async fn add_received(
     conn: &mut Conn,
@@ -90,16 +92,20 @@ pub async fn add_received(
     line_no: i32,
     sku: &str,
     units: i64,
+    landed_value: Decimal,
 ) -> diesel::QueryResult<()> {
     diesel::sql_query(
-        "INSERT INTO received_quantities (purchase_order_id, line_no, sku, received) VALUES ($1, $2, $3, $4) \
+        "INSERT INTO received_quantities (purchase_order_id, line_no, sku, received, landed_value) \
+         VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (purchase_order_id, line_no) DO UPDATE \
-           SET received = received_quantities.received + EXCLUDED.received",
+           SET received = received_quantities.received + EXCLUDED.received, \
+             landed_value = received_quantities.landed_value + EXCLUDED.landed_value",
     )
     .bind::<SqlUuid, _>(purchase_order_id)
     .bind::<Integer, _>(line_no)
     .bind::<Text, _>(sku)
     .bind::<BigInt, _>(units)
+    .bind::<Numeric, _>(landed_value)
     .cached()
     .execute(conn)
     .await?;
@@ -287,6 +293,10 @@ struct BillRow {
     #[diesel(sql_type = SqlUuid)]
     id: Uuid,
     #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    allocation: Option<String>,
+    #[diesel(sql_type = Text)]
     supplier_code: String,
     #[diesel(sql_type = Text)]
     bill_number: String,
@@ -328,7 +338,7 @@ struct BillRow {
     entry_id: Option<Uuid>,
 }
 
-const BILL_COLUMNS: &str = "b.id, b.supplier_code, b.bill_number, b.purchase_order_id, \
+const BILL_COLUMNS: &str = "b.id, b.kind, b.allocation, b.supplier_code, b.bill_number, b.purchase_order_id, \
     o.number AS purchase_order_number, b.bill_date, b.due_on, b.currency, b.net, b.tax, b.gross, \
     b.expected_net, b.status, b.hold_reasons, b.request_hash, b.entered_by, b.entered_at, \
     b.decided_by, b.decided_at, b.decision_note, b.entry_id";
@@ -351,12 +361,32 @@ struct BillLineRow {
     net: Decimal,
 }
 
+#[derive(diesel::QueryableByName)]
+struct AllocationRow {
+    #[diesel(sql_type = Integer)]
+    purchase_order_line: i32,
+    #[diesel(sql_type = Text)]
+    sku: String,
+    #[diesel(sql_type = BigInt)]
+    received: i64,
+    #[diesel(sql_type = Numeric)]
+    allocated: Decimal,
+    #[diesel(sql_type = Numeric)]
+    estimate_cleared: Decimal,
+    #[diesel(sql_type = Numeric)]
+    to_inventory: Decimal,
+    #[diesel(sql_type = Numeric)]
+    to_cogs: Decimal,
+}
+
 /// A stored bill: what the API shows, and what its entry is made from.
 pub struct Bill {
     pub view: SupplierBillView,
     pub currency: Currency,
     pub request_hash: String,
     pub lines: Vec<MatchedLine>,
+    /// Charges bills: what each received line took.
+    pub allocations: Vec<Allocation>,
 }
 
 impl Bill {
@@ -380,7 +410,24 @@ async fn load(conn: &mut Conn, row: BillRow) -> Result<Bill, ApiError> {
     .cached()
     .load(conn)
     .await?;
+    let kind = BillKind::parse(&row.kind).ok_or_else(|| corrupt("bill kind", &row.kind))?;
+    let allocation = match &row.allocation {
+        Some(a) => Some(AllocationBasis::parse(a).ok_or_else(|| corrupt("allocation", a))?),
+        None => None,
+    };
     let money = |amount: Decimal| domain::Money { amount, currency }.canonical();
+    let allocations: Vec<AllocationRow> = if kind == BillKind::Charges {
+        diesel::sql_query(
+            "SELECT purchase_order_line, sku, received, allocated, estimate_cleared, to_inventory, to_cogs \
+             FROM charge_allocations WHERE bill_id = $1 ORDER BY purchase_order_line",
+        )
+        .bind::<SqlUuid, _>(row.id)
+        .cached()
+        .load(conn)
+        .await?
+    } else {
+        Vec::new()
+    };
     let matched: Vec<MatchedLine> = lines
         .into_iter()
         .map(|l| {
@@ -402,6 +449,20 @@ async fn load(conn: &mut Conn, row: BillRow) -> Result<Bill, ApiError> {
         .collect();
     let view = SupplierBillView {
         id: row.id,
+        kind,
+        allocation,
+        allocations: allocations
+            .iter()
+            .map(|a| ChargeAllocationView {
+                purchase_order_line: a.purchase_order_line,
+                sku: a.sku.clone(),
+                received: a.received,
+                allocated: money(a.allocated),
+                estimate_cleared: money(a.estimate_cleared),
+                to_inventory: signed(a.to_inventory, currency),
+                to_cost_of_goods: signed(a.to_cogs, currency),
+            })
+            .collect(),
         supplier_code: row.supplier_code,
         bill_number: row.bill_number,
         purchase_order_id: row.purchase_order_id,
@@ -439,6 +500,18 @@ async fn load(conn: &mut Conn, row: BillRow) -> Result<Bill, ApiError> {
         currency,
         request_hash: row.request_hash,
         lines: matched,
+        allocations: allocations
+            .into_iter()
+            .map(|a| Allocation {
+                line_no: a.purchase_order_line,
+                sku: a.sku,
+                received: a.received,
+                allocated: a.allocated,
+                estimate_cleared: a.estimate_cleared,
+                to_inventory: a.to_inventory,
+                to_cogs: a.to_cogs,
+            })
+            .collect(),
     })
 }
 
@@ -522,6 +595,8 @@ pub async fn list(
 /// A new bill as matched.
 pub struct NewBill<'a> {
     pub id: Uuid,
+    pub kind: BillKind,
+    pub allocation: Option<AllocationBasis>,
     pub supplier_code: &'a str,
     pub bill_number: &'a str,
     pub purchase_order_id: Uuid,
@@ -541,8 +616,9 @@ pub struct NewBill<'a> {
 pub async fn insert(conn: &mut Conn, b: &NewBill<'_>) -> diesel::QueryResult<()> {
     diesel::sql_query(
         "INSERT INTO supplier_bills (id, supplier_code, bill_number, purchase_order_id, bill_date, due_on, \
-           currency, net, tax, gross, expected_net, status, hold_reasons, request_hash, entered_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $8 + $9, $10, $11, $12, $13, $14)",
+           currency, net, tax, gross, expected_net, status, hold_reasons, request_hash, entered_by, kind, \
+           allocation) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $8 + $9, $10, $11, $12, $13, $14, $15, $16)",
     )
     .bind::<SqlUuid, _>(b.id)
     .bind::<Text, _>(b.supplier_code)
@@ -558,10 +634,15 @@ pub async fn insert(conn: &mut Conn, b: &NewBill<'_>) -> diesel::QueryResult<()>
     .bind::<Array<Text>, _>(b.hold_reasons)
     .bind::<Text, _>(b.request_hash)
     .bind::<Text, _>(b.entered_by)
+    .bind::<Text, _>(b.kind.as_str())
+    .bind::<Nullable<Text>, _>(b.allocation.map(|a| a.as_str()))
     .cached()
     .execute(conn)
     .await?;
     let l = b.lines;
+    if l.is_empty() {
+        return Ok(());
+    }
     diesel::sql_query(
         "INSERT INTO supplier_bill_lines (bill_id, line_no, purchase_order_line, sku, quantity, unit_price, \
            unit_cost, net) \
@@ -611,6 +692,150 @@ pub async fn decide(
     .bind::<Text, _>(actor)
     .bind::<Nullable<Text>, _>(note)
     .bind::<Nullable<SqlUuid>, _>(entry_id)
+    .cached()
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(diesel::QueryableByName)]
+struct ReceivedRow {
+    #[diesel(sql_type = Integer)]
+    line_no: i32,
+    #[diesel(sql_type = Text)]
+    sku: String,
+    #[diesel(sql_type = BigInt)]
+    received: i64,
+    #[diesel(sql_type = Numeric)]
+    unit_cost: Decimal,
+    #[diesel(sql_type = BigInt)]
+    weight_grams: i64,
+    #[diesel(sql_type = Numeric)]
+    landed_value: Decimal,
+    #[diesel(sql_type = Numeric)]
+    charges_cleared: Decimal,
+}
+
+#[derive(diesel::QueryableByName)]
+struct StockRow {
+    #[diesel(sql_type = Text)]
+    sku: String,
+    #[diesel(sql_type = BigInt)]
+    quantity: i64,
+    #[diesel(sql_type = Numeric)]
+    value: Decimal,
+}
+
+/// The order's lines with what was received of them, the estimate of
+/// charges still in goods received not invoiced, and their SKUs' stock
+/// (locked in SKU order, as shipments lock it, so the value a negative
+/// difference takes is the value it is taken from).
+pub async fn received_lines(
+    conn: &mut Conn,
+    purchase_order_id: Uuid,
+    currency: Currency,
+) -> Result<Vec<ReceivedLine>, ApiError> {
+    let rows: Vec<ReceivedRow> = diesel::sql_query(
+        "SELECT l.line_no, l.sku, COALESCE(r.received, 0)::int8 AS received, l.unit_cost, \
+           COALESCE(c.weight_grams, 0)::int8 AS weight_grams, \
+           COALESCE(r.landed_value, 0) AS landed_value, COALESCE(r.charges_cleared, 0) AS charges_cleared \
+         FROM purchase_order_lines l \
+         LEFT JOIN received_quantities r ON r.purchase_order_id = l.purchase_order_id AND r.line_no = l.line_no \
+         LEFT JOIN sku_costs c ON c.sku = l.sku \
+         WHERE l.purchase_order_id = $1 ORDER BY l.line_no",
+    )
+    .bind::<SqlUuid, _>(purchase_order_id)
+    .cached()
+    .load(conn)
+    .await?;
+    let mut skus: Vec<&str> = rows.iter().map(|r| r.sku.as_str()).collect();
+    skus.sort_unstable();
+    skus.dedup();
+    let stock: Vec<StockRow> = diesel::sql_query(
+        "SELECT sku, quantity, value FROM stock_values WHERE sku = ANY($1) AND currency = $2 \
+         ORDER BY sku FOR UPDATE",
+    )
+    .bind::<Array<Text>, _>(&skus)
+    .bind::<Text, _>(currency.code())
+    .cached()
+    .load(conn)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let s = stock.iter().find(|s| s.sku == r.sku);
+            let cost = (r.unit_cost * Decimal::from(r.received)).round_dp_with_strategy(
+                currency.minor_units(),
+                rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+            );
+            ReceivedLine {
+                line_no: r.line_no,
+                sku: r.sku.clone(),
+                received: r.received,
+                unit_cost: r.unit_cost,
+                weight_grams: r.weight_grams,
+                estimate_left: r.landed_value - cost - r.charges_cleared,
+                on_hand: s.map_or(0, |s| s.quantity),
+                stock_value: s.map_or(Decimal::ZERO, |s| s.value),
+            }
+        })
+        .collect())
+}
+
+/// Records a charges bill's allocations: the estimate each line cleared,
+/// and the stock value the units on hand took.
+pub async fn record_charges(
+    conn: &mut Conn,
+    bill_id: Uuid,
+    purchase_order_id: Uuid,
+    currency: Currency,
+    a: &[Allocation],
+) -> diesel::QueryResult<()> {
+    diesel::sql_query(
+        "INSERT INTO charge_allocations (bill_id, purchase_order_line, sku, received, allocated, \
+           estimate_cleared, to_inventory, to_cogs) \
+         SELECT $1, l.* FROM unnest($2::int4[], $3::text[], $4::int8[], $5::numeric[], $6::numeric[], \
+           $7::numeric[], $8::numeric[]) AS l",
+    )
+    .bind::<SqlUuid, _>(bill_id)
+    .bind::<Array<Integer>, _>(a.iter().map(|l| l.line_no).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(a.iter().map(|l| l.sku.as_str()).collect::<Vec<_>>())
+    .bind::<Array<BigInt>, _>(a.iter().map(|l| l.received).collect::<Vec<_>>())
+    .bind::<Array<Numeric>, _>(a.iter().map(|l| l.allocated).collect::<Vec<_>>())
+    .bind::<Array<Numeric>, _>(a.iter().map(|l| l.estimate_cleared).collect::<Vec<_>>())
+    .bind::<Array<Numeric>, _>(a.iter().map(|l| l.to_inventory).collect::<Vec<_>>())
+    .bind::<Array<Numeric>, _>(a.iter().map(|l| l.to_cogs).collect::<Vec<_>>())
+    .cached()
+    .execute(conn)
+    .await?;
+    diesel::sql_query(
+        "UPDATE received_quantities r SET charges_cleared = r.charges_cleared + c.cleared \
+         FROM unnest($2::int4[], $3::numeric[]) AS c (line_no, cleared) \
+         WHERE r.purchase_order_id = $1 AND r.line_no = c.line_no",
+    )
+    .bind::<SqlUuid, _>(purchase_order_id)
+    .bind::<Array<Integer>, _>(a.iter().map(|l| l.line_no).collect::<Vec<_>>())
+    .bind::<Array<Numeric>, _>(a.iter().map(|l| l.estimate_cleared).collect::<Vec<_>>())
+    .cached()
+    .execute(conn)
+    .await?;
+    // Per SKU (two lines of one SKU add up), in SKU order.
+    let mut by_sku: Vec<(&str, Decimal)> = Vec::new();
+    for l in a.iter().filter(|l| !l.to_inventory.is_zero()) {
+        match by_sku.iter_mut().find(|(s, _)| *s == l.sku) {
+            Some((_, v)) => *v += l.to_inventory,
+            None => by_sku.push((&l.sku, l.to_inventory)),
+        }
+    }
+    by_sku.sort_unstable();
+    diesel::sql_query(
+        "UPDATE stock_values v SET value = v.value + c.delta, updated_at = now() \
+         FROM unnest($1::text[], $2::numeric[]) AS c (sku, delta) \
+         WHERE v.sku = c.sku AND v.currency = $3",
+    )
+    .bind::<Array<Text>, _>(by_sku.iter().map(|(s, _)| *s).collect::<Vec<_>>())
+    .bind::<Array<Numeric>, _>(by_sku.iter().map(|(_, v)| *v).collect::<Vec<_>>())
+    .bind::<Text, _>(currency.code())
     .cached()
     .execute(conn)
     .await?;

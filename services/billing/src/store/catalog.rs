@@ -18,13 +18,15 @@ pub async fn upsert_sku(
     sku: &str,
     title: &str,
     cost: Option<&Money>,
+    weight_grams: i64,
     product_version: i64,
 ) -> diesel::QueryResult<()> {
     diesel::sql_query(
-        "INSERT INTO sku_costs (sku, title, cost_price, currency, product_version) \
-         VALUES ($1, $2, $3, $4, $5) \
+        "INSERT INTO sku_costs (sku, title, cost_price, currency, product_version, weight_grams) \
+         VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (sku) DO UPDATE SET title = EXCLUDED.title, cost_price = EXCLUDED.cost_price, \
-           currency = EXCLUDED.currency, product_version = EXCLUDED.product_version \
+           currency = EXCLUDED.currency, product_version = EXCLUDED.product_version, \
+           weight_grams = EXCLUDED.weight_grams \
          WHERE sku_costs.product_version <= EXCLUDED.product_version",
     )
     .bind::<Text, _>(sku)
@@ -32,6 +34,7 @@ pub async fn upsert_sku(
     .bind::<Nullable<Numeric>, _>(cost.map(|m| m.amount))
     .bind::<Nullable<Text>, _>(cost.map(|m| m.currency.code().to_string()))
     .bind::<BigInt, _>(product_version)
+    .bind::<BigInt, _>(weight_grams)
     .cached()
     .execute(conn)
     .await?;
