@@ -300,3 +300,79 @@ async fn closed_periods_refuse_manual_entries_and_move_events_to_the_next_open_m
     assert_eq!(e["occurred_on"], last_month.to_string());
     assert_eq!(e["posted_on"], today.with_day(1).unwrap().to_string());
 }
+
+/// The database itself refuses lines that leave an entry unbalanced, and
+/// lines that would unbalance an entry posted before, whatever code sent
+/// them; a balanced entry of many lines goes in.
+#[tokio::test]
+async fn the_database_refuses_an_unbalanced_entry() {
+    use diesel_async::RunQueryDsl;
+    let app = app().await;
+    let mut conn = app.runtime().db.get().await.unwrap();
+    let entry = |id: &str| {
+        format!(
+            "INSERT INTO journal_entries (id, source, source_id, posted_on, occurred_on, memo, created_by) \
+             VALUES ('{id}', 'test', '{id}', current_date, current_date, 'test', 'test')"
+        )
+    };
+    let lines = |id: &str, amounts: &[&str]| {
+        let values: Vec<String> = amounts
+            .iter()
+            .enumerate()
+            .map(|(i, a)| format!("('{id}', {}, '6900', 'EUR', {a})", i + 1))
+            .collect();
+        format!(
+            "INSERT INTO journal_lines (entry_id, line_no, account, currency, amount) VALUES {}",
+            values.join(", ")
+        )
+    };
+    let balanced = uuid::Uuid::now_v7().to_string();
+    diesel::sql_query(entry(&balanced))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let many: Vec<String> = (0..2000)
+        .map(|i| if i % 2 == 0 { "1.25" } else { "-1.25" }.to_string())
+        .collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    diesel::sql_query(lines(&balanced, &many))
+        .execute(&mut conn)
+        .await
+        .expect("a balanced entry goes in");
+    let off = uuid::Uuid::now_v7().to_string();
+    diesel::sql_query(entry(&off))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let err = diesel::sql_query(lines(&off, &["10.00", "-9.99"]))
+        .execute(&mut conn)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("does not balance in EUR"), "{err}");
+    // A line added later to the balanced entry, even with its own counterpart
+    // in another entry, is refused too.
+    let err = diesel::sql_query(format!(
+        "{}, ('{off}', 1, '6900', 'EUR', -5)",
+        lines(&balanced, &["5"])
+            .replace("VALUES ('", "VALUES ('")
+            .replace(
+                &format!("('{balanced}', 1,"),
+                &format!("('{balanced}', 9999,")
+            )
+    ))
+    .execute(&mut conn)
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("does not balance"), "{err}");
+    assert_eq!(
+        scalar(
+            &app.runtime().db,
+            &format!(
+                "SELECT count(*) AS n FROM journal_lines WHERE entry_id IN ('{balanced}', '{off}')"
+            )
+        )
+        .await,
+        2000,
+        "nothing of the refused inserts is there"
+    );
+}
