@@ -154,8 +154,10 @@ fn main() {
             view.view.fee_true_up.amount,
         );
 
-        // 2. Margin over ORDERS orders.
+        // 2. Margin over ORDERS orders (the rollups start empty: the import
+        // above rolled its true-ups into today's).
         let started = Instant::now();
+        exec(&mut conn, "TRUNCATE order_margins, channel_margins_daily, sku_margins_daily").await;
         exec(&mut conn, &format!(
             "INSERT INTO order_margins (order_id, currency, channel_id, day, revenue, refunds, cogs, channel_fees, payment_fees, shipping_cost) \
              SELECT gen_random_uuid(), 'EUR', (ARRAY['amazon-de', 'web', 'b2b'])[1 + i % 3], current_date - (i % 365), \
