@@ -304,6 +304,8 @@ ANGRY = [" This is unacceptable.", " I am really disappointed.", " Worst service
          " This is the third time I'm writing!", " Very frustrating.", " I'm furious."]
 HAPPY = [" Love your products otherwise!", " You've always been great.", " Thanks for your help :)",
          " Really happy with the shop in general."]
+RELAXED = [" No rush.", " Whenever you have a moment.", " Just curious.", " No hurry at all.",
+           " When you get a chance.", " It's not urgent."]
 URGENT = [" Please answer ASAP.", " This is urgent!", " I need this sorted today.",
           " URGENT", " Please reply immediately."]
 STORIES = [
@@ -403,6 +405,8 @@ def labels(rng, intent):
         extra += rng.choice(HAPPY)
     if urgency == "high":
         extra += rng.choice(URGENT)
+    elif urgency == "low" and rng.random() < 0.7:
+        extra += rng.choice(RELAXED)
     return sentiment, urgency, extra
 
 
