@@ -202,6 +202,34 @@ impl Envelope {
 }
 
 /// Converts domain money into its wire form.
+#[derive(Debug, thiserror::Error)]
+pub enum PurchaseOrderEventError {
+    #[error(transparent)]
+    Decode(#[from] prost::DecodeError),
+    #[error("purchase order event without its state")]
+    MissingState,
+}
+
+/// The purchase order's full state that both of procurement's events carry
+/// (approved, changed); None for any other event type. Consumers keep the
+/// newest version of it.
+pub fn purchase_order_state(
+    event_type: &str,
+    payload: &[u8],
+) -> Result<Option<proto::procurement::v1::PurchaseOrderState>, PurchaseOrderEventError> {
+    use proto::procurement::v1 as po;
+    let state = match event_type {
+        t if t == po::PurchaseOrderApproved::TYPE => {
+            <po::PurchaseOrderApproved as prost::Message>::decode(payload)?.state
+        }
+        t if t == po::PurchaseOrderChanged::TYPE => {
+            <po::PurchaseOrderChanged as prost::Message>::decode(payload)?.state
+        }
+        _ => return Ok(None),
+    };
+    state.map(Some).ok_or(PurchaseOrderEventError::MissingState)
+}
+
 pub fn money_to_proto(money: &crate::Money) -> proto::common::v1::Money {
     proto::common::v1::Money {
         amount: money.amount.to_string(),

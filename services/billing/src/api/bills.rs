@@ -24,12 +24,10 @@ use crate::store::{bills as store, ledger};
 /// The ledger source of a supplier bill's entry.
 const SOURCE: &str = "supplier_bill";
 
+/// An amount of a request: storable and not negative (the money type's own
+/// rules and messages).
 fn check_money(v: &mut Validator, field: &str, m: &Money) {
-    if m.validated().is_err() {
-        v.push(field, "must have at most 4 decimals and 16 digits");
-    } else if m.amount.is_sign_negative() && !m.amount.is_zero() {
-        v.push(field, "must not be negative");
-    }
+    v.check(field, m.validated().and_then(Money::non_negative));
 }
 
 /// What a bill must look like before anything is looked up.
@@ -435,6 +433,38 @@ async fn held(tx: &mut platform::db::Conn, id: Uuid, actor: &str) -> Result<stor
     Ok(bill)
 }
 
+/// Decides a held bill in one transaction: approved it posts as billed,
+/// rejected it only changes status; audited with before and after.
+async fn decide(
+    rt: &Runtime,
+    actor: &str,
+    id: Uuid,
+    status: BillStatus,
+    note: Option<&str>,
+) -> Result<SupplierBillView, ApiError> {
+    let mut conn = rt.conn().await?;
+    conn.transaction::<_, ApiError, _>(async |tx| {
+        let bill = held(tx, id, actor).await?;
+        let entry = match status {
+            BillStatus::Posted => post_entry(tx, &bill, actor).await?,
+            _ => None,
+        };
+        store::decide(tx, id, status, actor, note, entry).await?;
+        let after = store::by_id(tx, id, false)
+            .await?
+            .ok_or_else(|| not_found(id))?
+            .view;
+        let action = if status == BillStatus::Posted {
+            "approved"
+        } else {
+            "rejected"
+        };
+        record(tx, actor, Some(&bill.view), &after, action).await?;
+        Ok(after)
+    })
+    .await
+}
+
 /// Approve a held bill: it posts as billed, its variance and all.
 #[utoipa::path(
     post, path = "/v1/supplier-bills/{id}/approve", tag = "bills",
@@ -462,21 +492,7 @@ pub async fn approve(
     if note.is_some_and(|n| n.chars().count() > 500) {
         return Err(ApiError::field("note", "must be at most 500 characters"));
     }
-    let actor = caller.actor();
-    let mut conn = rt.conn().await?;
-    let view = conn
-        .transaction::<_, ApiError, _>(async |tx| {
-            let bill = held(tx, *id, &actor).await?;
-            let entry = post_entry(tx, &bill, &actor).await?;
-            store::decide(tx, *id, BillStatus::Posted, &actor, note, entry).await?;
-            let after = store::by_id(tx, *id, false)
-                .await?
-                .ok_or_else(|| not_found(*id))?
-                .view;
-            record(tx, &actor, Some(&bill.view), &after, "approved").await?;
-            Ok(after)
-        })
-        .await?;
+    let view = decide(&rt, &caller.actor(), *id, BillStatus::Posted, note).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -503,28 +519,8 @@ pub async fn reject(
     let mut v = Validator::new();
     v.require_text("reason", &input.reason, 500);
     v.finish()?;
-    let actor = caller.actor();
-    let mut conn = rt.conn().await?;
-    let view = conn
-        .transaction::<_, ApiError, _>(async |tx| {
-            let bill = held(tx, *id, &actor).await?;
-            store::decide(
-                tx,
-                *id,
-                BillStatus::Rejected,
-                &actor,
-                Some(input.reason.trim()),
-                None,
-            )
-            .await?;
-            let after = store::by_id(tx, *id, false)
-                .await?
-                .ok_or_else(|| not_found(*id))?
-                .view;
-            record(tx, &actor, Some(&bill.view), &after, "rejected").await?;
-            Ok(after)
-        })
-        .await?;
+    let reason = Some(input.reason.trim());
+    let view = decide(&rt, &caller.actor(), *id, BillStatus::Rejected, reason).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -571,13 +567,15 @@ pub async fn put_tolerance(
     let mut v = Validator::new();
     let currency = v.check("currency", currency.parse::<Currency>());
     check_rate(&mut v, "price_percent", input.price_percent);
-    if let Some(c) = currency
-        && Money::new(input.amount, c).is_err()
-    {
-        v.push("amount", "must have at most 4 decimals and 16 digits");
-    }
-    if input.amount.is_sign_negative() && !input.amount.is_zero() {
-        v.push("amount", "must not be negative");
+    if let Some(c) = currency {
+        check_money(
+            &mut v,
+            "amount",
+            &Money {
+                amount: input.amount,
+                currency: c,
+            },
+        );
     }
     v.finish()?;
     let currency = currency.ok_or_else(|| ApiError::field("currency", "unknown currency"))?;
