@@ -66,7 +66,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     }
 }
 
-/// An optional JSON body: no body at all is `None`; a body that is there must
+/// An optional JSON body: no body at all (or a JSON `null`) is `None`; a body that is there must
 /// be valid, exactly as for [`Json`]. (actix's `Option<Json<T>>` turns a
 /// malformed body into `None`, so a bad request would quietly succeed.)
 pub struct OptionalJson<T>(pub Option<T>);
@@ -85,8 +85,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
         if length == Some(0) || (length.is_none() && !chunked) {
             return Box::pin(async { Ok(OptionalJson(None)) });
         }
-        let body = Json::<T>::from_request(req, payload);
-        Box::pin(async move { body.await.map(|Json(v)| OptionalJson(Some(v))) })
+        // A JSON `null` is no body too (the documents say `T or null`).
+        let body = Json::<Option<T>>::from_request(req, payload);
+        Box::pin(async move { body.await.map(|Json(v)| OptionalJson(v)) })
     }
 }
 

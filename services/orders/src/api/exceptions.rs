@@ -106,7 +106,7 @@ fn with_note(action: &str, note: &Option<String>) -> String {
 /// recording the payment instead.
 #[utoipa::path(
     post, path = "/v1/orders/{id}/release", tag = "exceptions",
-    request_body = ActionRequest,
+    request_body = Option<ActionRequest>,
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = OrderView),
@@ -126,7 +126,7 @@ pub async fn release(
 /// a backordered one (e.g. after the channel's policy or eligibility changed).
 #[utoipa::path(
     post, path = "/v1/orders/{id}/retry-reservation", tag = "exceptions",
-    request_body = ActionRequest,
+    request_body = Option<ActionRequest>,
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = OrderView),

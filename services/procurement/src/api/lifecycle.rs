@@ -149,7 +149,7 @@ macro_rules! decision_doc {
 /// approver role, never its creator. The warehouse then expects its goods.
 #[utoipa::path(
     post, path = "/v1/purchase-orders/{id}/approve", tag = "purchase-orders",
-    request_body = PurchaseOrderAction,
+    request_body = Option<PurchaseOrderAction>,
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, pattern = "^(W/)?(\"[0-9]{1,18}\"|[0-9]{1,18})$", description = decision_doc!())),
     responses(
         (status = 200, body = PurchaseOrderView, headers(("ETag" = String))),
@@ -242,7 +242,7 @@ async fn decide(
 /// Mark an approved order as sent to the supplier (its lead time runs from now).
 #[utoipa::path(
     post, path = "/v1/purchase-orders/{id}/send", tag = "purchase-orders",
-    request_body = PurchaseOrderAction,
+    request_body = Option<PurchaseOrderAction>,
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, pattern = "^(W/)?(\"[0-9]{1,18}\"|[0-9]{1,18})$", description = decision_doc!())),
     responses(
         (status = 200, body = PurchaseOrderView, headers(("ETag" = String))),
@@ -266,7 +266,7 @@ pub async fn send(
 /// further receipts against it.
 #[utoipa::path(
     post, path = "/v1/purchase-orders/{id}/cancel", tag = "purchase-orders",
-    request_body = PurchaseOrderAction,
+    request_body = Option<PurchaseOrderAction>,
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, pattern = "^(W/)?(\"[0-9]{1,18}\"|[0-9]{1,18})$", description = decision_doc!())),
     responses(
         (status = 200, body = PurchaseOrderView, headers(("ETag" = String))),
@@ -288,7 +288,7 @@ pub async fn cancel(
 /// Close an order with receipts (its remainder, if any, given up).
 #[utoipa::path(
     post, path = "/v1/purchase-orders/{id}/close", tag = "purchase-orders",
-    request_body = PurchaseOrderAction,
+    request_body = Option<PurchaseOrderAction>,
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, pattern = "^(W/)?(\"[0-9]{1,18}\"|[0-9]{1,18})$", description = decision_doc!())),
     responses(
         (status = 200, body = PurchaseOrderView, headers(("ETag" = String))),
