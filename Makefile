@@ -13,7 +13,7 @@ SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
 
-.PHONY: help run down demo fuzz test token fmt lint openapi bench load load-capacity images chart stack-up stack-down clean-stack
+.PHONY: help run down demo fuzz test token fmt lint openapi train-triage bench load load-capacity images chart stack-up stack-down clean-stack
 
 help: ## List the targets
 	@echo "Usage: make <target>"
@@ -59,6 +59,9 @@ openapi: ## Regenerate docs/openapi/<service>.json from the service binaries
 	  mv "docs/openapi/$$svc.json.tmp" "docs/openapi/$$svc.json"; \
 	  echo "docs/openapi/$$svc.json"; \
 	done
+
+train-triage: ## Retrain support's triage model from its corpus (release): services/support/triage/model.json and docs/triage.md
+	cargo run --release -p support --bin train-triage
 
 bench: ## Figures for docs/benchmarks.md (release build): catalog lookups; order intake, placed -> confirmed; warehouse scans, events to shipped; forecasts, replenishment, receipts; settlement import, margin queries
 	scripts/bench.sh

@@ -1,0 +1,3 @@
+//! Support's rules, free of I/O.
+
+pub mod triage;
