@@ -2,7 +2,7 @@
 # The scripts do the work (scripts/*.sh); this file only names the entry points.
 
 # The services, in one place (scripts/lib.sh reads this line too).
-SERVICES := catalog orders inventory warehouse procurement billing
+SERVICES := catalog orders inventory warehouse procurement billing support
 
 # Build cache outside the clone, so CI's fresh clone (and every worktree)
 # reuses the compiled dependencies.
@@ -63,12 +63,13 @@ openapi: ## Regenerate docs/openapi/<service>.json from the service binaries
 train-triage: ## Retrain support's triage model from its corpus (release): services/support/triage/model.json and docs/triage.md
 	cargo run --release -p support --bin train-triage
 
-bench: ## Figures for docs/benchmarks.md (release build): catalog lookups; order intake, placed -> confirmed; warehouse scans, events to shipped; forecasts, replenishment, receipts; settlement import, margin queries
+bench: ## Figures for docs/benchmarks.md (release build): catalog lookups; order intake, placed -> confirmed; warehouse scans, events to shipped; forecasts, replenishment, receipts; settlement import, margin queries; triage latency, tickets ingested
 	scripts/bench.sh
 	scripts/bench-orders.sh
 	scripts/bench-warehouse.sh
 	scripts/bench-procurement.sh
 	scripts/bench-billing.sh
+	scripts/bench-support.sh
 
 # LOAD_ARGS go to crossdock-load, e.g. make load LOAD_ARGS="--rate 400 --duration 120".
 load: ## Peak-season load run against the local stack (release): scenarios, invariants, reports in load-tests/results/

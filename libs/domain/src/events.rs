@@ -37,6 +37,11 @@ pub mod proto {
             include!(concat!(env!("OUT_DIR"), "/crossdock.billing.v1.rs"));
         }
     }
+    pub mod support {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/crossdock.support.v1.rs"));
+        }
+    }
 }
 
 pub mod topics {
@@ -61,6 +66,8 @@ pub mod topics {
     pub const PROCUREMENT_PURCHASE_ORDER_EVENTS: &str = "procurement.purchase-order-events.v1";
     /// Invoices and credit notes once issued, keyed by order id.
     pub const BILLING_INVOICE_EVENTS: &str = "billing.invoice-events.v1";
+    /// Tickets created, replied to and changing status, keyed by ticket id.
+    pub const SUPPORT_TICKET_EVENTS: &str = "support.ticket-events.v1";
 }
 
 /// Header names carried by every Kafka record (see docs/architecture.md).
@@ -111,6 +118,7 @@ events!(inventory: StockReserved, ReservationFailed, StockReleased, StockAdjuste
 events!(warehouse: FulfillmentShipped, ShortPicked, GoodsReceived);
 events!(procurement: PurchaseOrderApproved, PurchaseOrderChanged);
 events!(billing: InvoiceIssued, CreditNoteIssued);
+events!(support: TicketCreated, TicketReplied, TicketStatusChanged);
 
 /// Reads a protobuf timestamp back into chrono (None when unset or out of range).
 pub fn from_timestamp(

@@ -1,5 +1,5 @@
 //! A Crossdock stack for scenario tests: catalog, inventory, orders, warehouse,
-//! procurement and billing, each
+//! procurement, billing and support, each
 //! with its own database, sharing one topic prefix so they talk over Kafka as
 //! they do in production. Only tests use this crate.
 
@@ -17,6 +17,7 @@ pub struct Stack {
     pub warehouse: TestApp,
     pub procurement: TestApp,
     pub billing: TestApp,
+    pub support: TestApp,
 }
 
 impl Stack {
@@ -30,6 +31,7 @@ impl Stack {
             warehouse: TestApp::spawn_with(&warehouse::service(), shared).await,
             procurement: TestApp::spawn_with(&procurement::service(), shared).await,
             billing: TestApp::spawn_with(&billing::service(), shared).await,
+            support: TestApp::spawn_with(&support::service(), shared).await,
         }
     }
 }

@@ -49,6 +49,7 @@ fn policy() -> Vec<(&'static str, &'static str, &'static str, Rule)> {
     let planners: &'static [Role] = &[Admin, Ops, Buyer, Finance];
     let accountants: &'static [Role] = &[Admin, Finance];
     let billing_readers: &'static [Role] = &[Admin, Finance, Ops];
+    let agents: &'static [Role] = &[Admin, Support, Ops];
     vec![
         // catalog: anyone reads (channels their own listings); admin and ops write.
         (
@@ -630,6 +631,48 @@ fn policy() -> Vec<(&'static str, &'static str, &'static str, Rule)> {
             "/v1/periods/{period}/close",
             staff(accountants),
         ),
+        // support: agents work tickets (channels their own); the email
+        // gateway posts mail with a support token; admins set auto-replies.
+        ("support", "POST", "/v1/tickets", staff_or_channel(agents)),
+        ("support", "GET", "/v1/tickets", staff_or_channel(agents)),
+        (
+            "support",
+            "GET",
+            "/v1/tickets/{id}",
+            staff_or_channel(agents),
+        ),
+        ("support", "PATCH", "/v1/tickets/{id}", staff(agents)),
+        (
+            "support",
+            "POST",
+            "/v1/tickets/{id}/messages",
+            staff_or_channel(agents),
+        ),
+        (
+            "support",
+            "POST",
+            "/v1/tickets/{id}/attachments",
+            staff_or_channel(agents),
+        ),
+        (
+            "support",
+            "GET",
+            "/v1/tickets/{id}/attachments/{sha256}",
+            staff_or_channel(agents),
+        ),
+        (
+            "support",
+            "POST",
+            "/v1/inbound-email",
+            staff(&[Admin, Support]),
+        ),
+        ("support", "GET", "/v1/auto-replies", staff(agents)),
+        (
+            "support",
+            "PUT",
+            "/v1/auto-replies/{category}",
+            staff(&[Admin]),
+        ),
     ]
 }
 
@@ -669,6 +712,8 @@ fn concrete(path: &str) -> String {
             "{currency}" => "EUR",
             "{barcode}" => "4006381333931",
             "{code}" | "{location}" => "WH-ACCESS",
+            "{sha256}" => "0000000000000000000000000000000000000000000000000000000000000000",
+            "{category}" => "other",
             other => other,
         })
         .collect::<Vec<_>>()
@@ -726,6 +771,7 @@ async fn every_route_enforces_its_access_rule_for_every_kind_of_token() {
         ("warehouse", &stack.warehouse),
         ("procurement", &stack.procurement),
         ("billing", &stack.billing),
+        ("support", &stack.support),
     ];
     let mut policy = policy();
     for (service, _) in &apps {

@@ -206,6 +206,39 @@ async fn writes_are_audited_with_before_and_after_in_every_service() {
     assert_eq!(entries[0]["before"]["city"], "Berlin");
     assert_eq!(entries[0]["after"]["city"], "Hamburg");
 
+    // Support: a ticket opened, then assigned and prioritised.
+    let (status, ticket) = call(
+        &stack.support,
+        Method::POST,
+        "/v1/tickets",
+        &ops,
+        Some(
+            &json!({"subject": "Where is my order?", "body": "It has not arrived.",
+                     "customer_email": "ana@example.com"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{ticket}");
+    let id = ticket["id"].as_str().unwrap();
+    let (status, body) = call(
+        &stack.support,
+        Method::PATCH,
+        &format!("/v1/tickets/{id}"),
+        &ops,
+        Some(&json!({"assignee": "agent-7", "priority": "high"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let entries = trail(&stack.support, &format!("ticket:{id}")).await;
+    let actions: Vec<&str> = entries
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["updated", "created"]);
+    assert_eq!(entries[0]["before"]["priority"], ticket["priority"]);
+    assert_eq!(entries[0]["after"]["priority"], "high");
+    assert_eq!(entries[0]["after"]["assignee"], "agent-7");
+
     // The query names its field when malformed.
     let (status, problem) = call(
         &stack.orders,

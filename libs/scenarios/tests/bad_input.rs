@@ -29,6 +29,8 @@ async fn nul_is_a_422_naming_the_field_in_every_service() {
     let supplier = json!({"name": "Acme\u{0}", "currency": "EUR", "payment_terms_days": 30});
     let entity = json!({"name": "Demo\u{0} GmbH", "country": "DE", "vat_id": "DE136695976",
                         "street": "Friedrichstraße 1", "city": "Berlin", "postal_code": "10117"});
+    let ticket = json!({"subject": "Help\u{0}", "body": "Where is my order?",
+                        "customer_email": "ana@example.com"});
     let cases: Vec<(
         &platform::testing::TestApp,
         Method,
@@ -121,6 +123,20 @@ async fn nul_is_a_422_naming_the_field_in_every_service() {
             None,
             "channel_id",
         ),
+        (
+            &stack.support,
+            Method::POST,
+            "/v1/tickets",
+            Some(&ticket),
+            "subject",
+        ),
+        (
+            &stack.support,
+            Method::GET,
+            "/v1/tickets?assignee=a%00",
+            None,
+            "assignee",
+        ),
     ];
     for (app, method, path, body, field) in cases {
         let (status, problem) = call(app, method.clone(), path, ops, body).await;
@@ -170,6 +186,8 @@ async fn nul_is_a_422_naming_the_field_in_every_service() {
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, tickets) = call(&stack.support, Method::GET, "/v1/tickets", ops, None).await;
+    assert_eq!(tickets["items"], json!([]));
 }
 
 #[tokio::test]

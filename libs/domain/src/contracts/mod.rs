@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod inventory;
 pub mod orders;
 pub mod procurement;
+pub mod support;
 pub mod warehouse;
 
 use serde::{Deserialize, Serialize};

@@ -209,7 +209,7 @@ fn pg_type(diesel: &str) -> String {
         "Jsonb" => "jsonb",
         "Numeric" => "numeric",
         "Double" => "float8",
-        "Bytea" => "bytea",
+        "Bytea" | "Binary" => "bytea",
         other => panic!("add the PostgreSQL name of diesel type {other} to pg_type"),
     }
     .to_string()

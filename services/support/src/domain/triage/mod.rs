@@ -188,3 +188,11 @@ fn ranked(classes: &[String], probabilities: impl Iterator<Item = f64>) -> Vec<S
     });
     scored
 }
+
+/// The shipped model, parsed once per process (it is compiled in, and a test
+/// checks it parses: a failure here is a build that must not ship).
+pub fn model() -> &'static Model {
+    static MODEL: std::sync::LazyLock<Model> =
+        std::sync::LazyLock::new(|| Model::shipped().expect("the shipped triage model parses"));
+    &MODEL
+}

@@ -1,0 +1,382 @@
+//! Support REST contracts: tickets (from the API, a channel, or inbound
+//! email), their message thread, attachments, triage and suggested replies,
+//! the order facts a ticket shows, and the auto-reply settings.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::Money;
+
+crate::wire_enum!(
+    /// Where a ticket is in its life. A new message from the customer
+    /// reopens a pending, resolved or closed ticket.
+    pub enum TicketStatus {
+        /// Not yet looked at by a person.
+        New = "new",
+        Open = "open",
+        /// Waiting for the customer's answer (SLA timers pause).
+        PendingCustomer = "pending_customer",
+        Resolved = "resolved",
+        Closed = "closed",
+    }
+);
+
+crate::wire_enum!(
+    pub enum TicketPriority {
+        Low = "low",
+        Normal = "normal",
+        High = "high",
+        Urgent = "urgent",
+    }
+);
+
+crate::wire_enum!(
+    /// What a customer wants: triage's intents, also a ticket's category.
+    pub enum Intent {
+        WhereIsMyOrder = "where_is_my_order",
+        ReturnRequest = "return_request",
+        DamagedItem = "damaged_item",
+        WrongItem = "wrong_item",
+        CancelOrder = "cancel_order",
+        ChangeAddress = "change_address",
+        BillingQuestion = "billing_question",
+        ProductQuestion = "product_question",
+        Other = "other",
+    }
+);
+
+crate::wire_enum!(
+    pub enum TicketSource {
+        /// Created by staff through the API.
+        Api = "api",
+        /// Posted by a channel connector (a marketplace's buyer message).
+        Channel = "channel",
+        /// An inbound email.
+        Email = "email",
+    }
+);
+
+crate::wire_enum!(
+    /// Who wrote a message of the thread, and who sees it.
+    pub enum MessageKind {
+        /// From the customer.
+        Customer = "customer",
+        /// A person's reply to the customer (sent by the email gateway or channel).
+        Reply = "reply",
+        /// A reply sent automatically for a category an admin enabled.
+        AutoReply = "auto_reply",
+        /// Internal: staff only, never sent.
+        Note = "note",
+    }
+);
+
+/// `POST /v1/tickets`: a ticket from staff (a phone call, a chat) or from a
+/// channel connector (a marketplace buyer's message).
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TicketInput {
+    #[schema(min_length = 1, max_length = 300, pattern = "\\S")]
+    pub subject: String,
+    /// The customer's message (plain text).
+    #[schema(min_length = 1, max_length = 100000, pattern = "\\S")]
+    pub body: String,
+    #[schema(
+        max_length = 254,
+        pattern = "^[^@\\s\\x00-\\x1f\\x7f-\\x9f]+@[^@\\s\\x00-\\x1f\\x7f-\\x9f.]+(\\.[^@\\s\\x00-\\x1f\\x7f-\\x9f.]+)+$"
+    )]
+    pub customer_email: String,
+    #[serde(default)]
+    #[schema(max_length = 200, pattern = "\\S")]
+    pub customer_name: Option<String>,
+    /// The order it is about (Crossdock's id), when known.
+    #[serde(default)]
+    pub order_id: Option<Uuid>,
+    /// Or the channel's order number (not both).
+    #[serde(default)]
+    #[schema(max_length = 100, pattern = "\\S")]
+    pub external_order_id: Option<String>,
+    /// Staff name the channel; a channel token's own is used (and only it).
+    #[serde(default)]
+    #[schema(pattern = "^[a-z][a-z0-9-]{0,63}$")]
+    pub channel_id: Option<String>,
+    /// Default: from triage's urgency (high → high, else normal).
+    #[serde(default)]
+    pub priority: Option<TicketPriority>,
+}
+
+/// `PATCH /v1/tickets/{id}`: what a person changes; absent fields stay.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TicketUpdate {
+    #[serde(default)]
+    pub status: Option<TicketStatus>,
+    #[serde(default)]
+    pub priority: Option<TicketPriority>,
+    /// The category (triage's intent until a person sets it).
+    #[serde(default)]
+    pub category: Option<Intent>,
+    /// A staff user's id, or null to unassign.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, nullable, min_length = 1, max_length = 200, pattern = "\\S")]
+    pub assignee: Option<Option<String>>,
+}
+
+/// A field that may be absent (unchanged), null (cleared) or a value.
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+crate::wire_enum!(
+    /// Where a reply or note may leave a ticket.
+    pub enum StatusAfterMessage {
+        Open = "open",
+        PendingCustomer = "pending_customer",
+        Resolved = "resolved",
+    }
+);
+
+impl From<StatusAfterMessage> for TicketStatus {
+    fn from(s: StatusAfterMessage) -> Self {
+        match s {
+            StatusAfterMessage::Open => TicketStatus::Open,
+            StatusAfterMessage::PendingCustomer => TicketStatus::PendingCustomer,
+            StatusAfterMessage::Resolved => TicketStatus::Resolved,
+        }
+    }
+}
+
+/// `POST /v1/tickets/{id}/messages`.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessageInput {
+    /// reply (sent to the customer), note (internal), or customer (a
+    /// customer's message that reached staff another way, or a channel
+    /// connector relaying the buyer).
+    pub kind: MessageKind,
+    #[schema(min_length = 1, max_length = 100000, pattern = "\\S")]
+    pub body: String,
+    /// With a reply or a note: the status to move to (after a reply the
+    /// default is pending_customer). A customer's message always reopens.
+    #[serde(default)]
+    pub status: Option<StatusAfterMessage>,
+    /// Attachments already uploaded to this ticket (by content hash) that
+    /// this message carries.
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub attachments: Vec<String>,
+}
+
+/// One scored label of a triage head.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ScoredIntent {
+    pub intent: Intent,
+    /// Calibrated probability, 0–1.
+    pub confidence: f64,
+}
+
+/// What triage made of the ticket's first message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TriageView {
+    pub intent: Intent,
+    pub confidence: f64,
+    /// Every intent, most likely first.
+    pub intents: Vec<ScoredIntent>,
+    /// low, normal or high.
+    pub urgency: String,
+    pub urgency_confidence: f64,
+    /// negative, neutral or positive.
+    pub sentiment: String,
+    pub sentiment_confidence: f64,
+    /// The intent's confidence is below the model's threshold: a person
+    /// decides, no auto-reply is sent.
+    pub needs_person: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AttachmentView {
+    /// SHA-256 of the content, hex: the attachment's id (stored once).
+    pub sha256: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    /// Where the content is served (to those who may see the ticket).
+    pub url: String,
+    /// The message it came with, when it came with one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_seq: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct MessageView {
+    /// 1, 2, ... in the thread.
+    pub seq: i32,
+    pub kind: MessageKind,
+    /// The customer's address, `user:<id>`, `channel:<id>` or `system:auto-reply`.
+    pub author: String,
+    pub body: String,
+    /// RFC 5322 Message-ID (inbound email and replies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A ticket without its thread (lists).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TicketView {
+    pub id: Uuid,
+    /// T-000123: what customers and staff quote.
+    pub number: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_id: Option<String>,
+    pub subject: String,
+    pub status: TicketStatus,
+    pub priority: TicketPriority,
+    pub category: Intent,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
+    pub customer_email: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_name: Option<String>,
+    /// The order it is about, when it could be linked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<Uuid>,
+    /// The parcel it is about (a tracking number in the message).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking_number: Option<String>,
+    /// How the order was found: order_id, order_number, tracking_number,
+    /// customer_email (the sender's latest order), or none.
+    pub linked_by: String,
+    pub source: TicketSource,
+    pub triage: TriageView,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// The first person's reply (auto-replies do not count).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_response_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub version: i64,
+}
+
+/// One order line as support knows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct OrderLineFacts {
+    pub line_no: i32,
+    pub sku: String,
+    pub quantity: i64,
+    pub shipped: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_price: Option<Money>,
+}
+
+/// One parcel of the order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ParcelFacts {
+    pub carrier: String,
+    pub service: String,
+    pub tracking_number: String,
+    /// Where it left from.
+    pub location_code: String,
+    pub shipped_at: DateTime<Utc>,
+    /// Shipped date plus the carrier's usual transit time (working days).
+    pub expected_delivery: NaiveDate,
+}
+
+/// The order a ticket is about, from support's projections of orders' and
+/// the warehouse's events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct OrderFacts {
+    pub order_id: Uuid,
+    pub channel_id: String,
+    pub external_order_id: String,
+    /// placed, confirmed, on_hold, cancelled, partially_shipped or shipped.
+    pub status: String,
+    pub placed_at: DateTime<Utc>,
+    pub lines: Vec<OrderLineFacts>,
+    pub parcels: Vec<ParcelFacts>,
+    /// Days left to ask for a return (30 days from the last shipment), when shipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_days_left: Option<i64>,
+}
+
+/// A reply drafted for the ticket's intent, filled with the order's facts.
+/// A suggestion: a person sends it (or edits it first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SuggestedReply {
+    pub intent: Intent,
+    pub body: String,
+}
+
+/// A ticket with its thread, attachments, order facts and suggested reply.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TicketDetailView {
+    #[serde(flatten)]
+    pub ticket: TicketView,
+    /// Internal notes are shown to staff only.
+    pub messages: Vec<MessageView>,
+    pub attachments: Vec<AttachmentView>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<OrderFacts>,
+    pub suggested_reply: SuggestedReply,
+}
+
+/// `GET /v1/tickets`.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TicketListQuery {
+    pub status: Option<TicketStatus>,
+    /// A channel token sees only its own channel's tickets.
+    #[param(pattern = "^[a-z][a-z0-9-]{0,63}$")]
+    pub channel: Option<String>,
+    #[param(max_length = 200)]
+    pub assignee: Option<String>,
+    pub order_id: Option<Uuid>,
+    #[param(max_length = 254)]
+    pub customer_email: Option<String>,
+    /// From next_cursor.
+    pub cursor: Option<Uuid>,
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+}
+
+/// What an inbound email became (`POST /v1/inbound-email`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct InboundEmailView {
+    pub ticket_id: Uuid,
+    pub number: String,
+    /// A new ticket (else a reply threaded onto an existing one).
+    pub created: bool,
+    /// The message's place in the thread.
+    pub message_seq: i32,
+    /// The same Message-ID was posted before: nothing changed.
+    pub duplicate: bool,
+    /// Attachments stored from it.
+    pub attachments: i32,
+    /// Attachments refused (type or size), each with why; the message is kept.
+    pub refused_attachments: Vec<String>,
+}
+
+/// `PUT /v1/auto-replies/{category}`.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AutoReplyInput {
+    pub enabled: bool,
+    /// Send only when triage is at least this confident (0.5–1).
+    #[schema(minimum = 0.5, maximum = 1.0)]
+    pub min_confidence: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AutoReplyView {
+    pub category: Intent,
+    pub enabled: bool,
+    pub min_confidence: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<DateTime<Utc>>,
+}

@@ -1,0 +1,36 @@
+//! What support consumes and publishes.
+//!
+//! Consumes: orders' order events (the order facts a ticket shows: customer,
+//! number, lines, status) and the warehouse's FulfillmentShipped (parcels:
+//! carrier, tracking number). Publishes TicketCreated, TicketReplied and
+//! TicketStatusChanged (`published.rs`).
+
+use domain::events::topics;
+use futures_util::FutureExt;
+use platform::Runtime;
+use platform::kafka::{Subscription, handler};
+
+mod fulfillment_events;
+mod order_events;
+pub mod published;
+
+pub const TOPICS: &[&str] = &[topics::SUPPORT_TICKET_EVENTS];
+
+pub fn subscriptions(_rt: &Runtime) -> Vec<Subscription> {
+    vec![
+        Subscription::new(
+            "support.orders",
+            topics::ORDERS_ORDER_EVENTS,
+            handler(|conn, record| order_events::on_order_event(conn, record).boxed()),
+        ),
+        Subscription::new(
+            "support.parcels",
+            topics::WAREHOUSE_FULFILLMENT_EVENTS,
+            handler(|conn, record| fulfillment_events::on_fulfillment_event(conn, record).boxed()),
+        ),
+    ]
+}
+
+pub fn tasks(_rt: &Runtime) -> Vec<platform::tasks::Task> {
+    Vec::new()
+}

@@ -1,0 +1,152 @@
+//! What support publishes, through the outbox in the transaction of the
+//! change, keyed by ticket id: TicketCreated, TicketReplied (for the email
+//! gateway or channel to send) and TicketStatusChanged.
+
+use chrono::{DateTime, Utc};
+use domain::contracts::support::TicketStatus;
+use domain::events::proto::support::v1 as pb;
+use domain::events::{timestamp, topics};
+use platform::ApiError;
+use platform::db::Conn;
+use platform::outbox::Outbox;
+
+use crate::store::tickets::TicketRow;
+
+pub async fn created(outbox: &Outbox, conn: &mut Conn, t: &TicketRow) -> Result<(), ApiError> {
+    let view = t.view()?;
+    let triage = &view.triage;
+    outbox
+        .enqueue(
+            conn,
+            topics::SUPPORT_TICKET_EVENTS,
+            &t.id.to_string(),
+            &pb::TicketCreated {
+                ticket_id: t.id.to_string(),
+                number: t.number.clone(),
+                channel_id: t.channel_id.clone().unwrap_or_default(),
+                order_id: t.order_id.map(|o| o.to_string()).unwrap_or_default(),
+                customer_email: t.customer_email.clone(),
+                subject: t.subject.clone(),
+                priority: t.priority.clone(),
+                source: t.source.clone(),
+                triage: Some(pb::Triage {
+                    intent: triage.intent.as_str().to_string(),
+                    intent_confidence: triage.confidence,
+                    urgency: triage.urgency.clone(),
+                    sentiment: triage.sentiment.clone(),
+                    needs_person: triage.needs_person,
+                }),
+                created_at: Some(timestamp(t.created_at)),
+            },
+        )
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(())
+}
+
+pub struct Reply<'a> {
+    pub body: &'a str,
+    pub message_id: &'a str,
+    pub in_reply_to: &'a str,
+    pub references: Vec<String>,
+    pub author: &'a str,
+    pub auto_reply: bool,
+    pub at: DateTime<Utc>,
+}
+
+/// The subject a reply goes out with: the ticket number in brackets, so a
+/// reply that lost its headers still threads.
+pub fn reply_subject(number: &str, subject: &str) -> String {
+    if subject.contains(&format!("[{number}]")) {
+        if subject.to_ascii_lowercase().starts_with("re:") {
+            subject.to_string()
+        } else {
+            format!("Re: {subject}")
+        }
+    } else {
+        let bare = subject
+            .strip_prefix("Re: ")
+            .or_else(|| subject.strip_prefix("RE: "))
+            .unwrap_or(subject);
+        format!("Re: [{number}] {bare}")
+    }
+}
+
+pub async fn replied(
+    outbox: &Outbox,
+    conn: &mut Conn,
+    t: &TicketRow,
+    r: Reply<'_>,
+) -> Result<(), ApiError> {
+    outbox
+        .enqueue(
+            conn,
+            topics::SUPPORT_TICKET_EVENTS,
+            &t.id.to_string(),
+            &pb::TicketReplied {
+                ticket_id: t.id.to_string(),
+                number: t.number.clone(),
+                channel_id: t.channel_id.clone().unwrap_or_default(),
+                to: t.customer_email.clone(),
+                subject: reply_subject(&t.number, &t.subject),
+                body: r.body.to_string(),
+                message_id: r.message_id.to_string(),
+                in_reply_to: r.in_reply_to.to_string(),
+                references: r.references,
+                author: r.author.to_string(),
+                auto_reply: r.auto_reply,
+                replied_at: Some(timestamp(r.at)),
+            },
+        )
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(())
+}
+
+pub async fn status_changed(
+    outbox: &Outbox,
+    conn: &mut Conn,
+    t: &TicketRow,
+    from: TicketStatus,
+    by: &str,
+) -> Result<(), ApiError> {
+    outbox
+        .enqueue(
+            conn,
+            topics::SUPPORT_TICKET_EVENTS,
+            &t.id.to_string(),
+            &pb::TicketStatusChanged {
+                ticket_id: t.id.to_string(),
+                number: t.number.clone(),
+                channel_id: t.channel_id.clone().unwrap_or_default(),
+                from_status: from.as_str().to_string(),
+                to_status: t.status.clone(),
+                changed_by: by.to_string(),
+                changed_at: Some(timestamp(t.updated_at)),
+            },
+        )
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reply_subject;
+
+    #[test]
+    fn reply_subjects_carry_the_ticket_number_once() {
+        assert_eq!(
+            reply_subject("T-000042", "Where is it?"),
+            "Re: [T-000042] Where is it?"
+        );
+        assert_eq!(
+            reply_subject("T-000042", "Re: Where is it?"),
+            "Re: [T-000042] Where is it?"
+        );
+        assert_eq!(
+            reply_subject("T-000042", "Re: [T-000042] Where is it?"),
+            "Re: [T-000042] Where is it?"
+        );
+    }
+}
