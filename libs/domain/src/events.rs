@@ -118,7 +118,7 @@ events!(inventory: StockReserved, ReservationFailed, StockReleased, StockAdjuste
 events!(warehouse: FulfillmentShipped, ShortPicked, GoodsReceived);
 events!(procurement: PurchaseOrderApproved, PurchaseOrderChanged);
 events!(billing: InvoiceIssued, CreditNoteIssued);
-events!(support: TicketCreated, TicketReplied, TicketStatusChanged);
+events!(support: TicketCreated, TicketReplied, TicketStatusChanged, TicketEscalated);
 
 /// Reads a protobuf timestamp back into chrono (None when unset or out of range).
 pub fn from_timestamp(

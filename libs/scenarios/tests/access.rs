@@ -673,6 +673,19 @@ fn policy() -> Vec<(&'static str, &'static str, &'static str, Rule)> {
             "/v1/auto-replies/{category}",
             staff(&[Admin]),
         ),
+        ("support", "GET", "/v1/sla-policies", staff(agents)),
+        (
+            "support",
+            "PUT",
+            "/v1/sla-policies/{channel}/{priority}",
+            staff(&[Admin]),
+        ),
+        (
+            "support",
+            "GET",
+            "/v1/tickets/at-risk",
+            staff_or_channel(agents),
+        ),
     ]
 }
 
@@ -714,6 +727,8 @@ fn concrete(path: &str) -> String {
             "{code}" | "{location}" => "WH-ACCESS",
             "{sha256}" => "0000000000000000000000000000000000000000000000000000000000000000",
             "{category}" => "other",
+            "{channel}" => OWN_CHANNEL,
+            "{priority}" => "normal",
             other => other,
         })
         .collect::<Vec<_>>()

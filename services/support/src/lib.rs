@@ -4,7 +4,9 @@
 //! classified by the triage model trained in the repo (`domain::triage`,
 //! `make train-triage`, evaluated in docs/triage.md) with a suggested reply
 //! filled with the order's facts, and auto-replies where an admin enabled
-//! them. SLA timers and the returns saga follow (issue 15).
+//! them; SLA timers per channel and priority in business hours, paused
+//! while waiting on the customer, escalated once when missed
+//! (`domain::sla`). The returns saga follows (issue 15).
 //! Layout: `api/` (HTTP), `domain/` (rules), `store/` (database), `events/` (Kafka).
 
 pub mod api;
@@ -28,6 +30,6 @@ pub fn service() -> ServiceDefinition {
         routes: api::routes,
         topics: events::TOPICS,
         subscriptions: events::subscriptions,
-        tasks: events::tasks,
+        tasks: events::background::tasks,
     }
 }

@@ -259,7 +259,112 @@ pub struct TicketView {
     pub first_response_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolved_at: Option<DateTime<Utc>>,
+    /// The SLA it is held to, when a policy covers its channel and priority.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla: Option<SlaView>,
     pub version: i64,
+}
+
+/// A ticket's SLA timers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SlaView {
+    /// `<channel or default>/<priority>`.
+    pub policy: String,
+    /// Until a person's first reply (absent once answered or while paused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_response_due_at: Option<DateTime<Utc>>,
+    /// Until resolved (absent while paused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution_due_at: Option<DateTime<Utc>>,
+    /// Waiting on the customer, or done: the timers stand still.
+    pub paused: bool,
+    /// Business minutes the ticket has waited on the merchant so far.
+    pub business_minutes_used: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_response_breached_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution_breached_at: Option<DateTime<Utc>>,
+}
+
+crate::wire_enum!(
+    pub enum Weekday {
+        Mon = "mon",
+        Tue = "tue",
+        Wed = "wed",
+        Thu = "thu",
+        Fri = "fri",
+        Sat = "sat",
+        Sun = "sun",
+    }
+);
+
+/// `PUT /v1/sla-policies/{channel}/{priority}`: targets in business time,
+/// and the business hours they count in.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SlaPolicyInput {
+    /// Business minutes until a person's first reply.
+    #[schema(minimum = 1, maximum = 525600)]
+    pub first_response_minutes: i64,
+    /// Business minutes until resolved (not shorter than the first response).
+    #[schema(minimum = 1, maximum = 525600)]
+    pub resolution_minutes: i64,
+    /// IANA time zone of the business hours, e.g. Europe/Berlin.
+    #[schema(min_length = 1, max_length = 64, example = "Europe/Berlin")]
+    pub time_zone: String,
+    /// Each day once (a repeat counts once).
+    #[schema(min_items = 1, max_items = 7)]
+    pub working_days: Vec<Weekday>,
+    /// Local opening time, HH:MM.
+    #[schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "09:00")]
+    pub opens: String,
+    /// Local closing time, HH:MM (24:00 for midnight), after opens.
+    #[schema(pattern = "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$", example = "17:00")]
+    pub closes: String,
+    /// Days without business hours (public holidays).
+    #[serde(default)]
+    #[schema(max_items = 400)]
+    pub holidays: Vec<NaiveDate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SlaPolicyView {
+    /// A channel id, or `default` for channels without their own.
+    pub channel: String,
+    pub priority: TicketPriority,
+    pub first_response_minutes: i64,
+    pub resolution_minutes: i64,
+    pub time_zone: String,
+    pub working_days: Vec<Weekday>,
+    pub opens: String,
+    pub closes: String,
+    pub holidays: Vec<NaiveDate>,
+    pub updated_by: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `GET /v1/tickets/at-risk`.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AtRiskQuery {
+    /// Due within this many minutes from now (default 60); breached ones are listed too.
+    #[param(minimum = 1, maximum = 10080)]
+    pub within_minutes: Option<i64>,
+    /// A channel token sees only its own channel's tickets.
+    #[param(pattern = "^[a-z][a-z0-9-]{0,63}$")]
+    pub channel: Option<String>,
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+}
+
+/// A ticket whose SLA falls due soon, or is breached.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AtRiskView {
+    /// first_response or resolution: the timer due first.
+    pub timer: String,
+    pub due_at: DateTime<Utc>,
+    pub breached: bool,
+    pub ticket: TicketView,
 }
 
 /// One order line as support knows it.

@@ -17,10 +17,11 @@ use crate::domain::replies;
 use crate::domain::tickets::{
     AutoReplyCheck, after_customer_message, category_of, initial_priority, references,
 };
-use crate::domain::triage;
+use crate::domain::{sla, triage};
 use crate::events::published;
 use crate::store::auto_replies;
 use crate::store::orders::{self as order_store, OrderRow};
+use crate::store::sla as sla_store;
 use crate::store::tickets::{self, Changes, NewMessage, NewTicket, TicketRow};
 
 /// Who wrote an auto-reply.
@@ -205,15 +206,25 @@ pub async fn open_ticket(
     } else {
         triage.intent
     };
+    let priority = m
+        .priority
+        .unwrap_or_else(|| initial_priority(&triage.urgency, &triage.sentiment));
+    let terms = sla_store::terms_for(conn, channel.as_deref(), priority.as_str()).await?;
+    let started = sla::Clock {
+        used_seconds: 0,
+        running_since: Some(m.at),
+    };
+    let (first_response_due_at, resolution_due_at) = match &terms {
+        Some(t) => sla::dues(t, started, None),
+        None => (None, None),
+    };
     let row = tickets::insert(
         conn,
         &NewTicket {
             id: Uuid::now_v7(),
             channel_id: channel.as_deref(),
             subject: m.subject,
-            priority: m
-                .priority
-                .unwrap_or_else(|| initial_priority(&triage.urgency, &triage.sentiment)),
+            priority,
             category,
             customer_email: m.customer_email,
             customer_name: m.customer_name,
@@ -223,6 +234,9 @@ pub async fn open_ticket(
             source: m.source,
             triage: &triage,
             created_at: m.at,
+            sla: terms.as_ref(),
+            first_response_due_at,
+            resolution_due_at,
         },
     )
     .await?;
@@ -308,11 +322,43 @@ pub async fn customer_message(
     if to == TicketStatus::Open {
         changes.resolved_at = None;
     }
-    let row = tickets::update(conn, ticket.id, &changes, at).await?;
+    let row = save(conn, ticket, changes, at).await?;
     if from != to {
         published::status_changed(&rt.outbox, conn, &row, from, author).await?;
     }
     Ok((row, seq))
+}
+
+/// Saves a person's or the customer's change of a locked ticket, with its
+/// SLA timers moved along: a new priority takes that priority's terms (the
+/// business time used so far carries over); a move to waiting on the
+/// customer, or done, pauses the clock, and back to open resumes it.
+pub async fn save(
+    conn: &mut Conn,
+    row: &TicketRow,
+    mut changes: Changes<'_>,
+    now: DateTime<Utc>,
+) -> Result<TicketRow, ApiError> {
+    let from = row.status()?;
+    if changes.priority.as_str() != row.priority {
+        changes.sla =
+            sla_store::terms_for(conn, row.channel_id.as_deref(), changes.priority.as_str())
+                .await?;
+    }
+    match &changes.sla {
+        Some(terms) => {
+            changes.clock = changes.clock.after(terms, from, changes.status, now);
+            let (first, resolution) = sla::dues(terms, changes.clock, changes.first_response_at);
+            changes.first_response_due_at = first;
+            changes.resolution_due_at = resolution;
+        }
+        None => {
+            changes.clock = sla::Clock::default();
+            changes.first_response_due_at = None;
+            changes.resolution_due_at = None;
+        }
+    }
+    tickets::update(conn, row.id, &changes, now).await
 }
 
 /// The RFC 5322 Message-ID a reply is sent with.
@@ -359,7 +405,7 @@ pub async fn send_reply(
         TicketStatus::Resolved => Some(at),
         _ => None,
     };
-    let row = tickets::update(conn, ticket.id, &changes, at).await?;
+    let row = save(conn, ticket, changes, at).await?;
     let references: Vec<String> = thread.iter().filter_map(|m| m.message_id.clone()).collect();
     let in_reply_to = thread
         .iter()

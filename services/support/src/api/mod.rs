@@ -7,6 +7,7 @@ pub mod attachments;
 pub mod auto_replies;
 pub mod inbound;
 pub mod intake;
+pub mod sla;
 pub mod tickets;
 
 use actix_web::web;
@@ -43,6 +44,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route(web::post().to(tickets::create))
                     .route(web::get().to(tickets::list)),
             )
+            // Before /tickets/{id}, which would take "at-risk" for an id.
+            .service(web::resource("/tickets/at-risk").route(web::get().to(sla::at_risk)))
             .service(
                 web::resource("/tickets/{id}")
                     .route(web::get().to(tickets::get))
@@ -63,6 +66,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/auto-replies").route(web::get().to(auto_replies::list)))
             .service(
                 web::resource("/auto-replies/{category}").route(web::put().to(auto_replies::put)),
+            )
+            .service(web::resource("/sla-policies").route(web::get().to(sla::list)))
+            .service(
+                web::resource("/sla-policies/{channel}/{priority}").route(web::put().to(sla::put)),
             ),
     );
 }
@@ -77,7 +84,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                        and parcel they are about and classified by a model trained in the repo \
                        (intent, urgency, sentiment, with a confidence); a suggested reply per \
                        intent filled with the order's facts; attachments stored once by \
-                       content hash. Errors are RFC 9457 application/problem+json."
+                       content hash; SLA timers in business hours per channel and priority, \
+                       paused while waiting on the customer, escalated once when missed. \
+                       Errors are RFC 9457 application/problem+json."
     ),
     paths(
         tickets::create,
@@ -90,12 +99,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         inbound::receive,
         auto_replies::list,
         auto_replies::put,
+        sla::list,
+        sla::put,
+        sla::at_risk,
     ),
     modifiers(&BearerAuth),
     tags(
         (name = "tickets", description = "Tickets, their threads and attachments"),
         (name = "email", description = "Inbound email from the gateway"),
-        (name = "settings", description = "Auto-replies per category"),
+        (name = "settings", description = "Auto-replies per category, SLA policies per channel and priority"),
     )
 )]
 pub struct ApiDoc;

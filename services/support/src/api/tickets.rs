@@ -403,8 +403,9 @@ pub async fn update(
             if let Some(a) = &input.assignee {
                 changes.assignee = a.as_deref().map(str::trim);
             }
-            let updated = store::update(tx, id, &changes, now).await?;
-            if from != changes.status {
+            let to = changes.status;
+            let updated = intake::save(tx, &row, changes, now).await?;
+            if from != to {
                 published::status_changed(&rt.outbox, tx, &updated, from, &actor).await?;
             }
             audit::record(
@@ -552,7 +553,7 @@ pub async fn add_message(
                     if to != from {
                         changes.resolved_at = (to == TicketStatus::Resolved).then_some(now);
                     }
-                    let updated = store::update(tx, id, &changes, now).await?;
+                    let updated = intake::save(tx, &row, changes, now).await?;
                     if row.status != updated.status {
                         published::status_changed(&rt.outbox, tx, &updated, row.status()?, &actor)
                             .await?;

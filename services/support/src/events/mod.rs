@@ -3,13 +3,15 @@
 //! Consumes: orders' order events (the order facts a ticket shows: customer,
 //! number, lines, status) and the warehouse's FulfillmentShipped (parcels:
 //! carrier, tracking number). Publishes TicketCreated, TicketReplied and
-//! TicketStatusChanged (`published.rs`).
+//! TicketStatusChanged and TicketEscalated (`published.rs`; the SLA sweeper in
+//! `background.rs`).
 
 use domain::events::topics;
 use futures_util::FutureExt;
 use platform::Runtime;
 use platform::kafka::{Subscription, handler};
 
+pub mod background;
 mod fulfillment_events;
 mod order_events;
 pub mod published;
@@ -29,8 +31,4 @@ pub fn subscriptions(_rt: &Runtime) -> Vec<Subscription> {
             handler(|conn, record| fulfillment_events::on_fulfillment_event(conn, record).boxed()),
         ),
     ]
-}
-
-pub fn tasks(_rt: &Runtime) -> Vec<platform::tasks::Task> {
-    Vec::new()
 }

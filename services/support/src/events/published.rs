@@ -1,6 +1,6 @@
 //! What support publishes, through the outbox in the transaction of the
 //! change, keyed by ticket id: TicketCreated, TicketReplied (for the email
-//! gateway or channel to send) and TicketStatusChanged.
+//! gateway or channel to send), TicketStatusChanged and TicketEscalated.
 
 use chrono::{DateTime, Utc};
 use domain::contracts::support::TicketStatus;
@@ -123,6 +123,39 @@ pub async fn status_changed(
                 to_status: t.status.clone(),
                 changed_by: by.to_string(),
                 changed_at: Some(timestamp(t.updated_at)),
+            },
+        )
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(())
+}
+
+/// A missed SLA target (`timer`: first_response or resolution).
+pub async fn escalated(
+    outbox: &Outbox,
+    conn: &mut Conn,
+    t: &TicketRow,
+    timer: &str,
+    policy: &str,
+    due_at: DateTime<Utc>,
+    at: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    outbox
+        .enqueue(
+            conn,
+            topics::SUPPORT_TICKET_EVENTS,
+            &t.id.to_string(),
+            &pb::TicketEscalated {
+                ticket_id: t.id.to_string(),
+                number: t.number.clone(),
+                channel_id: t.channel_id.clone().unwrap_or_default(),
+                timer: timer.to_string(),
+                priority: t.priority.clone(),
+                policy: policy.to_string(),
+                due_at: Some(timestamp(due_at)),
+                escalated_at: Some(timestamp(at)),
+                assignee: t.assignee.clone().unwrap_or_default(),
+                order_id: t.order_id.map(|o| o.to_string()).unwrap_or_default(),
             },
         )
         .await

@@ -5,14 +5,15 @@ use diesel::OptionalExtension;
 use diesel::sql_types::{BigInt, Integer, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use domain::contracts::support::{
-    Intent, MessageKind, MessageView, TicketPriority, TicketSource, TicketStatus, TicketView,
-    TriageView,
+    Intent, MessageKind, MessageView, SlaView, TicketPriority, TicketSource, TicketStatus,
+    TicketView, TriageView,
 };
 use platform::ApiError;
 use platform::db::{CachedExt, Conn};
 use uuid::Uuid;
 
 use super::corrupt;
+use crate::domain::sla::{Clock, Terms};
 
 #[derive(Debug, Clone, diesel::QueryableByName)]
 pub struct TicketRow {
@@ -58,9 +59,53 @@ pub struct TicketRow {
     pub resolved_at: Option<DateTime<Utc>>,
     #[diesel(sql_type = BigInt)]
     pub version: i64,
+    #[diesel(sql_type = Nullable<Jsonb>)]
+    pub sla: Option<serde_json::Value>,
+    #[diesel(sql_type = BigInt)]
+    pub sla_used_seconds: i64,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub sla_running_since: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub first_response_due_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub resolution_due_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub first_response_breached_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub resolution_breached_at: Option<DateTime<Utc>>,
 }
 
 impl TicketRow {
+    /// The SLA terms the ticket is held to, if any.
+    pub fn terms(&self) -> Result<Option<Terms>, ApiError> {
+        self.sla
+            .as_ref()
+            .map(|v| {
+                serde_json::from_value::<Terms>(v.clone())
+                    .map_err(|_| corrupt("ticket SLA terms", &v.to_string()))
+            })
+            .transpose()
+    }
+
+    pub fn clock(&self) -> Clock {
+        Clock {
+            used_seconds: self.sla_used_seconds,
+            running_since: self.sla_running_since,
+        }
+    }
+
+    fn sla_view(&self, now: DateTime<Utc>) -> Result<Option<SlaView>, ApiError> {
+        Ok(self.terms()?.map(|terms| SlaView {
+            business_minutes_used: self.clock().used_at(&terms, now) / 60,
+            policy: terms.policy,
+            first_response_due_at: self.first_response_due_at,
+            resolution_due_at: self.resolution_due_at,
+            paused: self.sla_running_since.is_none(),
+            first_response_breached_at: self.first_response_breached_at,
+            resolution_breached_at: self.resolution_breached_at,
+        }))
+    }
+
     pub fn status(&self) -> Result<TicketStatus, ApiError> {
         TicketStatus::parse(&self.status).ok_or_else(|| corrupt("ticket status", &self.status))
     }
@@ -90,14 +135,17 @@ impl TicketRow {
             updated_at: self.updated_at,
             first_response_at: self.first_response_at,
             resolved_at: self.resolved_at,
+            sla: self.sla_view(Utc::now())?,
             version: self.version,
         })
     }
 }
 
-const TICKET_COLUMNS: &str = "id, number, channel_id, subject, status, priority, category, \
+pub(crate) const TICKET_COLUMNS: &str = "id, number, channel_id, subject, status, priority, category, \
      assignee, customer_email, customer_name, order_id, tracking_number, linked_by, source, \
-     triage, messages, created_at, updated_at, first_response_at, resolved_at, version";
+     triage, messages, created_at, updated_at, first_response_at, resolved_at, version, sla, \
+     sla_used_seconds, sla_running_since, first_response_due_at, resolution_due_at, \
+     first_response_breached_at, resolution_breached_at";
 
 pub struct NewTicket<'a> {
     pub id: Uuid,
@@ -113,17 +161,28 @@ pub struct NewTicket<'a> {
     pub source: TicketSource,
     pub triage: &'a TriageView,
     pub created_at: DateTime<Utc>,
+    /// The SLA terms and the due times they give from `created_at`.
+    pub sla: Option<&'a Terms>,
+    pub first_response_due_at: Option<DateTime<Utc>>,
+    pub resolution_due_at: Option<DateTime<Utc>>,
 }
 
 /// Creates a ticket (status new, no messages yet) with the next number.
 pub async fn insert(conn: &mut Conn, t: &NewTicket<'_>) -> Result<TicketRow, ApiError> {
     let triage = serde_json::to_value(t.triage).map_err(ApiError::internal)?;
+    let sla = t
+        .sla
+        .map(serde_json::to_value)
+        .transpose()
+        .map_err(ApiError::internal)?;
     Ok(diesel::sql_query(format!(
         "INSERT INTO tickets (id, number, channel_id, subject, status, priority, category, \
            customer_email, customer_name, order_id, tracking_number, linked_by, source, triage, \
-           created_at, updated_at) \
+           created_at, updated_at, sla, sla_running_since, first_response_due_at, \
+           resolution_due_at) \
          VALUES ($1, 'T-' || lpad(nextval('ticket_numbers')::text, 6, '0'), $2, $3, 'new', $4, \
-           $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) \
+           $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, \
+           CASE WHEN $14 IS NULL THEN NULL ELSE $13 END, $15, $16) \
          RETURNING {TICKET_COLUMNS}"
     ))
     .bind::<SqlUuid, _>(t.id)
@@ -139,6 +198,9 @@ pub async fn insert(conn: &mut Conn, t: &NewTicket<'_>) -> Result<TicketRow, Api
     .bind::<Text, _>(t.source.as_str())
     .bind::<Jsonb, _>(triage)
     .bind::<Timestamptz, _>(t.created_at)
+    .bind::<Nullable<Jsonb>, _>(sla)
+    .bind::<Nullable<Timestamptz>, _>(t.first_response_due_at)
+    .bind::<Nullable<Timestamptz>, _>(t.resolution_due_at)
     .cached()
     .get_result(conn)
     .await?)
@@ -264,6 +326,11 @@ pub struct Changes<'a> {
     pub assignee: Option<&'a str>,
     pub first_response_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
+    /// SLA: the terms, the clock, the due times (recomputed on save).
+    pub sla: Option<Terms>,
+    pub clock: Clock,
+    pub first_response_due_at: Option<DateTime<Utc>>,
+    pub resolution_due_at: Option<DateTime<Utc>>,
 }
 
 impl<'a> Changes<'a> {
@@ -276,6 +343,10 @@ impl<'a> Changes<'a> {
             assignee: row.assignee.as_deref(),
             first_response_at: row.first_response_at,
             resolved_at: row.resolved_at,
+            sla: row.terms()?,
+            clock: row.clock(),
+            first_response_due_at: row.first_response_due_at,
+            resolution_due_at: row.resolution_due_at,
         })
     }
 }
@@ -285,10 +356,18 @@ pub async fn update(
     id: Uuid,
     c: &Changes<'_>,
     at: DateTime<Utc>,
-) -> diesel::QueryResult<TicketRow> {
-    diesel::sql_query(format!(
+) -> Result<TicketRow, ApiError> {
+    let sla = c
+        .sla
+        .as_ref()
+        .map(serde_json::to_value)
+        .transpose()
+        .map_err(ApiError::internal)?;
+    Ok(diesel::sql_query(format!(
         "UPDATE tickets SET status = $2, priority = $3, category = $4, assignee = $5, \
-           first_response_at = $6, resolved_at = $7, updated_at = $8, version = version + 1 \
+           first_response_at = $6, resolved_at = $7, updated_at = $8, sla = $9, \
+           sla_used_seconds = $10, sla_running_since = $11, first_response_due_at = $12, \
+           resolution_due_at = $13, version = version + 1 \
          WHERE id = $1 RETURNING {TICKET_COLUMNS}"
     ))
     .bind::<SqlUuid, _>(id)
@@ -299,9 +378,14 @@ pub async fn update(
     .bind::<Nullable<Timestamptz>, _>(c.first_response_at)
     .bind::<Nullable<Timestamptz>, _>(c.resolved_at)
     .bind::<Timestamptz, _>(at)
+    .bind::<Nullable<Jsonb>, _>(sla)
+    .bind::<BigInt, _>(c.clock.used_seconds)
+    .bind::<Nullable<Timestamptz>, _>(c.clock.running_since)
+    .bind::<Nullable<Timestamptz>, _>(c.first_response_due_at)
+    .bind::<Nullable<Timestamptz>, _>(c.resolution_due_at)
     .cached()
     .get_result(conn)
-    .await
+    .await?)
 }
 
 pub struct NewMessage<'a> {

@@ -1,0 +1,11 @@
+DROP INDEX tickets_resolution_due;
+DROP INDEX tickets_first_response_due;
+ALTER TABLE tickets
+    DROP COLUMN resolution_breached_at,
+    DROP COLUMN first_response_breached_at,
+    DROP COLUMN resolution_due_at,
+    DROP COLUMN first_response_due_at,
+    DROP COLUMN sla_running_since,
+    DROP COLUMN sla_used_seconds,
+    DROP COLUMN sla;
+DROP TABLE sla_policies;
