@@ -68,6 +68,8 @@ pub mod topics {
     pub const BILLING_INVOICE_EVENTS: &str = "billing.invoice-events.v1";
     /// Tickets created, replied to and changing status, keyed by ticket id.
     pub const SUPPORT_TICKET_EVENTS: &str = "support.ticket-events.v1";
+    /// Returns once authorised, keyed by order id.
+    pub const SUPPORT_RETURN_EVENTS: &str = "support.return-events.v1";
 }
 
 /// Header names carried by every Kafka record (see docs/architecture.md).
@@ -118,7 +120,7 @@ events!(inventory: StockReserved, ReservationFailed, StockReleased, StockAdjuste
 events!(warehouse: FulfillmentShipped, ShortPicked, GoodsReceived);
 events!(procurement: PurchaseOrderApproved, PurchaseOrderChanged);
 events!(billing: InvoiceIssued, CreditNoteIssued);
-events!(support: TicketCreated, TicketReplied, TicketStatusChanged, TicketEscalated);
+events!(support: TicketCreated, TicketReplied, TicketStatusChanged, TicketEscalated, ReturnAuthorized);
 
 /// Reads a protobuf timestamp back into chrono (None when unset or out of range).
 pub fn from_timestamp(

@@ -673,6 +673,33 @@ fn policy() -> Vec<(&'static str, &'static str, &'static str, Rule)> {
             "/v1/auto-replies/{category}",
             staff(&[Admin]),
         ),
+        ("support", "POST", "/v1/returns", staff_or_channel(agents)),
+        ("support", "GET", "/v1/returns", staff_or_channel(agents)),
+        (
+            "support",
+            "GET",
+            "/v1/returns/{id}",
+            staff_or_channel(agents),
+        ),
+        (
+            "support",
+            "POST",
+            "/v1/returns/{id}/decision",
+            staff(agents),
+        ),
+        ("support", "GET", "/v1/return-policies", staff(agents)),
+        (
+            "support",
+            "PUT",
+            "/v1/return-policies/{channel}",
+            staff(&[Admin]),
+        ),
+        (
+            "support",
+            "PUT",
+            "/v1/return-categories/{sku}",
+            staff(&[Admin]),
+        ),
         ("support", "GET", "/v1/sla-policies", staff(agents)),
         (
             "support",

@@ -6,7 +6,9 @@
 //! filled with the order's facts, and auto-replies where an admin enabled
 //! them; SLA timers per channel and priority in business hours, paused
 //! while waiting on the customer, escalated once when missed
-//! (`domain::sla`). The returns saga follows (issue 15).
+//! (`domain::sla`); returns (RMA) decided by each channel's return policy
+//! (`domain::returns`) and published as ReturnAuthorized. The saga's
+//! warehouse, inventory, billing and orders steps follow (issue 15).
 //! Layout: `api/` (HTTP), `domain/` (rules), `store/` (database), `events/` (Kafka).
 
 pub mod api;

@@ -485,3 +485,235 @@ pub struct AutoReplyView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<DateTime<Utc>>,
 }
+
+crate::wire_enum!(
+    /// Why a customer returns. damaged, wrong_item and not_as_described are
+    /// the merchant's fault: no restocking fee, the merchant pays the label.
+    pub enum ReturnReason {
+        Damaged = "damaged",
+        WrongItem = "wrong_item",
+        NotAsDescribed = "not_as_described",
+        NoLongerNeeded = "no_longer_needed",
+        SizeOrFit = "size_or_fit",
+        Other = "other",
+    }
+);
+
+crate::wire_enum!(
+    pub enum ReturnResolution {
+        /// Money back (less the policy's fees).
+        Refund = "refund",
+        /// The same items again, through a replacement order.
+        Exchange = "exchange",
+    }
+);
+
+crate::wire_enum!(
+    /// Where a return is in its saga.
+    pub enum ReturnStatus {
+        /// Outside the auto-approval rules: waits for a person.
+        PendingApproval = "pending_approval",
+        /// Authorised: the warehouse expects it (or, returnless, billing refunds).
+        Authorized = "authorized",
+        Received = "received",
+        Inspected = "inspected",
+        Refunded = "refunded",
+        /// A person declined it.
+        Rejected = "rejected",
+    }
+);
+
+crate::wire_enum!(
+    pub enum ReturnWindowFrom {
+        Delivery = "delivery",
+        Shipment = "shipment",
+    }
+);
+
+crate::wire_enum!(
+    pub enum ReturnLabelPayer {
+        Customer = "customer",
+        Merchant = "merchant",
+    }
+);
+
+crate::wire_enum!(
+    /// When an exchange's replacement is reserved.
+    pub enum ExchangeReservation {
+        Immediately = "immediately",
+        AfterInspection = "after_inspection",
+    }
+);
+
+/// `PUT /v1/return-policies/{channel}` (`default` for channels without their own).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnPolicyInput {
+    #[schema(minimum = 0, maximum = 365)]
+    pub window_days: i64,
+    pub window_from: ReturnWindowFrom,
+    /// Return categories (`PUT /v1/return-categories/{sku}`) that can't be
+    /// returned by choice (a damaged or wrong item always can).
+    #[serde(default)]
+    #[schema(max_items = 100)]
+    pub non_returnable_categories: Vec<String>,
+    /// Percent of the returned value kept on a customer's-choice return
+    /// (a decimal string, 0 to 100).
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String, pattern = "^([0-9]{1,2}(\\.[0-9]{1,2})?|100(\\.0{1,2})?)$", example = "10")]
+    pub restocking_fee_percent: rust_decimal::Decimal,
+    /// Who pays the return label on a customer's-choice return.
+    pub return_shipping_paid_by: ReturnLabelPayer,
+    /// What the label costs a customer who pays it.
+    pub return_label_fee: Money,
+    /// Returns worth less than this are refunded and the goods kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub returnless_below: Option<Money>,
+    /// Returns worth up to this are authorised without a person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_approve_up_to: Option<Money>,
+    /// Where returns are sent and restocked.
+    #[schema(pattern = "^[A-Z0-9][A-Z0-9-]{0,39}$")]
+    pub return_location: String,
+    pub exchange_reservation: ExchangeReservation,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ReturnPolicyView {
+    pub channel: String,
+    pub policy: ReturnPolicyInput,
+    pub updated_by: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `PUT /v1/return-categories/{sku}`.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnCategoryInput {
+    #[schema(min_length = 1, max_length = 64, pattern = "^[a-z][a-z0-9_-]{0,63}$")]
+    pub category: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnLineInput {
+    #[schema(minimum = 1)]
+    pub line_no: i32,
+    #[schema(minimum = 1, maximum = 1000000)]
+    pub quantity: i64,
+}
+
+/// `POST /v1/returns`: from a customer's ticket, from ops, or pushed by a
+/// marketplace with its channel token.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnInput {
+    /// The order (or name it by the channel's number, or by a ticket linked to it).
+    #[serde(default)]
+    pub order_id: Option<Uuid>,
+    #[serde(default)]
+    #[schema(max_length = 100, pattern = "\\S")]
+    pub external_order_id: Option<String>,
+    /// The ticket the customer asked on; it is updated as the return moves.
+    #[serde(default)]
+    pub ticket_id: Option<Uuid>,
+    /// Staff name the channel with external_order_id; a channel token's own is used.
+    #[serde(default)]
+    #[schema(pattern = "^[a-z][a-z0-9-]{0,63}$")]
+    pub channel_id: Option<String>,
+    #[schema(min_items = 1, max_items = 200)]
+    pub lines: Vec<ReturnLineInput>,
+    pub reason: ReturnReason,
+    pub resolution: ReturnResolution,
+    /// The channel's own id for a marketplace-initiated return (a repeat is a retry).
+    #[serde(default)]
+    #[schema(max_length = 100, pattern = "\\S")]
+    pub external_return_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ReturnLineView {
+    pub line_no: i32,
+    pub sku: String,
+    pub quantity: i64,
+    pub unit_price: Money,
+}
+
+/// What the policy made of the request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ReturnTermsView {
+    pub value: Money,
+    pub restocking_fee: Money,
+    pub return_label_fee: Money,
+    /// What the customer gets back.
+    pub refund: Money,
+    /// The customer keeps the goods: nothing comes back to inspect.
+    pub returnless: bool,
+    pub label_paid_by: ReturnLabelPayer,
+    pub return_location: String,
+    pub window_ends: NaiveDate,
+    pub exchange_reservation: ExchangeReservation,
+}
+
+/// One step of the return's saga, as support heard of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ReturnStepView {
+    /// requested, authorized, received, inspected, restocked, refunded, …
+    pub step: String,
+    /// done, waiting or failed.
+    pub status: String,
+    pub at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ReturnView {
+    pub id: Uuid,
+    /// RMA-000123.
+    pub number: String,
+    pub order_id: Uuid,
+    pub channel_id: String,
+    pub external_order_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_return_id: Option<String>,
+    pub status: ReturnStatus,
+    pub reason: ReturnReason,
+    pub resolution: ReturnResolution,
+    pub lines: Vec<ReturnLineView>,
+    pub terms: ReturnTermsView,
+    pub auto_approved: bool,
+    pub requested_by: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorized_by: Option<String>,
+    pub steps: Vec<ReturnStepView>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+/// `POST /v1/returns/{id}/decision`: a person authorises or rejects a
+/// return waiting for approval (not one they requested).
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnDecisionInput {
+    pub approve: bool,
+    #[serde(default)]
+    #[schema(max_length = 1000)]
+    pub note: Option<String>,
+}
+
+/// `GET /v1/returns`.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReturnListQuery {
+    pub order_id: Option<Uuid>,
+    pub status: Option<ReturnStatus>,
+    #[param(pattern = "^[a-z][a-z0-9-]{0,63}$")]
+    pub channel: Option<String>,
+    pub cursor: Option<Uuid>,
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+}

@@ -7,6 +7,7 @@ pub mod attachments;
 pub mod auto_replies;
 pub mod inbound;
 pub mod intake;
+pub mod returns;
 pub mod sla;
 pub mod tickets;
 
@@ -67,6 +68,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/auto-replies/{category}").route(web::put().to(auto_replies::put)),
             )
+            .service(
+                web::resource("/returns")
+                    .route(web::post().to(returns::create))
+                    .route(web::get().to(returns::list)),
+            )
+            .service(web::resource("/returns/{id}").route(web::get().to(returns::get)))
+            .service(web::resource("/returns/{id}/decision").route(web::post().to(returns::decide)))
+            .service(web::resource("/return-policies").route(web::get().to(returns::policies)))
+            .service(
+                web::resource("/return-policies/{channel}")
+                    .route(web::put().to(returns::put_policy)),
+            )
+            .service(
+                web::resource("/return-categories/{sku}")
+                    .route(web::put().to(returns::put_category)),
+            )
             .service(web::resource("/sla-policies").route(web::get().to(sla::list)))
             .service(
                 web::resource("/sla-policies/{channel}/{priority}").route(web::put().to(sla::put)),
@@ -102,11 +119,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         sla::list,
         sla::put,
         sla::at_risk,
+        returns::create,
+        returns::list,
+        returns::get,
+        returns::decide,
+        returns::policies,
+        returns::put_policy,
+        returns::put_category,
     ),
     modifiers(&BearerAuth),
     tags(
         (name = "tickets", description = "Tickets, their threads and attachments"),
         (name = "email", description = "Inbound email from the gateway"),
+        (name = "returns", description = "Returns (RMA): requests decided by the channel's return policy, and their saga"),
         (name = "settings", description = "Auto-replies per category, SLA policies per channel and priority"),
     )
 )]

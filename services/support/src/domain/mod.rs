@@ -5,6 +5,7 @@
 pub mod attachments;
 pub mod email;
 pub mod replies;
+pub mod returns;
 pub mod sla;
 pub mod tickets;
 pub mod triage;

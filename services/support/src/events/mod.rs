@@ -16,7 +16,7 @@ mod fulfillment_events;
 mod order_events;
 pub mod published;
 
-pub const TOPICS: &[&str] = &[topics::SUPPORT_TICKET_EVENTS];
+pub const TOPICS: &[&str] = &[topics::SUPPORT_TICKET_EVENTS, topics::SUPPORT_RETURN_EVENTS];
 
 pub fn subscriptions(_rt: &Runtime) -> Vec<Subscription> {
     vec![

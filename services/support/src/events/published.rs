@@ -3,9 +3,9 @@
 //! gateway or channel to send), TicketStatusChanged and TicketEscalated.
 
 use chrono::{DateTime, Utc};
-use domain::contracts::support::TicketStatus;
+use domain::contracts::support::{ReturnReason, ReturnView, TicketStatus};
 use domain::events::proto::support::v1 as pb;
-use domain::events::{timestamp, topics};
+use domain::events::{money_to_proto, timestamp, topics};
 use platform::ApiError;
 use platform::db::Conn;
 use platform::outbox::Outbox;
@@ -156,6 +156,57 @@ pub async fn escalated(
                 escalated_at: Some(timestamp(at)),
                 assignee: t.assignee.clone().unwrap_or_default(),
                 order_id: t.order_id.map(|o| o.to_string()).unwrap_or_default(),
+            },
+        )
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(())
+}
+
+/// An authorised return, for the warehouse (expect it), billing (refund a
+/// returnless one) and orders (an exchange's replacement).
+pub async fn return_authorized(
+    outbox: &Outbox,
+    conn: &mut Conn,
+    r: &ReturnView,
+    by: &str,
+    at: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let damaged = matches!(r.reason, ReturnReason::Damaged);
+    outbox
+        .enqueue(
+            conn,
+            topics::SUPPORT_RETURN_EVENTS,
+            &r.order_id.to_string(),
+            &pb::ReturnAuthorized {
+                return_id: r.id.to_string(),
+                number: r.number.clone(),
+                order_id: r.order_id.to_string(),
+                channel_id: r.channel_id.clone(),
+                external_order_id: r.external_order_id.clone(),
+                lines: r
+                    .lines
+                    .iter()
+                    .map(|l| pb::ReturnLine {
+                        line_no: l.line_no,
+                        sku: l.sku.clone(),
+                        quantity: l.quantity,
+                        unit_price: Some(money_to_proto(&l.unit_price)),
+                    })
+                    .collect(),
+                reason: r.reason.as_str().to_string(),
+                expected_condition: if damaged { "damaged" } else { "resellable" }.into(),
+                return_location: r.terms.return_location.clone(),
+                returnless: r.terms.returnless,
+                resolution: r.resolution.as_str().to_string(),
+                exchange_reservation: r.terms.exchange_reservation.as_str().to_string(),
+                value: Some(money_to_proto(&r.terms.value)),
+                restocking_fee: Some(money_to_proto(&r.terms.restocking_fee)),
+                return_label_fee: Some(money_to_proto(&r.terms.return_label_fee)),
+                refund: Some(money_to_proto(&r.terms.refund)),
+                authorized_by: by.to_string(),
+                authorized_at: Some(timestamp(at)),
+                ticket_id: r.ticket_id.map(|t| t.to_string()).unwrap_or_default(),
             },
         )
         .await

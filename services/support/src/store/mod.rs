@@ -8,6 +8,7 @@
 pub mod attachments;
 pub mod auto_replies;
 pub mod orders;
+pub mod returns;
 pub mod sla;
 pub mod tickets;
 

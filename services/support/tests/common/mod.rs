@@ -42,6 +42,19 @@ pub async fn place(
     lines: &[(&str, i64)],
     placed_at: DateTime<Utc>,
 ) -> PlacedOrder {
+    place_at_price(app, channel, number, email, lines, "19.90", placed_at).await
+}
+
+/// OrderPlaced as [`place`], every unit at `price` EUR.
+pub async fn place_at_price(
+    app: &TestApp,
+    channel: &str,
+    number: &str,
+    email: &str,
+    lines: &[(&str, i64)],
+    price: &str,
+    placed_at: DateTime<Utc>,
+) -> PlacedOrder {
     let order_id = Uuid::now_v7().to_string();
     let eur = |a: &str| {
         Some(common::Money {
@@ -60,7 +73,7 @@ pub async fn place(
                 line_no: i as i32 + 1,
                 sku: sku.to_string(),
                 quantity: *q,
-                unit_price: eur("19.90"),
+                unit_price: eur(price),
             })
             .collect(),
         backorder_policy: "backorder".into(),

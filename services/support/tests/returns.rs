@@ -1,0 +1,422 @@
+//! Returns against the real stack: the channel's return policy decides each
+//! request (restocking fee and label on a customer's choice, returnless
+//! below a value, a person above the auto-approval value, never the one who
+//! asked), refusals name their rule and change nothing, an authorised
+//! return is published once, a marketplace's retry is answered with the
+//! first return, a ticket's return notes the ticket, channels see only
+//! their own.
+
+mod common;
+
+use std::time::Duration;
+
+use chrono::{Duration as Days, Utc};
+use common::*;
+use domain::events::proto::support::v1 as pb;
+use domain::events::topics;
+use platform::Role;
+use platform::testing::{
+    TestApp, channel_token, decode_all, fields, problem, read_topic_until, token_for,
+};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn eur(amount: &str) -> Value {
+    json!({"amount": amount, "currency": "EUR"})
+}
+
+async fn set_policy(app: &TestApp) {
+    let res = app
+        .client
+        .put(app.url("/v1/return-policies/default"))
+        .bearer_auth(admin())
+        .json(&json!({
+            "window_days": 30, "window_from": "delivery",
+            "non_returnable_categories": ["hygiene"],
+            "restocking_fee_percent": "10", "return_shipping_paid_by": "customer",
+            "return_label_fee": eur("4.95"), "returnless_below": eur("10"),
+            "auto_approve_up_to": eur("50"), "return_location": "RET-1",
+            "exchange_reservation": "after_inspection"
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{:?}", res.text().await);
+    let res = app
+        .client
+        .put(app.url("/v1/return-categories/SOAP-1"))
+        .bearer_auth(admin())
+        .json(&json!({"category": "hygiene"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+}
+
+/// An order of `lines` (SKU, quantity) at 19.90, shipped `days_ago`.
+async fn shipped_order(
+    app: &TestApp,
+    number: &str,
+    lines: &[(&str, i64)],
+    days_ago: i64,
+) -> PlacedOrder {
+    let at = Utc::now() - Days::days(days_ago);
+    let order = place(app, "web", number, "ana@example.com", lines, at).await;
+    let shipped: Vec<(i32, &str, i64)> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, (s, q))| (i as i32 + 1, *s, *q))
+        .collect();
+    ship(
+        app,
+        &order,
+        "WH1",
+        "DHL",
+        &format!("JD{number}"),
+        &shipped,
+        at,
+    )
+    .await;
+    order
+}
+
+async fn request(app: &TestApp, bearer: &str, body: &Value) -> reqwest::Response {
+    app.client
+        .post(app.url("/v1/returns"))
+        .bearer_auth(bearer)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_policy_decides_fees_returnless_approval_and_refusals() {
+    let app = app().await;
+    set_policy(&app).await;
+    let order = shipped_order(&app, "WEB-5001", &[("MUG-1", 2), ("SOAP-1", 1)], 3).await;
+
+    // A customer's choice: 10 % restocking and the label are kept.
+    let res = request(
+        &app,
+        &agent(),
+        &json!({"order_id": order.order_id,
+        "lines": [{"line_no": 1, "quantity": 1}], "reason": "size_or_fit", "resolution": "refund"}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let r: Value = res.json().await.unwrap();
+    assert_eq!(r["status"], "authorized");
+    assert!(r["number"].as_str().unwrap().starts_with("RMA-"));
+    assert_eq!(r["auto_approved"], true);
+    assert_eq!(r["terms"]["value"], eur("19.9"));
+    assert_eq!(r["terms"]["restocking_fee"], eur("1.99"));
+    assert_eq!(r["terms"]["return_label_fee"], eur("4.95"));
+    assert_eq!(r["terms"]["refund"], eur("12.96"));
+    assert_eq!(r["terms"]["return_location"], "RET-1");
+    assert_eq!(r["lines"][0]["sku"], "MUG-1");
+    let steps: Vec<&str> = r["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["requested", "authorized"]);
+
+    // Refusals name the rule and the field, and change nothing.
+    let cases = [
+        (
+            json!([{"line_no": 2, "quantity": 1}]),
+            "no_longer_needed",
+            "lines[0].line_no",
+            "non_returnable_category",
+        ),
+        (
+            json!([{"line_no": 1, "quantity": 2}]),
+            "size_or_fit",
+            "lines[0].quantity",
+            "quantity",
+        ),
+        (
+            json!([{"line_no": 9, "quantity": 1}]),
+            "size_or_fit",
+            "lines[0].line_no",
+            "has no line 9",
+        ),
+    ];
+    for (lines, reason, field, rule) in cases {
+        let p = problem(
+            request(
+                &app,
+                &agent(),
+                &json!({"order_id": order.order_id, "lines": lines,
+                "reason": reason, "resolution": "refund"}),
+            )
+            .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(fields(&p), [field], "{p}");
+        assert!(
+            p["errors"][0]["message"].as_str().unwrap().contains(rule),
+            "{p}"
+        );
+    }
+    // A damaged item of a non-returnable category is still taken back, in full.
+    let res = request(
+        &app,
+        &agent(),
+        &json!({"order_id": order.order_id,
+        "lines": [{"line_no": 2, "quantity": 1}], "reason": "damaged", "resolution": "refund"}),
+    )
+    .await;
+    let r: Value = res.json().await.unwrap();
+    assert_eq!(r["terms"]["refund"], eur("19.9"));
+    assert_eq!(r["terms"]["label_paid_by"], "merchant");
+
+    // Outside the window (delivered about 40 days ago).
+    let old = shipped_order(&app, "WEB-5002", &[("MUG-1", 1)], 43).await;
+    let p = problem(
+        request(&app, &agent(), &json!({"order_id": old.order_id,
+            "lines": [{"line_no": 1, "quantity": 1}], "reason": "no_longer_needed", "resolution": "refund"})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(
+        p["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("return_window: "),
+        "{p}"
+    );
+
+    assert_eq!(
+        count(&app, "SELECT count(*) AS n FROM returns").await,
+        2,
+        "refusals created nothing"
+    );
+
+    // Above the auto-approval value a person decides, not the requester.
+    let big = shipped_order(&app, "WEB-5003", &[("LAMP-1", 3)], 2).await;
+    let requester = token_for("agent-a", &[Role::Support]);
+    let res = request(
+        &app,
+        &requester,
+        &json!({"external_order_id": "WEB-5003", "channel_id": "web",
+        "lines": [{"line_no": 1, "quantity": 3}], "reason": "damaged", "resolution": "refund"}),
+    )
+    .await;
+    let r: Value = res.json().await.unwrap();
+    assert_eq!(r["status"], "pending_approval");
+    assert_eq!(r["order_id"], big.order_id.as_str());
+    let id = r["id"].as_str().unwrap().to_string();
+    let decide = |bearer: String, approve: bool| {
+        app.client
+            .post(app.url(&format!("/v1/returns/{id}/decision")))
+            .bearer_auth(bearer)
+            .json(&json!({"approve": approve}))
+            .send()
+    };
+    assert_eq!(
+        decide(requester.clone(), true).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    let res = decide(token_for("agent-b", &[Role::Support]), true)
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let r: Value = res.json().await.unwrap();
+    assert_eq!(r["status"], "authorized");
+    assert_eq!(r["authorized_by"], "user:agent-b");
+    assert_eq!(
+        decide(token_for("agent-c", &[Role::Support]), false)
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::CONFLICT
+    );
+
+    // Cheap items are refunded without coming back.
+    let cheap = place_at_price(
+        &app,
+        "web",
+        "WEB-5004",
+        "ana@example.com",
+        &[("PEN-1", 1)],
+        "7.50",
+        Utc::now(),
+    )
+    .await;
+    ship(
+        &app,
+        &cheap,
+        "WH1",
+        "DHL",
+        "JD5004",
+        &[(1, "PEN-1", 1)],
+        Utc::now(),
+    )
+    .await;
+    let res = request(&app, &agent(), &json!({"order_id": cheap.order_id,
+        "lines": [{"line_no": 1, "quantity": 1}], "reason": "no_longer_needed", "resolution": "refund"})).await;
+    let r: Value = res.json().await.unwrap();
+    assert_eq!(r["terms"]["returnless"], true);
+    assert_eq!(r["terms"]["refund"], eur("7.5"));
+
+    // Each authorisation published once, keyed by its order.
+    let records = read_topic_until(
+        &app.topic(topics::SUPPORT_RETURN_EVENTS),
+        Duration::from_secs(20),
+        Duration::from_millis(500),
+        |r| decode_all::<pb::ReturnAuthorized>(r).len() >= 4,
+    )
+    .await;
+    let authorized = decode_all::<pb::ReturnAuthorized>(&records);
+    assert_eq!(authorized.len(), 4);
+    // Records of one order keep their order (the key is the order id).
+    let of = |id: &str| {
+        authorized
+            .iter()
+            .filter(|a| a.order_id == id)
+            .collect::<Vec<_>>()
+    };
+    let mine = of(&order.order_id);
+    assert_eq!(mine.len(), 2);
+    assert_eq!(mine[0].return_location, "RET-1");
+    assert_eq!(mine[0].refund.as_ref().unwrap().amount, "12.96");
+    assert_eq!(mine[0].expected_condition, "resellable");
+    assert_eq!(mine[1].expected_condition, "damaged");
+    assert_eq!(of(&big.order_id).len(), 1);
+    assert!(of(&cheap.order_id)[0].returnless);
+}
+
+#[tokio::test]
+async fn marketplace_returns_retries_tickets_and_channel_isolation() {
+    let app = app().await;
+    set_policy(&app).await;
+    let order = shipped_order(&app, "WEB-6001", &[("MUG-1", 2)], 2).await;
+    let web = channel_token("web");
+    let body = json!({"external_order_id": "WEB-6001", "lines": [{"line_no": 1, "quantity": 1}],
+        "reason": "no_longer_needed", "resolution": "refund", "external_return_id": "MKT-RET-1"});
+    let res = request(&app, &web, &body).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let first: Value = res.json().await.unwrap();
+    assert_eq!(first["requested_by"], "channel:web");
+    let res = request(&app, &web, &body).await;
+    assert_eq!(res.status(), StatusCode::OK, "the marketplace's retry");
+    let again: Value = res.json().await.unwrap();
+    assert_eq!(again["id"], first["id"]);
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM returns").await, 1);
+
+    // Another channel neither sees it nor returns the web channel's order.
+    let amazon = channel_token("amazon-de");
+    let (status, _) = app
+        .get_json(
+            &format!("/v1/returns/{}", first["id"].as_str().unwrap()),
+            &amazon,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let p = problem(
+        request(
+            &app,
+            &amazon,
+            &json!({"order_id": order.order_id, "lines": [{"line_no": 1, "quantity": 1}],
+            "reason": "no_longer_needed", "resolution": "refund"}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(fields(&p), ["order_id"]);
+    let (_, list) = app.get_json("/v1/returns", &amazon).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 0);
+    let (_, list) = app
+        .get_json(
+            &format!("/v1/returns?order_id={}", order.order_id),
+            &agent(),
+        )
+        .await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+
+    // From the customer's ticket: the order is the ticket's, the ticket is noted.
+    let v = post_email_ok(
+        &app,
+        &email(
+            "ana@example.com",
+            "r1@mail.example.com",
+            "Return",
+            "I would like to return the mug from order WEB-6001, it does not fit my kitchen.",
+        ),
+        StatusCode::CREATED,
+    )
+    .await;
+    let ticket_id = v["ticket_id"].as_str().unwrap();
+    let res = request(
+        &app,
+        &agent(),
+        &json!({"ticket_id": ticket_id, "lines": [{"line_no": 1, "quantity": 1}],
+        "reason": "no_longer_needed", "resolution": "refund"}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let r: Value = res.json().await.unwrap();
+    assert_eq!(r["ticket_id"], ticket_id);
+    assert_eq!(r["order_id"], order.order_id.as_str());
+    let t = ticket(&app, ticket_id, &agent()).await;
+    let note = t["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(note["kind"], "note");
+    assert!(
+        note["body"]
+            .as_str()
+            .unwrap()
+            .starts_with(r["number"].as_str().unwrap()),
+        "{note}"
+    );
+    // Both units are now taken: a third return of the line is refused.
+    let p = problem(
+        request(
+            &app,
+            &agent(),
+            &json!({"order_id": order.order_id, "lines": [{"line_no": 1, "quantity": 1}],
+            "reason": "damaged", "resolution": "refund"}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(
+        p["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("quantity: "),
+        "{p}"
+    );
+
+    // Bad input names the field; bad policies too.
+    let p = problem(
+        request(&app, &agent(), &json!({"lines": [{"line_no": 1, "quantity": 1}], "reason": "damaged", "resolution": "refund"})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(fields(&p), ["order_id"]);
+    let res = app
+        .client
+        .put(app.url("/v1/return-policies/default"))
+        .bearer_auth(admin())
+        .json(
+            &json!({"window_days": 30, "window_from": "delivery", "restocking_fee_percent": "150",
+            "return_shipping_paid_by": "customer", "return_label_fee": eur("4.95"),
+            "return_location": "ret 1", "exchange_reservation": "immediately"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    let p = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(fields(&p), ["restocking_fee_percent", "return_location"]);
+    let (_, policies) = app.get_json("/v1/return-policies", &agent()).await;
+    assert_eq!(
+        policies[0]["policy"]["restocking_fee_percent"], "10",
+        "unchanged"
+    );
+}
