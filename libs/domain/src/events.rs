@@ -60,6 +60,8 @@ pub mod topics {
     /// Fulfillment progress that other services act on (shipped, short picked),
     /// keyed by order id.
     pub const WAREHOUSE_FULFILLMENT_EVENTS: &str = "warehouse.fulfillment-events.v1";
+    /// Returns received and inspected at their return location, keyed by order id.
+    pub const WAREHOUSE_RETURN_EVENTS: &str = "warehouse.return-events.v1";
     /// Goods received at the dock against purchase orders, keyed by purchase order id.
     pub const WAREHOUSE_RECEIVING_EVENTS: &str = "warehouse.receiving-events.v1";
     /// Purchase orders once approved, and every later change, keyed by purchase order id.
@@ -117,7 +119,7 @@ macro_rules! events {
 
 events!(orders: OrderPlaced, OrderCancelled, OrderConfirmed, OrderOnHold, ChannelUpserted);
 events!(inventory: StockReserved, ReservationFailed, StockReleased, StockAdjusted, AvailabilityChanged, StockReallocated, StockLevelChanged);
-events!(warehouse: FulfillmentShipped, ShortPicked, GoodsReceived);
+events!(warehouse: FulfillmentShipped, ShortPicked, GoodsReceived, ReturnInspected);
 events!(procurement: PurchaseOrderApproved, PurchaseOrderChanged);
 events!(billing: InvoiceIssued, CreditNoteIssued);
 events!(support: TicketCreated, TicketReplied, TicketStatusChanged, TicketEscalated, ReturnAuthorized);

@@ -337,6 +337,15 @@ fn policy() -> Vec<(&'static str, &'static str, &'static str, Rule)> {
             "/v1/inbound-orders",
             staff(floor_readers),
         ),
+        ("warehouse", "GET", "/v1/returns", staff(floor_readers)),
+        ("warehouse", "GET", "/v1/returns/{id}", staff(floor_readers)),
+        ("warehouse", "POST", "/v1/returns/{id}/scans", staff(floor)),
+        (
+            "warehouse",
+            "POST",
+            "/v1/returns/{id}/inspection",
+            staff(floor),
+        ),
         ("warehouse", "POST", "/v1/receipts", staff(floor)),
         (
             "warehouse",

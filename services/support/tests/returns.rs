@@ -308,6 +308,54 @@ async fn marketplace_returns_retries_tickets_and_channel_isolation() {
     assert_eq!(again["id"], first["id"]);
     assert_eq!(count(&app, "SELECT count(*) AS n FROM returns").await, 1);
 
+    // The warehouse's inspection is a step of its saga (a redelivery adds none).
+    let inspected = domain::events::proto::warehouse::v1::ReturnInspected {
+        return_id: first["id"].as_str().unwrap().into(),
+        number: first["number"].as_str().unwrap().into(),
+        order_id: order.order_id.clone(),
+        channel_id: "web".into(),
+        location_code: "RET-1".into(),
+        lines: vec![domain::events::proto::warehouse::v1::InspectedLine {
+            line_no: 1,
+            sku: "MUG-1".into(),
+            resellable: 1,
+            refurbish: 0,
+            scrap: 0,
+        }],
+        received_by: "user:dock".into(),
+        inspected_by: "user:dock".into(),
+        ..Default::default()
+    };
+    for _ in 0..2 {
+        platform::testing::fixtures::publish_applied(
+            &app,
+            topics::WAREHOUSE_RETURN_EVENTS,
+            &order.order_id,
+            &inspected,
+        )
+        .await;
+    }
+    let (_, r) = app
+        .get_json(
+            &format!("/v1/returns/{}", first["id"].as_str().unwrap()),
+            &web,
+        )
+        .await;
+    assert_eq!(r["status"], "inspected");
+    let steps: Vec<&str> = r["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["requested", "authorized", "received", "inspected"]);
+    assert!(
+        r["steps"][3]["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("1 resellable")
+    );
+
     // Another channel neither sees it nor returns the web channel's order.
     let amazon = channel_token("amazon-de");
     let (status, _) = app

@@ -720,3 +720,104 @@ pub struct ReceivingPolicyView {
     pub updated_at: DateTime<Utc>,
     pub updated_by: String,
 }
+
+crate::wire_enum!(
+    /// Where an expected return is at the return location.
+    pub enum ReturnReceiptStatus {
+        /// Authorised by support: the parcel may arrive.
+        Expected = "expected",
+        /// Scanning its units in.
+        Receiving = "receiving",
+        /// Every unit graded; ReturnInspected published.
+        Inspected = "inspected",
+    }
+);
+
+crate::wire_enum!(
+    /// What inspection makes of a returned unit.
+    pub enum ReturnGrade {
+        /// Back to stock as it is.
+        Resellable = "resellable",
+        /// To quarantine, to be refurbished.
+        Refurbish = "refurbish",
+        /// Written off.
+        Scrap = "scrap",
+    }
+);
+
+/// `GET /v1/returns`.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExpectedReturnQuery {
+    /// The RMA number on the parcel's label (RMA-000123).
+    #[param(max_length = 40)]
+    pub number: Option<String>,
+    #[param(pattern = "^[A-Z0-9][A-Z0-9-]{0,39}$")]
+    pub location: Option<String>,
+    pub status: Option<ReturnReceiptStatus>,
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ExpectedReturnLineView {
+    pub line_no: i32,
+    pub sku: String,
+    /// Units authorised to come back.
+    pub expected: i64,
+    /// Units scanned in so far.
+    pub received: i64,
+    pub resellable: i64,
+    pub refurbish: i64,
+    pub scrap: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ExpectedReturnView {
+    pub return_id: Uuid,
+    pub number: String,
+    pub order_id: Uuid,
+    pub channel_id: String,
+    pub location_code: String,
+    /// resellable, or damaged when the customer reported damage.
+    pub expected_condition: String,
+    pub status: ReturnReceiptStatus,
+    pub lines: Vec<ExpectedReturnLineView>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inspected_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inspected_at: Option<DateTime<Utc>>,
+    pub version: i64,
+}
+
+/// `POST /v1/returns/{id}/scans`: a returned unit scanned in (SKU or GTIN).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnScanInput {
+    #[schema(min_length = 1, max_length = 64)]
+    pub item: String,
+    /// Default 1.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 100000)]
+    pub quantity: Option<i64>,
+}
+
+/// One line's grades.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InspectionLineInput {
+    #[schema(minimum = 1)]
+    pub line_no: i32,
+    pub grade: ReturnGrade,
+    #[schema(minimum = 1, maximum = 100000)]
+    pub quantity: i64,
+}
+
+/// `POST /v1/returns/{id}/inspection`: the grade of every received unit
+/// (the lines' quantities add up to what was received).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InspectionInput {
+    #[schema(min_items = 1, max_items = 600)]
+    pub grades: Vec<InspectionLineInput>,
+}

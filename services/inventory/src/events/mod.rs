@@ -4,7 +4,9 @@
 //! events (the channel projection), order events (OrderPlaced reserves,
 //! OrderCancelled releases) and the warehouse's fulfillment events
 //! (FulfillmentShipped consumes the reservation, ShortPicked writes off and
-//! re-allocates) and its receiving events (GoodsReceived raises on hand, damaged
+//! re-allocates), its return events (ReturnInspected restocks resellable units
+//! at the return location, quarantines refurbish units, writes off scrap),
+//! and its receiving events (GoodsReceived raises on hand, damaged
 //! units to the location's quarantine). Publishes StockReserved, ReservationFailed, StockReleased and
 //! StockReallocated keyed by order id, StockAdjusted (every on-hand change:
 //! adjustments, shipments, short picks), StockLevelChanged (per SKU ×
@@ -32,6 +34,8 @@ pub const RESERVATIONS_ACTOR: &str = "system:inventory.reservations";
 pub const FULFILLMENT_ACTOR: &str = "system:inventory.fulfillment";
 /// Who receipts at the dock are recorded as.
 pub const RECEIVING_ACTOR: &str = "system:inventory.receiving";
+/// Who stock changes made on inspected returns are recorded as.
+pub const RETURNS_ACTOR: &str = "system:inventory.returns";
 
 pub mod background;
 mod channel_events;
@@ -40,6 +44,7 @@ mod order_events;
 mod product_events;
 mod published;
 mod receiving_events;
+mod return_events;
 
 pub use published::{
     StockChange, publish_availability, publish_outcome, publish_outcomes, publish_reallocated,
@@ -101,6 +106,15 @@ pub fn subscriptions(rt: &Runtime) -> Vec<Subscription> {
         )
         // Receipts lock their SKUs' rows one by one; one task keeps two
         // receipts of the same SKUs from waiting on each other.
+        .single_task(),
+        Subscription::new(
+            "inventory.returns",
+            topics::WAREHOUSE_RETURN_EVENTS,
+            handler_with_outbox(&rt.outbox, |outbox, conn, record| {
+                return_events::on_return_event(outbox, conn, record).boxed()
+            }),
+        )
+        // As receipts: one writer, SKU rows in order.
         .single_task(),
     ]
 }

@@ -1,8 +1,9 @@
 //! What support consumes and publishes.
 //!
 //! Consumes: orders' order events (the order facts a ticket shows: customer,
-//! number, lines, status) and the warehouse's FulfillmentShipped (parcels:
-//! carrier, tracking number). Publishes TicketCreated, TicketReplied and
+//! number, lines, status), the warehouse's FulfillmentShipped (parcels:
+//! carrier, tracking number) and ReturnInspected (a return's receipt and
+//! grades, steps of its saga). Publishes TicketCreated, TicketReplied and
 //! TicketStatusChanged and TicketEscalated (`published.rs`; the SLA sweeper in
 //! `background.rs`).
 
@@ -15,6 +16,7 @@ pub mod background;
 mod fulfillment_events;
 mod order_events;
 pub mod published;
+mod return_events;
 
 pub const TOPICS: &[&str] = &[topics::SUPPORT_TICKET_EVENTS, topics::SUPPORT_RETURN_EVENTS];
 
@@ -24,6 +26,11 @@ pub fn subscriptions(_rt: &Runtime) -> Vec<Subscription> {
             "support.orders",
             topics::ORDERS_ORDER_EVENTS,
             handler(|conn, record| order_events::on_order_event(conn, record).boxed()),
+        ),
+        Subscription::new(
+            "support.return-inspections",
+            topics::WAREHOUSE_RETURN_EVENTS,
+            handler(|conn, record| return_events::on_warehouse_return_event(conn, record).boxed()),
         ),
         Subscription::new(
             "support.parcels",

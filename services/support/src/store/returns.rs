@@ -487,3 +487,22 @@ pub async fn view(conn: &mut Conn, row: &ReturnRow) -> Result<ReturnView, ApiErr
         version: row.version,
     })
 }
+
+/// Moves a return along its saga (consumers of the downstream steps).
+pub async fn set_status(
+    conn: &mut Conn,
+    id: Uuid,
+    status: ReturnStatus,
+    at: DateTime<Utc>,
+) -> diesel::QueryResult<()> {
+    diesel::sql_query(
+        "UPDATE returns SET status = $2, updated_at = $3, version = version + 1 WHERE id = $1",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Text, _>(status.as_str())
+    .bind::<Timestamptz, _>(at)
+    .cached()
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -8,6 +8,7 @@ pub mod fulfillments;
 pub mod packing;
 pub mod picking;
 pub mod receiving;
+pub mod returns;
 pub mod setup;
 
 use actix_web::web;
@@ -170,6 +171,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .service(web::resource("/packages/{id}/ship").route(web::post().to(packing::ship)))
             .service(web::resource("/inbound-orders").route(web::get().to(receiving::inbound)))
+            .service(web::resource("/returns").route(web::get().to(returns::list)))
+            .service(web::resource("/returns/{id}").route(web::get().to(returns::get)))
+            .service(web::resource("/returns/{id}/scans").route(web::post().to(returns::scan)))
+            .service(
+                web::resource("/returns/{id}/inspection").route(web::post().to(returns::inspect)),
+            )
             .service(web::resource("/receipts").route(web::post().to(receiving::open)))
             .service(web::resource("/receipts/{id}").route(web::get().to(receiving::get)))
             .service(web::resource("/receipts/{id}/scans").route(web::post().to(receiving::scan)))
@@ -201,6 +208,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                        application/problem+json."
     ),
     paths(
+        returns::list,
+        returns::get,
+        returns::scan,
+        returns::inspect,
         receiving::inbound,
         receiving::open,
         receiving::get,
@@ -244,6 +255,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         (name = "picking", description = "Waves, pick lists and scans"),
         (name = "packing", description = "Packages, quality checks and shipping"),
         (name = "exceptions", description = "Floor exceptions and their resolution"),
+        (name = "returns", description = "Returns expected at a return location: scanned in and inspected"),
     )
 )]
 pub struct ApiDoc;

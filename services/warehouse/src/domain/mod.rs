@@ -7,6 +7,7 @@ pub mod floor;
 pub mod packing;
 pub mod picking;
 pub mod receiving;
+pub mod returns;
 
 use chrono::{DateTime, Days, NaiveTime, Utc};
 use domain::contracts::warehouse::{

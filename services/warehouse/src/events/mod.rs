@@ -5,17 +5,19 @@
 //! location, OrderOnHold blocks them, OrderCancelled withdraws them) and
 //! inventory's StockReallocated (a short pick's units reserved elsewhere become
 //! a fulfillment there) and procurement's purchase-order events (the inbound
-//! orders the dock expects). Publishes FulfillmentShipped and ShortPicked
-//! keyed by order id, and GoodsReceived keyed by purchase order id, through
-//! the outbox, in the transaction of the change.
+//! orders the dock expects) and support's ReturnAuthorized (the returns a
+//! return location expects). Publishes FulfillmentShipped, ShortPicked and
+//! ReturnInspected keyed by order id, and GoodsReceived keyed by purchase
+//! order id, through the outbox, in the transaction of the change.
 
 mod order_events;
 mod product_events;
 mod published;
 mod purchase_order_events;
 mod reservation_events;
+mod return_events;
 
-pub use published::{goods_received, shipped, short_picked};
+pub use published::{goods_received, return_inspected, shipped, short_picked};
 
 use domain::events::proto::inventory::v1 as inventory;
 use domain::events::proto::orders::v1 as orders;
@@ -31,6 +33,7 @@ use crate::store::{self};
 pub const TOPICS: &[&str] = &[
     topics::WAREHOUSE_FULFILLMENT_EVENTS,
     topics::WAREHOUSE_RECEIVING_EVENTS,
+    topics::WAREHOUSE_RETURN_EVENTS,
 ];
 
 /// Who changes driven by other services' events are recorded as.
@@ -43,6 +46,11 @@ pub(crate) fn parse_id(s: &str) -> Result<Uuid, ApiError> {
 
 pub fn subscriptions(_rt: &Runtime) -> Vec<Subscription> {
     vec![
+        Subscription::new(
+            "warehouse.returns",
+            topics::SUPPORT_RETURN_EVENTS,
+            handler(|conn, record| return_events::on_return_event(conn, record).boxed()),
+        ),
         Subscription::new(
             "warehouse.inbound",
             topics::PROCUREMENT_PURCHASE_ORDER_EVENTS,

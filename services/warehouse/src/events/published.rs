@@ -156,3 +156,42 @@ pub async fn goods_received(
         .await?;
     Ok(())
 }
+
+/// Publishes ReturnInspected for a return whose units are all graded.
+pub async fn return_inspected(
+    outbox: &Outbox,
+    conn: &mut Conn,
+    r: &crate::store::returns::ReturnRow,
+) -> Result<(), ApiError> {
+    let lines = crate::store::returns::lines(conn, r.return_id).await?;
+    outbox
+        .enqueue(
+            conn,
+            topics::WAREHOUSE_RETURN_EVENTS,
+            &r.order_id.to_string(),
+            &pb::ReturnInspected {
+                return_id: r.return_id.to_string(),
+                number: r.number.clone(),
+                order_id: r.order_id.to_string(),
+                channel_id: r.channel_id.clone(),
+                location_code: r.location_code.clone(),
+                lines: lines
+                    .iter()
+                    .map(|l| pb::InspectedLine {
+                        line_no: l.line_no,
+                        sku: l.sku.clone(),
+                        resellable: l.resellable,
+                        refurbish: l.refurbish,
+                        scrap: l.scrap,
+                    })
+                    .collect(),
+                received_by: r.received_by.clone().unwrap_or_default(),
+                received_at: r.received_at.map(timestamp),
+                inspected_by: r.inspected_by.clone().unwrap_or_default(),
+                inspected_at: r.inspected_at.map(timestamp),
+            },
+        )
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(())
+}

@@ -11,6 +11,7 @@ pub mod packing;
 pub mod picking;
 mod projections;
 pub mod receiving;
+pub mod returns;
 mod setup;
 
 pub use exceptions::{NewException, exception, exceptions, record_exception, resolve_exception};

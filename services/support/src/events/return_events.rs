@@ -1,0 +1,68 @@
+//! The returns saga as support hears of it: the warehouse's ReturnInspected
+//! moves the RMA to inspected and records its receipt and grades as steps
+//! (a redelivery changes nothing: only an authorised return moves).
+
+use domain::contracts::support::ReturnStatus;
+use domain::events::proto::warehouse::v1 as warehouse;
+use domain::events::{Event, from_timestamp};
+use platform::db::Conn;
+use platform::kafka::Record;
+
+use crate::store::returns as store;
+
+pub(super) async fn on_warehouse_return_event(
+    conn: &mut Conn,
+    record: &Record,
+) -> anyhow::Result<()> {
+    if record.envelope.event_type != warehouse::ReturnInspected::TYPE {
+        return Ok(());
+    }
+    let e: warehouse::ReturnInspected = record.decode()?;
+    let id = e.return_id.parse()?;
+    let Some(row) = store::lock(conn, id).await? else {
+        anyhow::bail!(
+            "return {} inspected, but support holds no such return",
+            e.number
+        );
+    };
+    if row.status().map_err(|e| e.into_anyhow())? != ReturnStatus::Authorized {
+        return Ok(());
+    }
+    let received_at = from_timestamp(e.received_at.as_ref()).unwrap_or(record.envelope.occurred_at);
+    let inspected_at =
+        from_timestamp(e.inspected_at.as_ref()).unwrap_or(record.envelope.occurred_at);
+    let units: i64 = e
+        .lines
+        .iter()
+        .map(|l| l.resellable + l.refurbish + l.scrap)
+        .sum();
+    let (resellable, refurbish, scrap) = e.lines.iter().fold((0, 0, 0), |(a, b, c), l| {
+        (a + l.resellable, b + l.refurbish, c + l.scrap)
+    });
+    store::add_step(
+        conn,
+        id,
+        "received",
+        "done",
+        Some(&format!(
+            "{units} unit(s) at {} by {}",
+            e.location_code, e.received_by
+        )),
+        received_at,
+    )
+    .await?;
+    store::add_step(
+        conn,
+        id,
+        "inspected",
+        "done",
+        Some(&format!(
+            "{resellable} resellable, {refurbish} to refurbish, {scrap} scrap, by {}",
+            e.inspected_by
+        )),
+        inspected_at,
+    )
+    .await?;
+    store::set_status(conn, id, ReturnStatus::Inspected, inspected_at).await?;
+    Ok(())
+}

@@ -1,0 +1,2 @@
+DROP TABLE expected_return_lines;
+DROP TABLE expected_returns;
