@@ -294,7 +294,7 @@ async fn the_policy_decides_fees_returnless_approval_and_refusals() {
 async fn marketplace_returns_retries_tickets_and_channel_isolation() {
     let app = app().await;
     set_policy(&app).await;
-    let order = shipped_order(&app, "WEB-6001", &[("MUG-1", 2)], 2).await;
+    let order = shipped_order(&app, "WEB-6001", &[("MUG-1", 3)], 2).await;
     let web = channel_token("web");
     let body = json!({"external_order_id": "WEB-6001", "lines": [{"line_no": 1, "quantity": 1}],
         "reason": "no_longer_needed", "resolution": "refund", "external_return_id": "MKT-RET-1"});
@@ -307,6 +307,22 @@ async fn marketplace_returns_retries_tickets_and_channel_isolation() {
     let again: Value = res.json().await.unwrap();
     assert_eq!(again["id"], first["id"]);
     assert_eq!(count(&app, "SELECT count(*) AS n FROM returns").await, 1);
+    // Retries at the same moment find one another's return, not a conflict.
+    let mut racing = body.clone();
+    racing["external_return_id"] = json!("MKT-RET-2");
+    let answers =
+        futures_util::future::join_all((0..4).map(|_| request(&app, &web, &racing))).await;
+    let statuses: Vec<u16> = answers.iter().map(|r| r.status().as_u16()).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 200),
+        "{statuses:?}"
+    );
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM returns").await, 2);
 
     // The warehouse's inspection is a step of its saga (a redelivery adds none).
     let inspected = domain::events::proto::warehouse::v1::ReturnInspected {
@@ -385,7 +401,7 @@ async fn marketplace_returns_retries_tickets_and_channel_isolation() {
             &agent(),
         )
         .await;
-    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    assert_eq!(list["items"].as_array().unwrap().len(), 2);
 
     // From the customer's ticket: the order is the ticket's, the ticket is noted.
     let v = post_email_ok(
@@ -421,7 +437,7 @@ async fn marketplace_returns_retries_tickets_and_channel_isolation() {
             .starts_with(r["number"].as_str().unwrap()),
         "{note}"
     );
-    // Both units are now taken: a third return of the line is refused.
+    // All three units are now taken: another return of the line is refused.
     let p = problem(
         request(
             &app,

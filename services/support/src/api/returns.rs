@@ -218,13 +218,15 @@ pub async fn create(
             {
                 return Err(ApiError::field(field, "is not an order of this channel"));
             }
+            // Under the order's lock, so a marketplace's concurrent retries
+            // find each other's return instead of racing to insert it.
+            store::lock_order(tx, order.order_id).await?;
             if let Some(ext) = input.external_return_id.as_deref()
                 && let Some(existing) =
                     store::by_external(tx, &order.channel_id, ext.trim()).await?
             {
                 return Ok((existing, false));
             }
-            store::lock_order(tx, order.order_id).await?;
             let facts = order_store::facts(tx, order.order_id)
                 .await
                 .map_err(ApiError::internal)?
