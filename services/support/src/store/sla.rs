@@ -176,7 +176,7 @@ pub async fn mark_breached(
 }
 
 /// Tickets with a live timer due by `by` (breached ones included), the
-/// soonest first.
+/// soonest first; each timer found through its own index of live timers.
 pub async fn at_risk(
     conn: &mut Conn,
     by: DateTime<Utc>,
@@ -185,7 +185,8 @@ pub async fn at_risk(
 ) -> diesel::QueryResult<Vec<TicketRow>> {
     diesel::sql_query(format!(
         "SELECT {TICKET_COLUMNS} FROM tickets \
-         WHERE least(first_response_due_at, resolution_due_at) <= $1 \
+         WHERE id IN (SELECT id FROM tickets WHERE first_response_due_at <= $1 \
+                      UNION SELECT id FROM tickets WHERE resolution_due_at <= $1) \
            AND ($2::text IS NULL OR channel_id = $2) \
          ORDER BY least(first_response_due_at, resolution_due_at), id LIMIT $3"
     ))

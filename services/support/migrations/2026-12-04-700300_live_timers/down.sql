@@ -1,0 +1,2 @@
+DROP INDEX tickets_resolution_live;
+DROP INDEX tickets_first_response_live;
