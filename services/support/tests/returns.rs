@@ -437,6 +437,27 @@ async fn marketplace_returns_retries_tickets_and_channel_isolation() {
             .starts_with(r["number"].as_str().unwrap()),
         "{note}"
     );
+    // Its inspection is noted on the ticket too.
+    let mut on_ticket = inspected.clone();
+    on_ticket.return_id = r["id"].as_str().unwrap().into();
+    on_ticket.number = r["number"].as_str().unwrap().into();
+    platform::testing::fixtures::publish_applied(
+        &app,
+        topics::WAREHOUSE_RETURN_EVENTS,
+        &order.order_id,
+        &on_ticket,
+    )
+    .await;
+    let t = ticket(&app, ticket_id, &agent()).await;
+    let note = t["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(note["author"], "system:returns");
+    assert!(
+        note["body"]
+            .as_str()
+            .unwrap()
+            .ends_with("inspected: 1 resellable, 0 to refurbish, 0 scrap."),
+        "{note}"
+    );
     // All three units are now taken: another return of the line is refused.
     let p = problem(
         request(

@@ -1,14 +1,16 @@
 //! The returns saga as support hears of it: the warehouse's ReturnInspected
-//! moves the RMA to inspected and records its receipt and grades as steps
-//! (a redelivery changes nothing: only an authorised return moves).
+//! moves the RMA to inspected, records its receipt and grades as steps, and
+//! notes them on the customer's ticket (a redelivery changes nothing: only
+//! an authorised return moves).
 
-use domain::contracts::support::ReturnStatus;
+use domain::contracts::support::{MessageKind, ReturnStatus};
 use domain::events::proto::warehouse::v1 as warehouse;
 use domain::events::{Event, from_timestamp};
 use platform::db::Conn;
 use platform::kafka::Record;
 
 use crate::store::returns as store;
+use crate::store::tickets;
 
 pub(super) async fn on_warehouse_return_event(
     conn: &mut Conn,
@@ -64,5 +66,28 @@ pub(super) async fn on_warehouse_return_event(
     )
     .await?;
     store::set_status(conn, id, ReturnStatus::Inspected, inspected_at).await?;
+    // The agents on the customer's ticket see it arrive.
+    if let Some(ticket_id) = row.ticket_id
+        && tickets::lock(conn, ticket_id).await?.is_some()
+    {
+        let body = format!(
+            "{} received at {} and inspected: {resellable} resellable, {refurbish} to \
+             refurbish, {scrap} scrap.",
+            e.number, e.location_code
+        );
+        tickets::append(
+            conn,
+            ticket_id,
+            &tickets::NewMessage {
+                kind: MessageKind::Note,
+                author: "system:returns",
+                body: &body,
+                message_id: None,
+                created_at: inspected_at,
+            },
+        )
+        .await
+        .map_err(|e| e.into_anyhow())?;
+    }
     Ok(())
 }
