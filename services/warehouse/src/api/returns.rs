@@ -40,7 +40,11 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let mut v = Validator::new();
     let limit = platform::http::page_limit(&mut v, query.limit, 100, 1000);
-    if query.number.as_ref().is_some_and(|n| n.len() > 40) {
+    if query
+        .number
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > 40)
+    {
         v.push("number", "must be at most 40 characters");
     }
     if let Some(l) = &query.location
