@@ -89,7 +89,6 @@ async fn timers_follow_the_policy_pause_for_the_customer_and_escalate_once() {
     );
 
     // A reply: the first response is met, and waiting on the customer pauses.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
     let res = message(
         &app,
         &id,
@@ -104,7 +103,6 @@ async fn timers_follow_the_policy_pause_for_the_customer_and_escalate_once() {
     assert!(t["sla"].get("resolution_due_at").is_none(), "paused");
     let replied = at(&t["first_response_at"]);
     // The customer answers: the clock resumes with what was left.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
     let res = message(
         &app,
         &id,

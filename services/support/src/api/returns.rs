@@ -35,10 +35,12 @@ fn not_found(id: Uuid) -> ApiError {
 /// The return if the caller may see it (a channel only its own).
 fn visible(caller: &Caller, row: Option<ReturnRow>, id: Uuid) -> Result<ReturnRow, ApiError> {
     let row = row.ok_or_else(|| not_found(id))?;
-    match caller.channel() {
-        Some(own) if own.as_str() != row.channel_id => Err(not_found(id)),
-        _ => Ok(row),
-    }
+    caller.require_channel(
+        &row.channel_id,
+        <TicketUsers as platform::auth::Access>::STAFF,
+        || not_found(id),
+    )?;
+    Ok(row)
 }
 
 fn reason_of(r: ReturnReason) -> Reason {
