@@ -121,7 +121,7 @@ events!(orders: OrderPlaced, OrderCancelled, OrderConfirmed, OrderOnHold, Channe
 events!(inventory: StockReserved, ReservationFailed, StockReleased, StockAdjusted, AvailabilityChanged, StockReallocated, StockLevelChanged);
 events!(warehouse: FulfillmentShipped, ShortPicked, GoodsReceived, ReturnInspected);
 events!(procurement: PurchaseOrderApproved, PurchaseOrderChanged);
-events!(billing: InvoiceIssued, CreditNoteIssued);
+events!(billing: InvoiceIssued, CreditNoteIssued, RefundIssued, RefundHeld, RefundRejected);
 events!(support: TicketCreated, TicketReplied, TicketStatusChanged, TicketEscalated, ReturnAuthorized);
 
 /// Reads a protobuf timestamp back into chrono (None when unset or out of range).

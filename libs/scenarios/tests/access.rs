@@ -622,6 +622,43 @@ fn policy() -> Vec<(&'static str, &'static str, &'static str, Rule)> {
             "/v1/bill-tolerances/{currency}",
             staff(accountants),
         ),
+        ("billing", "GET", "/v1/refunds", staff(billing_readers)),
+        (
+            "billing",
+            "GET",
+            "/v1/refunds/{return_id}",
+            staff(billing_readers),
+        ),
+        (
+            "billing",
+            "POST",
+            "/v1/refunds/{return_id}/approve",
+            staff(accountants),
+        ),
+        (
+            "billing",
+            "POST",
+            "/v1/refunds/{return_id}/reject",
+            staff(accountants),
+        ),
+        (
+            "billing",
+            "POST",
+            "/v1/refunds/{return_id}/retry",
+            staff(accountants),
+        ),
+        (
+            "billing",
+            "GET",
+            "/v1/refund-approval-limits",
+            staff(billing_readers),
+        ),
+        (
+            "billing",
+            "PUT",
+            "/v1/refund-approval-limits/{currency}",
+            staff(accountants),
+        ),
         ("billing", "GET", "/v1/margin", staff(billing_readers)),
         (
             "billing",

@@ -13,7 +13,7 @@ use common::*;
 use domain::events::proto::orders::v1 as pb;
 use orders::domain::webhook;
 use platform::testing::fixtures::serve_http;
-use platform::testing::{channel_token, decode_all, eventually, problem};
+use platform::testing::{channel_token, decode_all, eventually, fixtures, problem};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -430,4 +430,112 @@ async fn reallocations_move_allocations_once_and_a_cut_can_complete_the_order() 
     assert_eq!(cut["status"], "partially_shipped");
     assert_eq!(items.last().unwrap()["status"], "shipped");
     cancel_is_refused(&app, &order).await;
+}
+
+#[tokio::test]
+async fn a_refunded_return_marks_its_lines_once_and_reaches_the_channel_signed() {
+    use domain::events::proto::billing::v1 as billing;
+    use domain::events::proto::common::v1::Money;
+    use domain::events::topics;
+    let app = app().await;
+    let (url, seen, server) = receiver().await;
+    let mut body = channel_body("marketplace", "reject");
+    body["webhook_url"] = json!(url);
+    body["webhook_secret"] = json!(SECRET);
+    channel(&app, "amazon-de", body).await;
+    list_sku(&app, "TEE-RED-M", &["amazon-de"]).await;
+    list_sku(&app, "MUG-1", &["amazon-de"]).await;
+    let order = place(
+        &app,
+        "amazon-de",
+        &order_body("AMZ-R1", &[("TEE-RED-M", 2), ("MUG-1", 1)]),
+    )
+    .await;
+    reserve_lines(&app, &order, &[(1, "WH-PRIMARY"), (2, "WH-PRIMARY")]).await;
+    wait_status(&app, &id(&order), "confirmed").await;
+    let shipped = fulfillment_shipped(
+        &order,
+        "F-1",
+        "WH-PRIMARY",
+        "00340434161094042557",
+        &[(1, "TEE-RED-M", 2), (2, "MUG-1", 1)],
+    );
+    publish_warehouse(&app, &order, &shipped).await;
+    wait_status(&app, &id(&order), "shipped").await;
+
+    let eur = |a: &str| {
+        Some(Money {
+            amount: a.into(),
+            currency: "EUR".into(),
+        })
+    };
+    let return_id = uuid::Uuid::now_v7().to_string();
+    let refund = billing::RefundIssued {
+        return_id: return_id.clone(),
+        return_number: "RMA-000007".into(),
+        order_id: id(&order),
+        channel_id: "amazon-de".into(),
+        external_order_id: "AMZ-R1".into(),
+        lines: vec![billing::RefundedLine {
+            line_no: 1,
+            sku: "TEE-RED-M".into(),
+            quantity: 1,
+            credited: eur("19.90"),
+        }],
+        credit_note_numbers: vec!["EU1-CN-2026-000003".into()],
+        credited: eur("19.90"),
+        restocking_fee: eur("1.99"),
+        return_label_fee: eur("4.95"),
+        refund: eur("12.96"),
+        commission_refunded: eur("2.39"),
+        approved_by: "system:billing.refunds".into(),
+        issued_at: None,
+    };
+    // Billing's relay may deliver it twice: applied once.
+    for _ in 0..2 {
+        fixtures::publish_applied(&app, topics::BILLING_INVOICE_EVENTS, &id(&order), &refund).await;
+    }
+    let (_, now) = get(&app, &format!("/v1/orders/{}", id(&order)), &ops()).await;
+    assert_eq!(
+        now["status"], "shipped",
+        "a return leaves the status as it was"
+    );
+    let returned: Vec<(i64, &str)> = now["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["returned_quantity"].as_i64().unwrap(),
+                l["refunded"]["amount"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(returned, [(1, "19.90"), (0, "0.00")]);
+    assert_eq!(now["refunds"].as_array().unwrap().len(), 1);
+    assert_eq!(now["refunds"][0]["refund"]["amount"], "12.96");
+    assert_eq!(count(&app, "order_refunds").await, 1);
+    let history = history(&app, &id(&order)).await;
+    let last = history.last().unwrap();
+    assert_eq!(last["actor"], "system:orders.refunds");
+    assert!(last["reason"].as_str().unwrap().contains("RMA-000007"));
+
+    // The channel's feed and its signed webhook carry the refund, once.
+    let items = feed(&app, "amazon-de", 5).await;
+    let refunds: Vec<&Value> = items.iter().filter(|i| i.get("refund").is_some()).collect();
+    assert_eq!(refunds.len(), 1);
+    assert_eq!(refunds[0]["status"], "shipped");
+    assert_eq!(refunds[0]["refund"]["return_number"], "RMA-000007");
+    assert_eq!(refunds[0]["refund"]["lines"][0]["quantity"], 1);
+    let delivered = eventually(Duration::from_secs(20), || async {
+        seen.lock().unwrap().iter().any(|(_, b)| {
+            serde_json::from_slice::<Value>(b).unwrap()["update"]["refund"].is_object()
+        })
+    })
+    .await;
+    assert!(delivered, "the refund's webhook arrived");
+    for (signature, body) in seen.lock().unwrap().iter() {
+        assert!(webhook::verify(SECRET, signature, body), "signed");
+    }
+    server.stop(false).await;
 }

@@ -458,6 +458,89 @@ async fn marketplace_returns_retries_tickets_and_channel_isolation() {
             .ends_with("inspected: 1 resellable, 0 to refurbish, 0 scrap."),
         "{note}"
     );
+    // Billing holds the refund for approval, then issues it: the saga's
+    // last steps, the agents told, the customer's ticket resolved (once).
+    use domain::events::proto::billing::v1 as billing;
+    let eur_proto = |a: &str| {
+        Some(domain::events::proto::common::v1::Money {
+            amount: a.into(),
+            currency: "EUR".into(),
+        })
+    };
+    let held = billing::RefundHeld {
+        return_id: r["id"].as_str().unwrap().into(),
+        return_number: r["number"].as_str().unwrap().into(),
+        order_id: order.order_id.clone(),
+        status: "awaiting_approval".into(),
+        reason: "the refund of 12.96 EUR is above the approval limit".into(),
+        refund: eur_proto("12.96"),
+        held_at: None,
+    };
+    platform::testing::fixtures::publish_applied(
+        &app,
+        topics::BILLING_INVOICE_EVENTS,
+        &order.order_id,
+        &held,
+    )
+    .await;
+    let issued = billing::RefundIssued {
+        return_id: r["id"].as_str().unwrap().into(),
+        return_number: r["number"].as_str().unwrap().into(),
+        order_id: order.order_id.clone(),
+        channel_id: "web".into(),
+        external_order_id: "WEB-6001".into(),
+        lines: vec![billing::RefundedLine {
+            line_no: 1,
+            sku: "MUG-1".into(),
+            quantity: 1,
+            credited: eur_proto("19.90"),
+        }],
+        credit_note_numbers: vec!["EU1-CN-2026-000001".into()],
+        credited: eur_proto("19.90"),
+        restocking_fee: eur_proto("1.99"),
+        return_label_fee: eur_proto("4.95"),
+        refund: eur_proto("12.96"),
+        commission_refunded: eur_proto("0"),
+        approved_by: "user:bob".into(),
+        issued_at: None,
+    };
+    for _ in 0..2 {
+        platform::testing::fixtures::publish_applied(
+            &app,
+            topics::BILLING_INVOICE_EVENTS,
+            &order.order_id,
+            &issued,
+        )
+        .await;
+    }
+    let (_, done) = app
+        .get_json(
+            &format!("/v1/returns/{}", r["id"].as_str().unwrap()),
+            &agent(),
+        )
+        .await;
+    assert_eq!(done["status"], "refunded");
+    let last_steps: Vec<(&str, &str)> = done["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .take(2)
+        .map(|s| (s["step"].as_str().unwrap(), s["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(last_steps, [("refunded", "done"), ("refund", "waiting")]);
+    let t = ticket(&app, ticket_id, &agent()).await;
+    assert_eq!(t["status"], "resolved", "{t}");
+    let notes: Vec<&str> = t["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["body"].as_str())
+        .filter(|b| b.contains("refunded for 1 unit"))
+        .collect();
+    assert_eq!(notes.len(), 1, "noted once: {notes:?}");
+    assert!(notes[0].contains("12.96 EUR refunded"), "{}", notes[0]);
+
     // All three units are now taken: another return of the line is refused.
     let p = problem(
         request(

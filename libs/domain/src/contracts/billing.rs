@@ -459,6 +459,14 @@ pub struct FeeScheduleInput {
     pub payment_percent: Decimal,
     /// Charged once per order, with its first shipment.
     pub payment_fixed_fee: Money,
+    /// Of the commission on goods refunded, the percent the channel keeps
+    /// (its refund administration fee); 0, the default: all of it comes back.
+    #[schema(value_type = String, pattern = "^(100(\\.0{1,4})?|[0-9]{1,2}(\\.[0-9]{1,4})?)$")]
+    #[serde(default, with = "rust_decimal::serde::str")]
+    pub refund_admin_percent: Decimal,
+    /// The most that administration fee takes per refunded line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_admin_max_fee: Option<Money>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -476,6 +484,10 @@ pub struct FeeScheduleView {
     #[schema(value_type = String)]
     pub payment_percent: Decimal,
     pub payment_fixed_fee: Money,
+    #[schema(value_type = String)]
+    pub refund_admin_percent: Decimal,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_admin_max_fee: Option<Money>,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -926,4 +938,126 @@ pub struct BillApproveRequest {
 pub struct BillRejectRequest {
     #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
     pub reason: String,
+}
+
+crate::wire_enum!(
+    /// Where a return's refund stands.
+    pub enum RefundStatus {
+        /// Authorised; billing waits for the warehouse's inspection.
+        AwaitingGoods = "awaiting_goods",
+        /// Above the currency's approval limit: waits for a finance person
+        /// other than the one who authorised the return.
+        AwaitingApproval = "awaiting_approval",
+        /// A step failed (say, the returned lines are not invoiced yet):
+        /// queued for finance, who retry it once the cause is fixed.
+        Failed = "failed",
+        /// Credited, the fees kept, the buyer's refund and the channel's
+        /// commission posted.
+        Refunded = "refunded",
+        /// Finance refused it, with why; nothing was credited.
+        Rejected = "rejected",
+        /// An exchange: the replacement order takes its place; nothing is
+        /// credited.
+        Exchanged = "exchanged",
+    }
+);
+
+/// One returned order line: authorised, received (all grades), credited.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RefundLineView {
+    pub line_no: i32,
+    pub sku: String,
+    pub authorized_quantity: i64,
+    /// Units the warehouse received and graded (authorised units when the
+    /// return is returnless); None until then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received_quantity: Option<i64>,
+    /// The gross the credit notes gave back for the line, once refunded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credited: Option<Money>,
+}
+
+/// A return's refund as billing runs it (`GET /v1/refunds/{return_id}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RefundView {
+    pub return_id: Uuid,
+    pub return_number: String,
+    pub order_id: Uuid,
+    pub channel_id: String,
+    pub external_order_id: String,
+    pub status: RefundStatus,
+    /// The return's reason (support's vocabulary).
+    pub reason: String,
+    /// The customer keeps the goods: refunded on authorisation.
+    pub returnless: bool,
+    pub lines: Vec<RefundLineView>,
+    /// The return's fees as its policy set them for the authorised units.
+    pub restocking_fee: Money,
+    pub return_label_fee: Money,
+    /// Computed once the goods are in: the gross to credit, the fees kept
+    /// (restocking pro rata to the units received), the buyer's refund.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credited: Option<Money>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fees_kept: Option<Money>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund: Option<Money>,
+    /// What the channel gives back of its commission, per its fee schedule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commission_refunded: Option<Money>,
+    pub credit_notes: Vec<String>,
+    /// Why it waits or failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_reason: Option<String>,
+    pub authorized_by: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision_note: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refunded_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+pub struct RefundQuery {
+    /// Default: every status. `awaiting_approval` and `failed` are finance's queue.
+    pub status: Option<RefundStatus>,
+    pub order_id: Option<Uuid>,
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+}
+
+/// `POST /v1/refunds/{return_id}/approve`: a held refund issued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RefundApproveRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 500)]
+    pub note: Option<String>,
+}
+
+/// `POST /v1/refunds/{return_id}/reject`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RefundRejectRequest {
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
+    pub reason: String,
+}
+
+/// `PUT /v1/refund-approval-limits/{currency}`: refunds above this amount
+/// wait for a finance approver (a currency without a limit needs none).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RefundLimitInput {
+    #[schema(value_type = String, pattern = "^[0-9]{1,12}(\\.[0-9]{1,4})?$")]
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RefundLimitView {
+    #[schema(inline)]
+    pub currency: Currency,
+    pub amount: Money,
+    pub updated_by: String,
+    pub updated_at: DateTime<Utc>,
 }

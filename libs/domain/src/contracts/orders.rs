@@ -316,6 +316,11 @@ pub struct OrderLineView {
     pub short_quantity: i64,
     /// Units that have left the warehouse.
     pub shipped_quantity: i64,
+    /// Units returned and refunded (billing's RefundIssued).
+    #[serde(default)]
+    pub returned_quantity: i64,
+    /// The gross given back for the line's returned units.
+    pub refunded: Money,
 }
 
 /// Units of an order line in a parcel.
@@ -373,6 +378,9 @@ pub struct OrderView {
     /// What has shipped, oldest first.
     #[serde(default)]
     pub shipments: Vec<ShipmentView>,
+    /// Returns refunded, oldest first.
+    #[serde(default)]
+    pub refunds: Vec<RefundView>,
     pub version: i64,
     pub updated_at: DateTime<Utc>,
 }
@@ -465,7 +473,37 @@ pub struct ChannelUpdate {
     /// The shipment this update announces, with its tracking numbers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipment: Option<ShipmentView>,
+    /// The refund of a return this update announces: lines and amounts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund: Option<RefundView>,
     pub at: DateTime<Utc>,
+}
+
+/// A returned order line as refunded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RefundedLineView {
+    pub line_no: i32,
+    pub sku: String,
+    pub quantity: i64,
+    /// The gross credited for these units.
+    pub refunded: Money,
+}
+
+/// A return refunded (support's RMA, billing's credit notes): what the
+/// buyer gets back and the fees kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RefundView {
+    pub return_id: Uuid,
+    pub return_number: String,
+    pub lines: Vec<RefundedLineView>,
+    /// The gross credited, before fees.
+    pub credited: Money,
+    pub restocking_fee: Money,
+    pub return_label_fee: Money,
+    /// What the buyer is refunded.
+    pub refund: Money,
+    pub credit_notes: Vec<String>,
+    pub issued_at: DateTime<Utc>,
 }
 
 /// One webhook delivery and where it stands.

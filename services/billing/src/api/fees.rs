@@ -25,6 +25,7 @@ fn schedule_of(v: &mut Validator, input: &FeeScheduleInput) -> Schedule {
         input.default_commission_percent,
     );
     check_rate(v, "payment_percent", input.payment_percent);
+    check_rate(v, "refund_admin_percent", input.refund_admin_percent);
     let mut commissions = std::collections::BTreeMap::new();
     for (category, rate) in &input.commission_percent_by_category {
         let field = format!("commission_percent_by_category.{category}");
@@ -37,11 +38,16 @@ fn schedule_of(v: &mut Validator, input: &FeeScheduleInput) -> Schedule {
             Err(_) => v.push(field, "must be a percentage, e.g. \"15\""),
         }
     }
-    for (field, m) in [
-        ("per_order_fee", &input.per_order_fee),
-        ("per_unit_fulfillment_fee", &input.per_unit_fulfillment_fee),
-        ("payment_fixed_fee", &input.payment_fixed_fee),
-    ] {
+    let fixed = [
+        ("per_order_fee", Some(&input.per_order_fee)),
+        (
+            "per_unit_fulfillment_fee",
+            Some(&input.per_unit_fulfillment_fee),
+        ),
+        ("payment_fixed_fee", Some(&input.payment_fixed_fee)),
+        ("refund_admin_max_fee", input.refund_admin_max_fee.as_ref()),
+    ];
+    for (field, m) in fixed.into_iter().filter_map(|(f, m)| Some((f, m?))) {
         if m.currency != input.currency {
             v.push(
                 field,
@@ -60,6 +66,8 @@ fn schedule_of(v: &mut Validator, input: &FeeScheduleInput) -> Schedule {
         per_unit_fulfillment: input.per_unit_fulfillment_fee.amount,
         payment_percent: input.payment_percent.normalize(),
         payment_fixed: input.payment_fixed_fee.amount,
+        refund_admin_percent: input.refund_admin_percent.normalize(),
+        refund_admin_max: input.refund_admin_max_fee.map(|m| m.amount),
     }
 }
 

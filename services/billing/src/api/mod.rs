@@ -8,6 +8,7 @@ pub mod documents;
 pub mod fees;
 pub mod ledger;
 pub mod margin;
+pub mod refunds;
 pub mod settings;
 pub mod settlements;
 
@@ -125,6 +126,23 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::resource("/bill-tolerances/{currency}")
                     .route(web::put().to(bills::put_tolerance)),
             )
+            .service(web::resource("/refunds").route(web::get().to(refunds::list)))
+            .service(web::resource("/refunds/{return_id}").route(web::get().to(refunds::get)))
+            .service(
+                web::resource("/refunds/{return_id}/approve")
+                    .route(web::post().to(refunds::approve)),
+            )
+            .service(
+                web::resource("/refunds/{return_id}/reject").route(web::post().to(refunds::reject)),
+            )
+            .service(
+                web::resource("/refunds/{return_id}/retry").route(web::post().to(refunds::retry)),
+            )
+            .service(web::resource("/refund-approval-limits").route(web::get().to(refunds::limits)))
+            .service(
+                web::resource("/refund-approval-limits/{currency}")
+                    .route(web::put().to(refunds::put_limit)),
+            )
             .service(web::resource("/margin").route(web::get().to(margin::get)))
             .service(web::resource("/margin/export").route(web::get().to(margin::export)))
             .service(web::resource("/accounts").route(web::get().to(ledger::accounts)))
@@ -152,7 +170,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                        at shipment and trued up from settlement files (Amazon V2, Shopify \
                        Payments, a generic CSV), with a finance exception queue; supplier bills \
                        three-way matched against purchase order prices and received units, held \
-                       beyond tolerance for a second finance person. Errors are RFC \
+                       beyond tolerance for a second finance person; refunds of returns (credit notes \
+                       on the invoices holding the returned lines, restocking and label fees \
+                       kept, the channel's commission given back), held above a per-currency \
+                       limit for a second finance person. Errors are RFC \
                        9457 application/problem+json; a bad line of an uploaded file is named by \
                        line and column."
     ),
@@ -187,6 +208,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         bills::reject,
         bills::put_tolerance,
         bills::tolerances,
+        refunds::list,
+        refunds::get,
+        refunds::approve,
+        refunds::reject,
+        refunds::retry,
+        refunds::put_limit,
+        refunds::limits,
         margin::get,
         margin::export,
         ledger::accounts,
@@ -204,6 +232,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         (name = "settlements", description = "Settlement imports and the finance exception queue"),
         (name = "bank", description = "Bank statements: payouts and customer payments matched"),
         (name = "bills", description = "Supplier bills three-way matched, held bills approved by a second person, tolerances"),
+        (name = "refunds", description = "Refunds of returns: credited per invoice, fees kept, commission given back; above a limit approved by a second person"),
         (name = "margin", description = "Contribution margin per order, channel, SKU and day"),
         (name = "ledger", description = "Chart of accounts, journal, trial balance, periods"),
     )

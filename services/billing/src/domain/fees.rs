@@ -26,6 +26,10 @@ pub struct Schedule {
     pub payment_percent: Decimal,
     /// Per order, with its first shipment.
     pub payment_fixed: Decimal,
+    /// Percent of a refunded line's commission the channel keeps.
+    pub refund_admin_percent: Decimal,
+    /// The most it keeps per refunded line.
+    pub refund_admin_max: Option<Decimal>,
 }
 
 /// Fee kinds billing estimates; settlements may carry others (an open set).

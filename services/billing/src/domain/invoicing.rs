@@ -286,7 +286,8 @@ pub struct CreditLine {
 
 /// The credit note taking back `asked` (invoice line no, units; all that is
 /// left when `None`). `credited_tax` is the tax of each (category, rate)
-/// credited before. Nets are shares of the invoiced nets, and the tax of a
+/// credited before. Nets are shares of the invoiced nets (of what was paid,
+/// on tax-inclusive prices), and the tax of a
 /// category whose last unit is credited is what is left of the invoice's, so
 /// credits never exceed and a full credit cancels the invoice exactly.
 pub fn credit(
@@ -294,6 +295,7 @@ pub fn credit(
     subtotals: &[tax::Subtotal],
     credited_tax: &BTreeMap<(Category, Decimal), Decimal>,
     asked: Option<&[(i32, i64)]>,
+    prices: Prices,
     rounding: Rounding,
     currency: Currency,
 ) -> Result<(Vec<CreditLine>, Document), CreditError> {
@@ -321,8 +323,18 @@ pub fn credit(
                 asked: *q,
             });
         }
+        let before = *done;
         *done += q;
-        let net = if *done == l.line.quantity {
+        // Exclusive prices: a share of the line's net. Inclusive prices:
+        // the share of what the buyer paid (made net below), taken as the
+        // difference of cumulative shares so a line's credits add up to
+        // exactly what was paid and no part gives back more than it cost.
+        let amount = if prices == Prices::Inclusive {
+            let quantity = Decimal::from(l.line.quantity);
+            let paid = l.line.unit_price * quantity - l.line.discount;
+            let share = |units: i64| round(paid * Decimal::from(units) / quantity, currency);
+            share(*done) - share(before)
+        } else if *done == l.line.quantity {
             l.line.net - l.credited_net
         } else {
             round(
@@ -335,7 +347,7 @@ pub fn credit(
             line: DocLine {
                 quantity: *q,
                 discount: Decimal::ZERO,
-                net,
+                net: amount,
                 ..l.line.clone()
             },
         });
@@ -343,7 +355,7 @@ pub fn credit(
     if lines.is_empty() {
         return Err(CreditError::Nothing);
     }
-    let nets: Vec<tax::Line> = lines
+    let amounts: Vec<tax::Line> = lines
         .iter()
         .map(|c| tax::Line {
             amount: c.line.net,
@@ -351,7 +363,7 @@ pub fn credit(
             rate: c.line.rate,
         })
         .collect();
-    let mut doc = tax::compute(&nets, Prices::Exclusive, rounding, currency);
+    let mut doc = tax::compute(&amounts, prices, rounding, currency);
     for (c, t) in lines.iter_mut().zip(&doc.lines) {
         c.line.tax = t.tax;
     }
@@ -375,7 +387,27 @@ pub fn credit(
                 .get(&(s.category, s.rate))
                 .copied()
                 .unwrap_or_default();
-            s.tax = invoiced.tax - before;
+            let tax = invoiced.tax - before;
+            if prices == Prices::Inclusive {
+                // The gross stays what was paid; the net is what the tax
+                // left of it.
+                s.taxable += s.tax - tax;
+            }
+            s.tax = tax;
+        }
+    }
+    if prices == Prices::Inclusive {
+        // Each subtotal's net spread over its lines by what they give back.
+        for s in &doc.subtotals {
+            let idx: Vec<usize> = (0..lines.len())
+                .filter(|&i| lines[i].line.category == s.category && lines[i].line.rate == s.rate)
+                .collect();
+            let weights: Vec<Decimal> = idx.iter().map(|&i| lines[i].line.net).collect();
+            let nets = allocate(s.taxable, &weights, currency);
+            for (&i, net) in idx.iter().zip(nets) {
+                lines[i].line.tax = lines[i].line.net - net;
+                lines[i].line.net = net;
+            }
         }
     }
     let net: Decimal = doc.subtotals.iter().map(|s| s.taxable).sum();

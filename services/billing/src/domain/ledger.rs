@@ -26,6 +26,7 @@ pub mod accounts {
     pub const SETTLEMENT_SUSPENSE: &str = "2900";
     pub const REVENUE: &str = "4000";
     pub const SHIPPING_REVENUE: &str = "4100";
+    pub const RETURN_FEES: &str = "4200";
     pub const REFUNDS: &str = "4900";
     pub const COST_OF_GOODS_SOLD: &str = "5000";
     pub const PRICE_VARIANCE: &str = "5100";

@@ -7,6 +7,7 @@ pub mod fees;
 pub mod invoicing;
 pub mod ledger;
 pub mod payouts;
+pub mod refunds;
 pub mod settings;
 pub mod settlement;
 pub mod tax;

@@ -4,8 +4,11 @@
 //! catalog's ProductUpserted (titles and cost prices), the warehouse's
 //! FulfillmentShipped (an invoice per shipment, with its cost of goods) and
 //! GoodsReceived (stock valued at landed cost, units received per order
-//! line), procurement's purchase orders (what supplier bills match). Publishes InvoiceIssued and
-//! CreditNoteIssued on `billing.invoice-events.v1` through the outbox.
+//! line), procurement's purchase orders (what supplier bills match), support's
+//! ReturnAuthorized and the warehouse's ReturnInspected (the refund step of
+//! the returns saga). Publishes InvoiceIssued, CreditNoteIssued,
+//! RefundIssued, RefundHeld and RefundRejected on `billing.invoice-events.v1`
+//! through the outbox.
 
 use std::sync::Arc;
 
@@ -20,6 +23,7 @@ mod order_events;
 mod product_events;
 mod purchase_order_events;
 mod receiving_events;
+mod return_events;
 
 pub const TOPICS: &[&str] = &[topics::BILLING_INVOICE_EVENTS];
 
@@ -67,6 +71,26 @@ pub fn subscriptions(rt: &Runtime) -> Vec<Subscription> {
             "billing.receipts",
             topics::WAREHOUSE_RECEIVING_EVENTS,
             handler(|conn, record| receiving_events::on_receiving_event(conn, record).boxed()),
+        )
+        .single_task()
+        .unbatched(),
+        // Returns are few; one at a time, each in its own transaction, as a
+        // refund locks the order's invoices and then a credit note series.
+        Subscription::new(
+            "billing.returns",
+            topics::SUPPORT_RETURN_EVENTS,
+            handler_with_outbox(&rt.outbox, |outbox, conn, record| {
+                return_events::on_support_return_event(outbox, conn, record).boxed()
+            }),
+        )
+        .single_task()
+        .unbatched(),
+        Subscription::new(
+            "billing.return-inspections",
+            topics::WAREHOUSE_RETURN_EVENTS,
+            handler_with_outbox(&rt.outbox, |outbox, conn, record| {
+                return_events::on_warehouse_return_event(outbox, conn, record).boxed()
+            }),
         )
         .single_task()
         .unbatched(),

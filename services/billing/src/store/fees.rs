@@ -37,6 +37,10 @@ pub struct ScheduleRow {
     pub payment_percent: Decimal,
     #[diesel(sql_type = Numeric)]
     pub payment_fixed: Decimal,
+    #[diesel(sql_type = Numeric)]
+    pub refund_admin_percent: Decimal,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Numeric>)]
+    pub refund_admin_max: Option<Decimal>,
     #[diesel(sql_type = Timestamptz)]
     pub updated_at: DateTime<Utc>,
 }
@@ -60,6 +64,8 @@ impl ScheduleRow {
             per_unit_fulfillment: self.per_unit_fulfillment,
             payment_percent: self.payment_percent,
             payment_fixed: self.payment_fixed,
+            refund_admin_percent: self.refund_admin_percent,
+            refund_admin_max: self.refund_admin_max,
         })
     }
 
@@ -86,13 +92,15 @@ impl ScheduleRow {
             per_unit_fulfillment_fee: money(s.per_unit_fulfillment),
             payment_percent: s.payment_percent.normalize(),
             payment_fixed_fee: money(s.payment_fixed),
+            refund_admin_percent: s.refund_admin_percent.normalize(),
+            refund_admin_max_fee: s.refund_admin_max.map(money),
             updated_at: self.updated_at,
         })
     }
 }
 
 const COLUMNS: &str = "channel_id, effective_from, currency, default_commission, commissions, per_order, \
-    per_unit_fulfillment, payment_percent, payment_fixed, updated_at";
+    per_unit_fulfillment, payment_percent, payment_fixed, refund_admin_percent, refund_admin_max, updated_at";
 
 pub async fn get(
     conn: &mut Conn,
@@ -123,13 +131,14 @@ pub async fn upsert(
         .collect();
     diesel::sql_query(format!(
         "INSERT INTO fee_schedules (channel_id, effective_from, currency, default_commission, commissions, \
-           per_order, per_unit_fulfillment, payment_percent, payment_fixed) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+           per_order, per_unit_fulfillment, payment_percent, payment_fixed, refund_admin_percent, refund_admin_max) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
          ON CONFLICT (channel_id, effective_from) DO UPDATE SET currency = EXCLUDED.currency, \
            default_commission = EXCLUDED.default_commission, commissions = EXCLUDED.commissions, \
            per_order = EXCLUDED.per_order, per_unit_fulfillment = EXCLUDED.per_unit_fulfillment, \
            payment_percent = EXCLUDED.payment_percent, payment_fixed = EXCLUDED.payment_fixed, \
-           updated_at = now() \
+           refund_admin_percent = EXCLUDED.refund_admin_percent, \
+           refund_admin_max = EXCLUDED.refund_admin_max, updated_at = now() \
          RETURNING {COLUMNS}"
     ))
     .bind::<Text, _>(channel_id)
@@ -141,6 +150,8 @@ pub async fn upsert(
     .bind::<Numeric, _>(s.per_unit_fulfillment)
     .bind::<Numeric, _>(s.payment_percent)
     .bind::<Numeric, _>(s.payment_fixed)
+    .bind::<Numeric, _>(s.refund_admin_percent)
+    .bind::<diesel::sql_types::Nullable<Numeric>, _>(s.refund_admin_max)
     .cached()
     .get_result(conn)
     .await

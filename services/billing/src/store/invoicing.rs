@@ -37,14 +37,14 @@ pub enum Outcome {
 /// Who documents issued by billing itself are issued by.
 pub const INVOICING_ACTOR: &str = "system:billing.invoicing";
 
-fn prices(p: PriceBasis) -> Prices {
+pub(crate) fn prices(p: PriceBasis) -> Prices {
     match p {
         PriceBasis::TaxInclusive => Prices::Inclusive,
         PriceBasis::TaxExclusive => Prices::Exclusive,
     }
 }
 
-fn rounding(r: TaxRounding) -> Rounding {
+pub(crate) fn rounding(r: TaxRounding) -> Rounding {
     match r {
         TaxRounding::PerDocument => Rounding::PerDocument,
         TaxRounding::PerLine => Rounding::PerLine,
@@ -440,6 +440,7 @@ pub async fn credit(
         &c.subtotals,
         &c.credited_tax,
         asked.as_deref(),
+        prices(c.view.prices),
         rounding(c.view.rounding),
         currency,
     )

@@ -15,6 +15,7 @@ pub mod invoicing;
 pub mod ledger;
 pub mod margin;
 pub mod orders;
+pub mod refunds;
 pub mod settings;
 pub mod settlements;
 pub mod shipments;

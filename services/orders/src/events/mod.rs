@@ -4,7 +4,9 @@
 //! validates against), inventory's reservation events (which move orders to
 //! reserved, confirmed, backordered or on hold; StockReallocated moves
 //! allocations after a short pick) and the warehouse's FulfillmentShipped
-//! (partially shipped, shipped; the shipment goes to the channel). Publishes OrderPlaced,
+//! (partially shipped, shipped; the shipment goes to the channel) and billing's
+//! RefundIssued (lines returned and refunded; the refund goes to the channel).
+//! Publishes OrderPlaced,
 //! OrderCancelled, OrderConfirmed and OrderOnHold keyed by order id, and
 //! ChannelUpserted keyed by channel id, through the outbox.
 
@@ -12,6 +14,7 @@ pub mod background;
 mod fulfillment_events;
 mod product_events;
 mod published;
+mod refund_events;
 mod reservation_events;
 
 pub use published::{
@@ -29,6 +32,8 @@ pub const TOPICS: &[&str] = &[topics::ORDERS_ORDER_EVENTS, topics::ORDERS_CHANNE
 pub const RESERVATIONS_ACTOR: &str = "system:orders.reservations";
 /// Who changes made on the warehouse's reports are recorded as.
 pub const FULFILLMENT_ACTOR: &str = "system:orders.fulfillment";
+/// Who refunds of returns (billing's RefundIssued) are recorded as.
+pub const REFUNDS_ACTOR: &str = "system:orders.refunds";
 
 pub fn subscriptions(rt: &Runtime) -> Vec<Subscription> {
     vec![
@@ -51,6 +56,12 @@ pub fn subscriptions(rt: &Runtime) -> Vec<Subscription> {
             "orders.fulfillment",
             topics::WAREHOUSE_FULFILLMENT_EVENTS,
             handler(|conn, record| fulfillment_events::on_fulfillment_event(conn, record).boxed()),
+        ),
+        // Each record locks only its own order's row.
+        Subscription::new(
+            "orders.refunds",
+            topics::BILLING_INVOICE_EVENTS,
+            handler(|conn, record| refund_events::on_invoice_event(conn, record).boxed()),
         ),
     ]
 }

@@ -34,12 +34,12 @@ pub async fn dispatch(conn: &mut Conn, batch: i64) -> diesel::QueryResult<Option
         "WITH taken AS ( \
            DELETE FROM channel_update_queue WHERE id IN \
              (SELECT id FROM channel_update_queue ORDER BY id LIMIT $1) \
-           RETURNING id, channel_id, order_id, external_order_id, status, hold_reason, detail, shipment, at), \
+           RETURNING id, channel_id, order_id, external_order_id, status, hold_reason, detail, shipment, refund, at), \
          fed AS ( \
            INSERT INTO channel_updates (seq, channel_id, order_id, external_order_id, status, hold_reason, \
-             detail, shipment, at) \
+             detail, shipment, refund, at) \
            SELECT nextval('channel_update_seq'), channel_id, order_id, external_order_id, status, hold_reason, \
-             detail, shipment, at \
+             detail, shipment, refund, at \
            FROM (SELECT * FROM taken ORDER BY id) t \
            RETURNING seq, channel_id), \
          hooks AS ( \
@@ -70,6 +70,8 @@ struct UpdateRow {
     detail: Option<String>,
     #[diesel(sql_type = Nullable<Jsonb>)]
     shipment: Option<serde_json::Value>,
+    #[diesel(sql_type = Nullable<Jsonb>)]
+    refund: Option<serde_json::Value>,
     #[diesel(sql_type = Timestamptz)]
     at: DateTime<Utc>,
 }
@@ -90,13 +92,18 @@ impl UpdateRow {
                     .inspect_err(|e| tracing::error!(seq = self.seq, error = %e, "stored shipment is invalid"))
                     .ok()
             }),
+            refund: self.refund.and_then(|r| {
+                serde_json::from_value(r)
+                    .inspect_err(|e| tracing::error!(seq = self.seq, error = %e, "stored refund is invalid"))
+                    .ok()
+            }),
             at: self.at,
         }
     }
 }
 
 const UPDATE_COLUMNS: &str =
-    "seq, order_id, external_order_id, status, hold_reason, detail, shipment, at";
+    "seq, order_id, external_order_id, status, hold_reason, detail, shipment, refund, at";
 
 pub async fn updates(
     conn: &mut Conn,

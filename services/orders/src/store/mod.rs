@@ -7,4 +7,5 @@ pub mod channels;
 pub mod feed;
 pub mod history;
 pub mod orders;
+pub mod refunds;
 pub mod shipments;

@@ -143,6 +143,12 @@ impl NewOrder<'_> {
                         allocations: Vec::new(),
                         short_quantity: 0,
                         shipped_quantity: 0,
+                        returned_quantity: 0,
+                        refunded: Money {
+                            amount: Decimal::ZERO,
+                            currency: l.unit_price.currency,
+                        }
+                        .canonical(),
                     })
                 })
                 .collect::<Result<_, ApiError>>()?,
@@ -157,6 +163,7 @@ impl NewOrder<'_> {
             confirmed_at: None,
             cancelled_at: None,
             shipments: Vec::new(),
+            refunds: Vec::new(),
             version: 1,
             updated_at: self.at,
         })
@@ -285,6 +292,10 @@ struct LineRow {
     short_quantity: i64,
     #[diesel(sql_type = BigInt)]
     shipped_quantity: i64,
+    #[diesel(sql_type = BigInt)]
+    returned_quantity: i64,
+    #[diesel(sql_type = Numeric)]
+    refunded_amount: Decimal,
 }
 
 #[derive(diesel::QueryableByName)]
@@ -315,7 +326,8 @@ pub async fn load(conn: &mut Conn, id: Uuid) -> Result<Option<OrderView>, ApiErr
             .optional()?;
     let Some(row) = row else { return Ok(None) };
     let lines: Vec<LineRow> = diesel::sql_query(
-        "SELECT line_no, sku, quantity, unit_price, short_quantity, shipped_quantity FROM order_lines \
+        "SELECT line_no, sku, quantity, unit_price, short_quantity, shipped_quantity, returned_quantity, \
+           refunded_amount FROM order_lines \
          WHERE order_id = $1 ORDER BY line_no",
     )
     .bind::<SqlUuid, _>(id)
@@ -367,10 +379,13 @@ pub async fn load(conn: &mut Conn, id: Uuid) -> Result<Option<OrderView>, ApiErr
                     .collect(),
                 short_quantity: l.short_quantity,
                 shipped_quantity: l.shipped_quantity,
+                returned_quantity: l.returned_quantity,
+                refunded: money(l.refunded_amount),
             }
         })
         .collect();
     let shipments = super::shipments::list(conn, id).await?;
+    let refunds = super::refunds::list(conn, id).await?;
     Ok(Some(OrderView {
         id: row.id,
         channel_id: row
@@ -396,6 +411,7 @@ pub async fn load(conn: &mut Conn, id: Uuid) -> Result<Option<OrderView>, ApiErr
         confirmed_at: row.confirmed_at,
         cancelled_at: row.cancelled_at,
         shipments,
+        refunds,
         version: row.version,
         updated_at: row.updated_at,
     }))
@@ -474,7 +490,8 @@ pub async fn placement(conn: &mut Conn, id: Uuid) -> Result<Placement, ApiError>
         total: Decimal,
     }
     let lines: Vec<LineRow> = diesel::sql_query(
-        "SELECT line_no, sku, quantity, unit_price, short_quantity, shipped_quantity FROM order_lines \
+        "SELECT line_no, sku, quantity, unit_price, short_quantity, shipped_quantity, returned_quantity, \
+           refunded_amount FROM order_lines \
          WHERE order_id = $1 ORDER BY line_no",
     )
     .bind::<SqlUuid, _>(id)

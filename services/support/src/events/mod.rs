@@ -3,24 +3,26 @@
 //! Consumes: orders' order events (the order facts a ticket shows: customer,
 //! number, lines, status), the warehouse's FulfillmentShipped (parcels:
 //! carrier, tracking number) and ReturnInspected (a return's receipt and
-//! grades, steps of its saga). Publishes TicketCreated, TicketReplied and
+//! grades, steps of its saga) and billing's refund events (the saga's end:
+//! refunded and the ticket resolved, held, or refused). Publishes TicketCreated, TicketReplied and
 //! TicketStatusChanged and TicketEscalated (`published.rs`; the SLA sweeper in
 //! `background.rs`).
 
 use domain::events::topics;
 use futures_util::FutureExt;
 use platform::Runtime;
-use platform::kafka::{Subscription, handler};
+use platform::kafka::{Subscription, handler, handler_with_outbox};
 
 pub mod background;
 mod fulfillment_events;
 mod order_events;
 pub mod published;
+mod refund_events;
 mod return_events;
 
 pub const TOPICS: &[&str] = &[topics::SUPPORT_TICKET_EVENTS, topics::SUPPORT_RETURN_EVENTS];
 
-pub fn subscriptions(_rt: &Runtime) -> Vec<Subscription> {
+pub fn subscriptions(rt: &Runtime) -> Vec<Subscription> {
     vec![
         Subscription::new(
             "support.orders",
@@ -36,6 +38,13 @@ pub fn subscriptions(_rt: &Runtime) -> Vec<Subscription> {
             "support.parcels",
             topics::WAREHOUSE_FULFILLMENT_EVENTS,
             handler(|conn, record| fulfillment_events::on_fulfillment_event(conn, record).boxed()),
+        ),
+        Subscription::new(
+            "support.refunds",
+            topics::BILLING_INVOICE_EVENTS,
+            handler_with_outbox(&rt.outbox, |outbox, conn, record| {
+                refund_events::on_billing_event(outbox, conn, record).boxed()
+            }),
         ),
     ]
 }

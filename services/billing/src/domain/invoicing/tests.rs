@@ -228,6 +228,7 @@ fn credits_in_parts_add_up_to_the_invoice_and_never_exceed_it() {
             &doc.subtotals,
             &credited_tax,
             Some(&[(1, 1)]),
+            Prices::Inclusive,
             Rounding::PerDocument,
             eur(),
         )
@@ -250,6 +251,7 @@ fn credits_in_parts_add_up_to_the_invoice_and_never_exceed_it() {
             &doc.subtotals,
             &credited_tax,
             None,
+            Prices::Inclusive,
             Rounding::PerDocument,
             eur()
         ),
@@ -261,11 +263,39 @@ fn credits_in_parts_add_up_to_the_invoice_and_never_exceed_it() {
             &doc.subtotals,
             &BTreeMap::new(),
             Some(&[(1, 4)]),
+            Prices::Inclusive,
             Rounding::PerDocument,
             eur()
         ),
         Err(CreditError::TooMuch { left: 3, .. })
     ));
+}
+
+#[test]
+fn a_part_of_a_tax_inclusive_line_gives_back_what_was_paid_for_it() {
+    let rules = rules();
+    let buyer = consumer("DE");
+    // 2 × 19.90 and 10.00 inclusive: the nets 33.45 and 8.40 (per document).
+    let lines = [
+        line(1, "TEE-1", 2, "19.90", "0"),
+        line(2, "MUG-1", 1, "10.00", "0"),
+    ];
+    let mut i = input(&buyer, &rules, &lines, &[(1, 2), (2, 1)], Prices::Inclusive);
+    i.shipping = None;
+    let doc = invoice(&i, category).unwrap();
+    assert_eq!(doc.gross, d("49.80"));
+    let (_, note) = credit(
+        &issued(&doc),
+        &doc.subtotals,
+        &BTreeMap::new(),
+        Some(&[(1, 1)]),
+        Prices::Inclusive,
+        Rounding::PerDocument,
+        eur(),
+    )
+    .unwrap();
+    assert_eq!(note.gross, d("19.90"), "one TEE back is what it cost");
+    assert_eq!((note.net, note.tax), (d("16.72"), d("3.18")));
 }
 
 #[test]

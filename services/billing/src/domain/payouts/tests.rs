@@ -169,6 +169,8 @@ fn fees_are_estimated_per_line_per_unit_and_once_per_order() {
         per_unit_fulfillment: "2.70".parse().unwrap(),
         payment_percent: "1.4".parse().unwrap(),
         payment_fixed: "0.25".parse().unwrap(),
+        refund_admin_percent: rust_decimal::Decimal::ZERO,
+        refund_admin_max: None,
     };
     let lines = [
         fees::FeeLine {
