@@ -588,3 +588,78 @@ async fn marketplace_returns_retries_tickets_and_channel_isolation() {
         "unchanged"
     );
 }
+
+#[tokio::test]
+async fn an_exchange_ends_when_orders_places_its_replacement() {
+    let app = app().await;
+    set_policy(&app).await;
+    let order = shipped_order(&app, "WEB-7001", &[("MUG-1", 2)], 2).await;
+    let v = post_email_ok(
+        &app,
+        &email(
+            "ana@example.com",
+            "x1@mail.example.com",
+            "Exchange",
+            "The mug from order WEB-7001 is the wrong size, could I exchange it for another one?",
+        ),
+        StatusCode::CREATED,
+    )
+    .await;
+    let ticket_id = v["ticket_id"].as_str().unwrap();
+    let res = request(
+        &app,
+        &agent(),
+        &json!({"ticket_id": ticket_id, "lines": [{"line_no": 1, "quantity": 1}],
+        "reason": "size_or_fit", "resolution": "exchange"}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let r: Value = res.json().await.unwrap();
+    assert_eq!(r["status"], "authorized");
+    assert_eq!(r["order_id"], order.order_id.as_str());
+    // Orders places the replacement: its OrderPlaced names the return.
+    let replacement = domain::events::proto::orders::v1::OrderPlaced {
+        order_id: uuid::Uuid::now_v7().to_string(),
+        channel_id: "web".into(),
+        external_order_id: format!("WEB-7001-{}", r["number"].as_str().unwrap()),
+        replaces_return_id: r["id"].as_str().unwrap().into(),
+        total: Some(domain::events::proto::common::v1::Money {
+            amount: "0".into(),
+            currency: "EUR".into(),
+        }),
+        ..Default::default()
+    };
+    for _ in 0..2 {
+        platform::testing::fixtures::publish_applied(
+            &app,
+            topics::ORDERS_ORDER_EVENTS,
+            &replacement.order_id,
+            &replacement,
+        )
+        .await;
+    }
+    let (_, done) = app
+        .get_json(
+            &format!("/v1/returns/{}", r["id"].as_str().unwrap()),
+            &agent(),
+        )
+        .await;
+    assert_eq!(done["status"], "exchanged");
+    let last = done["steps"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["step"], "replacement");
+    assert!(
+        last["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&replacement.external_order_id)
+    );
+    let replaced = done["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["step"] == "replacement")
+        .count();
+    assert_eq!(replaced, 1, "once");
+    let t = ticket(&app, ticket_id, &agent()).await;
+    assert_eq!(t["status"], "resolved");
+}

@@ -518,6 +518,8 @@ crate::wire_enum!(
         Received = "received",
         Inspected = "inspected",
         Refunded = "refunded",
+        /// An exchange whose replacement order is placed.
+        Exchanged = "exchanged",
         /// A person declined it.
         Rejected = "rejected",
     }

@@ -48,75 +48,12 @@ pub async fn create(
     let req: CreateOrderRequest = parse_json(&body)?;
     let channel_id =
         caller.acting_channel(req.channel_id.as_deref(), "channel_id", IntakeStaff::STAFF)?;
-    let hash = platform::idempotency::request_hash(&raw);
     let actor = caller.actor();
     let outbox = &rt.outbox;
     let mut conn = rt.conn().await?;
     let (view, created) = conn
         .transaction::<_, ApiError, _>(async |tx| {
-            let replay = async |tx: &mut platform::db::Conn, id: Uuid, stored_hash: String| {
-                if stored_hash != hash {
-                    return Err(ApiError::Conflict(format!(
-                        "order {} of channel {channel_id} was already accepted with a different payload",
-                        req.external_order_id
-                    )));
-                }
-                let view = order_store::load(tx, id).await?.ok_or_else(|| not_found(id))?;
-                Ok((view, false))
-            };
-            if let Some((id, stored_hash)) =
-                order_store::existing(tx, channel_id.as_str(), req.external_order_id.trim()).await?
-            {
-                return replay(tx, id, stored_hash).await;
-            }
-            let channel = store::channels::get(tx, channel_id.as_str())
-                .await?
-                .filter(|c| c.active)
-                .ok_or_else(|| {
-                    ApiError::field("channel_id", format!("channel {channel_id} is not registered or not active"))
-                })?;
-            let rules = ChannelRules {
-                currency: channel.currency()?,
-                fraud_threshold: channel.fraud_threshold()?,
-            };
-            let skus: Vec<String> = req.lines.iter().map(|l| l.sku.clone()).collect();
-            let listings = store::catalog::listings(tx, channel_id.as_str(), &skus).await?;
-            let order = intake::validate(
-                &req,
-                &rules,
-                |sku: &Sku| listings.get(sku.as_str()).copied().unwrap_or(Listing::Unknown),
-                Utc::now(),
-            )?;
-            let first_time = intake::above_fraud_threshold(&order, &rules)
-                && order_store::first_time_customer(tx, &order.customer.email).await?;
-            let hold = intake::intake_hold(&order, &rules, first_time);
-            let new = NewOrder {
-                id: Uuid::now_v7(),
-                channel_id: channel_id.as_str(),
-                order: &order,
-                hold: hold.as_ref(),
-                raw_payload: &raw,
-                request_hash: &hash,
-                actor: &actor,
-                at: chrono::SubsecRound::trunc_subsecs(Utc::now(), 6),
-            };
-            if !order_store::insert(tx, &new).await? {
-                // A concurrent duplicate committed first: answer as its retry.
-                let (id, stored_hash) = order_store::existing(tx, channel_id.as_str(), &order.external_order_id)
-                    .await?
-                    .ok_or_else(|| ApiError::internal(anyhow::anyhow!("conflicting order vanished")))?;
-                return replay(tx, id, stored_hash).await;
-            }
-            let head = new.head();
-            match &hold {
-                Some((reason, detail)) => events::on_hold_event(outbox, tx, &head, *reason, detail).await?,
-                None => {
-                    let placement = order_store::Placement::of(&order);
-                    events::placed_with(outbox, tx, &head, &channel, &placement).await?
-                }
-            }
-            let view = new.view()?;
-            Ok((view, true))
+            accept(outbox, tx, channel_id.as_str(), &req, &raw, &actor, None).await
         })
         .await?;
     if created {
@@ -128,6 +65,97 @@ pub async fn create(
     Ok(HttpResponse::Ok()
         .insert_header(("Idempotent-Replayed", "true"))
         .json(view))
+}
+
+/// Accepts an order of `channel_id` in the caller's transaction: validated
+/// against the channel and its listings, inserted (received, or on hold)
+/// and OrderPlaced published unless held. The same payload again answers
+/// the stored order (false); another payload under its external id is 409.
+/// Intake and exchanges' replacement orders both come through here.
+pub(crate) async fn accept(
+    outbox: &platform::outbox::Outbox,
+    tx: &mut platform::db::Conn,
+    channel_id: &str,
+    req: &CreateOrderRequest,
+    raw: &serde_json::Value,
+    actor: &str,
+    replaces_return: Option<Uuid>,
+) -> Result<(OrderView, bool), ApiError> {
+    let hash = platform::idempotency::request_hash(raw);
+    let replay = async |tx: &mut platform::db::Conn, id: Uuid, stored_hash: String| {
+        if stored_hash != hash {
+            return Err(ApiError::Conflict(format!(
+                "order {} of channel {channel_id} was already accepted with a different payload",
+                req.external_order_id
+            )));
+        }
+        let view = order_store::load(tx, id)
+            .await?
+            .ok_or_else(|| not_found(id))?;
+        Ok((view, false))
+    };
+    if let Some((id, stored_hash)) =
+        order_store::existing(tx, channel_id, req.external_order_id.trim()).await?
+    {
+        return replay(tx, id, stored_hash).await;
+    }
+    let channel = store::channels::get(tx, channel_id)
+        .await?
+        .filter(|c| c.active)
+        .ok_or_else(|| {
+            ApiError::field(
+                "channel_id",
+                format!("channel {channel_id} is not registered or not active"),
+            )
+        })?;
+    let rules = ChannelRules {
+        currency: channel.currency()?,
+        fraud_threshold: channel.fraud_threshold()?,
+    };
+    let skus: Vec<String> = req.lines.iter().map(|l| l.sku.clone()).collect();
+    let listings = store::catalog::listings(tx, channel_id, &skus).await?;
+    let order = intake::validate(
+        req,
+        &rules,
+        |sku: &Sku| {
+            listings
+                .get(sku.as_str())
+                .copied()
+                .unwrap_or(Listing::Unknown)
+        },
+        Utc::now(),
+    )?;
+    let first_time = intake::above_fraud_threshold(&order, &rules)
+        && order_store::first_time_customer(tx, &order.customer.email).await?;
+    let hold = intake::intake_hold(&order, &rules, first_time);
+    let new = NewOrder {
+        id: Uuid::now_v7(),
+        channel_id,
+        order: &order,
+        hold: hold.as_ref(),
+        raw_payload: raw,
+        request_hash: &hash,
+        actor,
+        at: chrono::SubsecRound::trunc_subsecs(Utc::now(), 6),
+    };
+    if !order_store::insert(tx, &new).await? {
+        // A concurrent duplicate committed first: answer as its retry.
+        let (id, stored_hash) = order_store::existing(tx, channel_id, &order.external_order_id)
+            .await?
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("conflicting order vanished")))?;
+        return replay(tx, id, stored_hash).await;
+    }
+    let head = new.head();
+    match &hold {
+        Some((reason, detail)) => events::on_hold_event(outbox, tx, &head, *reason, detail).await?,
+        None => {
+            let mut placement = order_store::Placement::of(&order);
+            placement.replaces_return_id = replaces_return;
+            events::placed_with(outbox, tx, &head, &channel, &placement).await?
+        }
+    }
+    let view = new.view()?;
+    Ok((view, true))
 }
 
 /// Get an order.

@@ -5,12 +5,15 @@
 //! reserved, confirmed, backordered or on hold; StockReallocated moves
 //! allocations after a short pick) and the warehouse's FulfillmentShipped
 //! (partially shipped, shipped; the shipment goes to the channel) and billing's
-//! RefundIssued (lines returned and refunded; the refund goes to the channel).
+//! RefundIssued (lines returned and refunded; the refund goes to the channel),
+//! and support's ReturnAuthorized with the warehouse's ReturnInspected for
+//! exchanges (the replacement order placed at once or after inspection).
 //! Publishes OrderPlaced,
 //! OrderCancelled, OrderConfirmed and OrderOnHold keyed by order id, and
 //! ChannelUpserted keyed by channel id, through the outbox.
 
 pub mod background;
+mod exchange_events;
 mod fulfillment_events;
 mod product_events;
 mod published;
@@ -32,6 +35,8 @@ pub const TOPICS: &[&str] = &[topics::ORDERS_ORDER_EVENTS, topics::ORDERS_CHANNE
 pub const RESERVATIONS_ACTOR: &str = "system:orders.reservations";
 /// Who changes made on the warehouse's reports are recorded as.
 pub const FULFILLMENT_ACTOR: &str = "system:orders.fulfillment";
+/// Who exchanges' replacement orders are placed and noted as.
+pub const EXCHANGES_ACTOR: &str = "system:orders.exchanges";
 /// Who refunds of returns (billing's RefundIssued) are recorded as.
 pub const REFUNDS_ACTOR: &str = "system:orders.refunds";
 
@@ -56,6 +61,21 @@ pub fn subscriptions(rt: &Runtime) -> Vec<Subscription> {
             "orders.fulfillment",
             topics::WAREHOUSE_FULFILLMENT_EVENTS,
             handler(|conn, record| fulfillment_events::on_fulfillment_event(conn, record).boxed()),
+        ),
+        // An exchange locks its original order, then places the replacement.
+        Subscription::new(
+            "orders.exchanges",
+            topics::SUPPORT_RETURN_EVENTS,
+            handler_with_outbox(&rt.outbox, |outbox, conn, record| {
+                exchange_events::on_support_return_event(outbox, conn, record).boxed()
+            }),
+        ),
+        Subscription::new(
+            "orders.exchange-inspections",
+            topics::WAREHOUSE_RETURN_EVENTS,
+            handler_with_outbox(&rt.outbox, |outbox, conn, record| {
+                exchange_events::on_warehouse_return_event(outbox, conn, record).boxed()
+            }),
         ),
         // Each record locks only its own order's row.
         Subscription::new(

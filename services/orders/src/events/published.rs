@@ -185,6 +185,10 @@ pub async fn placed_with(
                 tax_total: money(&placement.tax_total),
                 discount_total: money(&placement.discount_total),
                 ship_to_country: placement.ship_to_country.clone(),
+                replaces_return_id: placement
+                    .replaces_return_id
+                    .map(|r| r.to_string())
+                    .unwrap_or_default(),
             },
         )
         .await?;

@@ -4,6 +4,7 @@
 pub mod allocations;
 pub mod catalog;
 pub mod channels;
+pub mod exchanges;
 pub mod feed;
 pub mod history;
 pub mod orders;

@@ -432,6 +432,8 @@ pub struct Placement {
     pub tax_total: Decimal,
     pub discount_total: Decimal,
     pub total: Decimal,
+    /// An exchange's replacement: the return it replaces.
+    pub replaces_return_id: Option<Uuid>,
 }
 
 impl Placement {
@@ -460,6 +462,7 @@ impl Placement {
             tax_total: order.tax_total.amount,
             discount_total: order.discount_total.amount,
             total: order.total.amount,
+            replaces_return_id: None,
         }
     }
 }
@@ -525,6 +528,7 @@ pub async fn placement(conn: &mut Conn, id: Uuid) -> Result<Placement, ApiError>
         tax_total: row.tax_total,
         discount_total: row.discount_total,
         total: row.total,
+        replaces_return_id: None,
     })
 }
 

@@ -27,7 +27,9 @@ pub fn subscriptions(rt: &Runtime) -> Vec<Subscription> {
         Subscription::new(
             "support.orders",
             topics::ORDERS_ORDER_EVENTS,
-            handler(|conn, record| order_events::on_order_event(conn, record).boxed()),
+            handler_with_outbox(&rt.outbox, |outbox, conn, record| {
+                order_events::on_order_event(outbox, conn, record).boxed()
+            }),
         ),
         Subscription::new(
             "support.return-inspections",

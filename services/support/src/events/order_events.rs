@@ -1,11 +1,13 @@
 //! Orders' order events as the facts a ticket shows: OrderPlaced records the
 //! order (customer, channel number, lines at their prices), OrderConfirmed,
-//! OrderOnHold and OrderCancelled move its status.
+//! OrderOnHold and OrderCancelled move its status. An OrderPlaced that
+//! replaces a return (an exchange) ends that return's saga.
 
 use domain::events::proto::orders::v1 as orders;
 use domain::events::{Event, from_timestamp};
 use platform::db::Conn;
 use platform::kafka::Record;
+use platform::outbox::Outbox;
 
 use crate::store::orders::{self as store, NewOrder, StoredLine};
 
@@ -14,7 +16,11 @@ fn non_empty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
 }
 
-pub(super) async fn on_order_event(conn: &mut Conn, record: &Record) -> anyhow::Result<()> {
+pub(super) async fn on_order_event(
+    outbox: &Outbox,
+    conn: &mut Conn,
+    record: &Record,
+) -> anyhow::Result<()> {
     match record.envelope.event_type.as_str() {
         t if t == orders::OrderPlaced::TYPE => {
             let e: orders::OrderPlaced = record.decode()?;
@@ -56,6 +62,17 @@ pub(super) async fn on_order_event(conn: &mut Conn, record: &Record) -> anyhow::
                 },
             )
             .await?;
+            if !e.replaces_return_id.is_empty() {
+                super::refund_events::replacement_placed(
+                    outbox,
+                    conn,
+                    &e.replaces_return_id,
+                    &e.external_order_id,
+                    record.envelope.occurred_at,
+                )
+                .await
+                .map_err(platform::ApiError::into_anyhow)?;
+            }
         }
         t if t == orders::OrderConfirmed::TYPE => {
             let e: orders::OrderConfirmed = record.decode()?;

@@ -3,7 +3,8 @@
 //! agents on the customer's ticket and resolves it; RefundHeld records that
 //! the refund waits for a finance approver or failed and is queued for a
 //! person; RefundRejected records finance's refusal (the ticket stays open
-//! for an agent to answer).
+//! for an agent to answer). An exchange ends when orders places its
+//! replacement (`replacement_placed`, from OrderPlaced).
 
 use chrono::{DateTime, Utc};
 use domain::contracts::support::{MessageKind, ReturnStatus, TicketStatus};
@@ -87,6 +88,42 @@ async fn refund_issued(
     );
     store::add_step(conn, row.id, "refunded", "done", Some(&detail), at).await?;
     store::set_status(conn, row.id, ReturnStatus::Refunded, at).await?;
+    resolve_ticket(outbox, conn, &row, &detail, at).await
+}
+
+/// Orders placed an exchange's replacement (OrderPlaced naming the return):
+/// the RMA is exchanged, the agents told, the ticket resolved.
+pub(super) async fn replacement_placed(
+    outbox: &Outbox,
+    conn: &mut Conn,
+    return_id: &str,
+    external_order_id: &str,
+    at: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let Some(row) = locked(conn, return_id).await? else {
+        return Ok(());
+    };
+    if !matches!(
+        row.status()?,
+        ReturnStatus::Authorized | ReturnStatus::Received | ReturnStatus::Inspected
+    ) {
+        return Ok(());
+    }
+    let detail = format!("replacement order {external_order_id} placed at no charge");
+    store::add_step(conn, row.id, "replacement", "done", Some(&detail), at).await?;
+    store::set_status(conn, row.id, ReturnStatus::Exchanged, at).await?;
+    resolve_ticket(outbox, conn, &row, &detail, at).await
+}
+
+/// Notes the saga's end on the return's ticket and resolves it (a new
+/// message from the customer reopens it).
+async fn resolve_ticket(
+    outbox: &Outbox,
+    conn: &mut Conn,
+    row: &ReturnRow,
+    detail: &str,
+    at: DateTime<Utc>,
+) -> Result<(), ApiError> {
     let Some(ticket_id) = row.ticket_id else {
         return Ok(());
     };
@@ -106,8 +143,6 @@ async fn refund_issued(
         },
     )
     .await?;
-    // The customer's request is answered: the ticket is resolved (a new
-    // message from them reopens it).
     let from = ticket.status()?;
     if from != TicketStatus::Resolved && can_move(from, TicketStatus::Resolved) {
         let ticket = tickets::lock(conn, ticket_id)
