@@ -46,7 +46,7 @@ flag="$(profile_flag)"
 [[ -n $flag ]] && build+=("$flag")
 "${build[@]}"
 
-export OPS_TOKEN FLOOR_TOKEN BUYER_TOKEN APPROVER_TOKEN FINANCE_TOKEN CHANNEL_TOKENS
+export OPS_TOKEN FLOOR_TOKEN BUYER_TOKEN APPROVER_TOKEN FINANCE_TOKEN ADMIN_TOKEN CHANNEL_TOKENS
 OPS_TOKEN="$(mint_token --role ops --subject load-test --hours 12)"
 FLOOR_TOKEN="$(mint_token --role warehouse --subject load-test-picker --hours 12)"
 # The inbound scenario: a buyer drafts and sends, another person approves.
@@ -54,12 +54,15 @@ BUYER_TOKEN="$(mint_token --role buyer --subject load-test-buyer --hours 12)"
 APPROVER_TOKEN="$(mint_token --role approver --subject load-test-approver --hours 12)"
 # Billing: the run's legal entity, channel billing, tax rule and fee schedules.
 FINANCE_TOKEN="$(mint_token --role finance --subject load-test-finance --hours 12)"
+# Returns: support's return policy for the run's channels.
+ADMIN_TOKEN="$(mint_token --role admin --subject load-test-admin --hours 12)"
 CHANNEL_TOKENS=""
 for channel in lt-web lt-amazon lt-zalando lt-wholesale lt-social; do
   CHANNEL_TOKENS+="${CHANNEL_TOKENS:+,}$channel=$(mint_token --channel "$channel" --subject "$channel-connector" --hours 12)"
 done
-export CATALOG_URL ORDERS_URL INVENTORY_URL WAREHOUSE_URL PROCUREMENT_URL BILLING_URL
+export CATALOG_URL ORDERS_URL INVENTORY_URL WAREHOUSE_URL PROCUREMENT_URL BILLING_URL SUPPORT_URL
 BILLING_URL="$(service_url billing)"
+SUPPORT_URL="$(service_url support)"
 CATALOG_URL="$(service_url catalog)"
 PROCUREMENT_URL="$(service_url procurement)"
 ORDERS_URL="$(service_url orders)"
@@ -138,6 +141,7 @@ case $MODE in
     "$harness" run "${watch[@]}" --tag "SMOKE$(date +%H%M%S)" --rate 15 --duration 8 --ramp 2 \
       --skus 40 --stock 500 --scarce-stock 4 --sync-rate 10 --pickers 2 --wave-size 10 \
       --cancel-rate 0.1 --invalid-rate 0.05 --duplicate-rate 0.05 --short-rate 0.05 --inbound-interval 3 \
+      --returns 12 \
       --settle 120 "$@"
     ;;
 esac

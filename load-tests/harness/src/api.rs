@@ -96,6 +96,7 @@ pub enum As<'a> {
     Buyer,
     Approver,
     Finance,
+    Admin,
 }
 
 impl Api {
@@ -153,6 +154,11 @@ impl Api {
             As::Finance => self
                 .target
                 .finance_token
+                .as_deref()
+                .unwrap_or(&self.target.ops_token),
+            As::Admin => self
+                .target
+                .admin_token
                 .as_deref()
                 .unwrap_or(&self.target.ops_token),
         }
@@ -285,6 +291,14 @@ impl Api {
     /// settings need one; without them shipments would only wait).
     pub fn bills(&self) -> bool {
         self.target.finance_token.is_some()
+    }
+    pub fn support(&self, path: &str) -> String {
+        format!("{}{path}", self.target.support_url.trim_end_matches('/'))
+    }
+    /// The returns scenario runs when an admin token (support's return
+    /// policies) and a finance token (refunds) were given.
+    pub fn returns(&self) -> bool {
+        self.target.admin_token.is_some() && self.bills()
     }
     pub fn procurement(&self, path: &str) -> String {
         format!(

@@ -121,6 +121,8 @@ pub struct InvoiceFact {
 pub struct BillingFacts {
     pub entity: String,
     pub invoices: Vec<InvoiceFact>,
+    /// Credit notes of the run's entity (the returns scenario's refunds).
+    pub credit_notes: Vec<InvoiceFact>,
     /// Shipments billing has not invoiced: fulfillment id → why.
     pub waiting: HashMap<String, String>,
     /// EUR trial balance: total debits and credits, as billing states them.
@@ -160,14 +162,18 @@ async fn collect_once(
     since: DateTime<Utc>,
 ) -> anyhow::Result<BillingFacts> {
     let mut invoices = Vec::new();
-    for c in CHANNELS.iter() {
+    let mut credit_notes = Vec::new();
+    for (c, kind) in CHANNELS
+        .iter()
+        .flat_map(|c| [(c, "invoice"), (c, "credit_note")])
+    {
         let mut cursor = String::new();
         // Newest first: stop at the first page that reaches back before the run.
         'pages: loop {
             let page = read(
                 api,
                 &format!(
-                    "/v1/invoices?channel={}&kind=invoice&limit=1000{cursor}",
+                    "/v1/invoices?channel={}&kind={kind}&limit=1000{cursor}",
                     c.id
                 ),
             )
@@ -179,7 +185,10 @@ async fn collect_once(
                     break 'pages;
                 }
                 if d["legal_entity"] == entity {
-                    invoices.push(invoice_fact(d, issued_at));
+                    match kind {
+                        "invoice" => invoices.push(invoice_fact(d, issued_at)),
+                        _ => credit_notes.push(invoice_fact(d, issued_at)),
+                    }
                 }
             }
             match page["next_cursor"].as_str() {
@@ -204,6 +213,7 @@ async fn collect_once(
     Ok(BillingFacts {
         entity: entity.to_string(),
         invoices,
+        credit_notes,
         waiting,
         total_debit: text(&trial["total_debit"]["amount"]),
         total_credit: text(&trial["total_credit"]["amount"]),

@@ -54,6 +54,13 @@ pub struct Target {
     pub procurement_url: String,
     #[arg(long, env = "BILLING_URL", default_value = "http://127.0.0.1:8086")]
     pub billing_url: String,
+    #[arg(long, env = "SUPPORT_URL", default_value = "http://127.0.0.1:8087")]
+    pub support_url: String,
+    /// A token with the admin role: the returns scenario sets the run's
+    /// return policy in support. Without it (or a finance token) returns are
+    /// left out.
+    #[arg(long, env = "ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
     /// A token with the finance role: billing's settings for the run (its
     /// own legal entity, the load-test channels, a tax rule, marketplace fee
     /// schedules) and billing's invariants. Without it billing is left out.
@@ -99,13 +106,17 @@ pub struct Load {
     /// Scenarios: storm (order intake across channels), sync (availability
     /// reads and change feeds), floor (pickers work waves, pack and ship),
     /// churn (cancels, invalid and duplicate orders, short picks), inbound
-    /// (replenishment runs, approvals and receipts at the dock).
+    /// (replenishment runs, approvals and receipts at the dock), returns
+    /// (after the floor: RMAs through support, scanned in and graded, refunded).
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "storm,sync,floor,churn,inbound"
+        default_value = "storm,sync,floor,churn,inbound,returns"
     )]
     pub scenarios: Vec<String>,
+    /// The returns scenario: how many shipped orders send a line back.
+    #[arg(long, default_value_t = 200)]
+    pub returns: usize,
     /// Seconds between the inbound scenario's replenishment runs.
     #[arg(long, default_value_t = 10)]
     pub inbound_interval: u64,
@@ -217,8 +228,8 @@ impl Load {
     pub fn validate(&self) -> anyhow::Result<()> {
         for s in &self.scenarios {
             anyhow::ensure!(
-                ["storm", "sync", "floor", "churn", "inbound"].contains(&s.as_str()),
-                "--scenarios: unknown scenario '{s}' (storm, sync, floor, churn, inbound)"
+                ["storm", "sync", "floor", "churn", "inbound", "returns"].contains(&s.as_str()),
+                "--scenarios: unknown scenario '{s}' (storm, sync, floor, churn, inbound, returns)"
             );
         }
         anyhow::ensure!(self.rate > 0.0, "--rate must be positive");

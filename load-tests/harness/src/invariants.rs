@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::billing::BillingFacts;
 use crate::collect::{Ledger, OrderFact, ShippedFact, StockFact};
 use crate::inbound::{OrderCounts, Received};
+use crate::returns::Returned;
 use crate::seed::Seeded;
 
 #[derive(Debug, Clone, Serialize)]
@@ -59,6 +60,8 @@ pub struct Evidence<'a> {
     /// Billing took part: what it says, and the warehouse's shipped
     /// fulfillments it should have invoiced.
     pub billing: Option<(&'a BillingFacts, &'a HashMap<String, ShippedFact>)>,
+    /// The returns scenario took part: the returns it drove.
+    pub returns: Option<&'a Returned>,
 }
 
 impl Evidence<'_> {
@@ -87,7 +90,52 @@ pub fn run_all(e: &Evidence) -> Vec<Check> {
         invoiced_once(e),
         numbering_gapless(e),
         ledger_balanced(e),
+        returns_end_refunded_or_queued(e),
     ]
+}
+
+/// Every return support authorised ends refunded (billing's credit notes and
+/// refund, support's RMA refunded) or queued for a person (awaiting a
+/// finance approver, or a failed step); none is lost or left half done.
+fn returns_end_refunded_or_queued(e: &Evidence) -> Check {
+    const NAME: &str = "every authorised return ends refunded or queued";
+    let Some(r) = e.returns else {
+        return check(
+            NAME,
+            Vec::new(),
+            "the returns scenario did not run (needs the floor, --finance-token and --admin-token)"
+                .into(),
+        );
+    };
+    let mut problems: Vec<String> = r.failures.clone();
+    for f in &r.returns {
+        match f.refund_status.as_str() {
+            "refunded" if f.support_status == "refunded" => {}
+            "refunded" => problems.push(format!(
+                "{} refunded by billing, but support shows it {}",
+                f.number, f.support_status
+            )),
+            "awaiting_approval" | "failed" => {}
+            other => problems.push(format!(
+                "{} (return {}, order {}): refund {other}",
+                f.number, f.rma_id, f.order_id
+            )),
+        }
+    }
+    let queued = r
+        .returns
+        .iter()
+        .filter(|f| f.refund_status != "refunded")
+        .count();
+    check(
+        NAME,
+        problems,
+        format!(
+            "{} returns: {} refunded, {queued} queued for a person",
+            r.returns.len(),
+            r.returns.len() - queued
+        ),
+    )
 }
 
 const NOT_BILLED: &str = "billing did not take part (no --finance-token)";
@@ -159,12 +207,12 @@ fn invoiced_once(e: &Evidence) -> Check {
 
 /// Per series, the run's invoice numbers are 1..N: no gap, no repeat.
 fn numbering_gapless(e: &Evidence) -> Check {
-    const NAME: &str = "invoice numbers gapless per series";
+    const NAME: &str = "invoice and credit note numbers gapless per series";
     let Some((billing, _)) = e.billing else {
         return check(NAME, Vec::new(), NOT_BILLED.into());
     };
     let mut series: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
-    for i in &billing.invoices {
+    for i in billing.invoices.iter().chain(&billing.credit_notes) {
         series
             .entry(i.series.as_str())
             .or_default()
@@ -477,8 +525,11 @@ fn stock_conserved(e: &Evidence) -> Check {
         let on_hand = e.stock.get(sku).map_or(0, |s| s.on_hand);
         let shipped = shipped_by_orders.get(sku.as_str()).copied().unwrap_or(0);
         let written_off = e.short_units.get(sku).copied().unwrap_or(0);
-        if on_hand + shipped + written_off != received {
-            problems.push(format!("{sku}: on hand {on_hand} + shipped {shipped} + short {written_off} ≠ received {received} (damaged {damaged} of it)"));
+        // Returned units back in stock (resellable, and refurbish in
+        // quarantine); scrapped ones came back and were written off.
+        let returned = e.returns.map_or(0, |r| r.restocked(sku));
+        if on_hand + shipped + written_off != received + returned {
+            problems.push(format!("{sku}: on hand {on_hand} + shipped {shipped} + short {written_off} ≠ received {received} (damaged {damaged} of it) + returned to stock {returned}"));
         }
         let floor = e.shipped_units.get(sku).copied().unwrap_or(0);
         if floor != shipped {
@@ -490,7 +541,7 @@ fn stock_conserved(e: &Evidence) -> Check {
     let shipped: i64 = shipped_by_orders.values().sum();
     let short: i64 = e.short_units.values().sum();
     check(
-        "stock conserved: on hand + shipped + written off = seeded + received at the dock",
+        "stock conserved: on hand + shipped + written off = seeded + received at the dock + returned to stock",
         problems,
         format!(
             "{} SKUs; {shipped} units shipped, {short} written off short",
@@ -503,6 +554,7 @@ fn stock_conserved(e: &Evidence) -> Check {
 mod tests {
     use super::*;
     use crate::collect::LedgerPair;
+    use crate::returns::ReturnFact;
 
     fn order(id: &str, status: &str, lines: Vec<(&str, i64, i64, i64, i64)>) -> OrderFact {
         OrderFact {
@@ -541,6 +593,7 @@ mod tests {
         shipped: HashMap<String, i64>,
         inbound: Option<(Received, OrderCounts)>,
         billing: Option<(BillingFacts, HashMap<String, ShippedFact>)>,
+        returns: Option<Returned>,
     }
 
     /// 10 received; order a shipped 3, order b holds 2 reserved, order c cancelled.
@@ -571,6 +624,7 @@ mod tests {
             shipped: HashMap::from([("A".to_string(), 3)]),
             inbound: None,
             billing: None,
+            returns: None,
         }
     }
 
@@ -610,6 +664,7 @@ mod tests {
             floor_ran: true,
             inbound: w.inbound.as_ref().map(|(r, c)| (r, c)),
             billing: w.billing.as_ref().map(|(b, s)| (b, s)),
+            returns: w.returns.as_ref(),
         })
         .into_iter()
         .map(|c| (c.name, c.passed))
@@ -622,6 +677,64 @@ mod tests {
             .filter(|(_, ok)| !ok)
             .map(|(n, _)| n)
             .collect()
+    }
+
+    fn returned(sku: &str, graded: (i64, i64, i64), refund: &str, support: &str) -> ReturnFact {
+        ReturnFact {
+            rma_id: "r".into(),
+            number: "RMA-000001".into(),
+            order_id: "a".into(),
+            sku: sku.into(),
+            graded,
+            refund_status: refund.into(),
+            support_status: support.into(),
+            took_ms: Some(1.0),
+        }
+    }
+
+    #[test]
+    fn returned_units_back_in_stock_keep_it_conserved_and_lost_ones_fail() {
+        // Two units of A came back: one resellable (on hand), one scrapped.
+        let mut w = consistent();
+        w.returns = Some(Returned {
+            returns: vec![returned("A", (1, 0, 1), "refunded", "refunded")],
+            ..Default::default()
+        });
+        w.stock.get_mut("A").unwrap().on_hand += 1;
+        w.stock.get_mut("A").unwrap().locations[0].1 += 1;
+        assert_eq!(failed(&w), Vec::<&str>::new());
+        // The resellable unit never reached stock.
+        w.stock.get_mut("A").unwrap().on_hand -= 1;
+        w.stock.get_mut("A").unwrap().locations[0].1 -= 1;
+        assert_eq!(
+            failed(&w),
+            vec![
+                "stock conserved: on hand + shipped + written off = seeded + received at the dock + returned to stock"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_return_neither_refunded_nor_queued_fails() {
+        let mut w = consistent();
+        w.returns = Some(Returned {
+            returns: vec![
+                returned("A", (0, 0, 1), "awaiting_approval", "inspected"),
+                returned("A", (0, 0, 1), "refunded", "inspected"),
+            ],
+            ..Default::default()
+        });
+        assert_eq!(
+            failed(&w),
+            vec!["every authorised return ends refunded or queued"]
+        );
+        w.returns.as_mut().unwrap().returns[1].support_status = "refunded".into();
+        assert_eq!(failed(&w), Vec::<&str>::new());
+        w.returns.as_mut().unwrap().returns[1].refund_status = "missing".into();
+        assert_eq!(
+            failed(&w),
+            vec!["every authorised return ends refunded or queued"]
+        );
     }
 
     #[test]
@@ -691,7 +804,7 @@ mod tests {
         assert_eq!(
             failed(&w),
             vec![
-                "stock conserved: on hand + shipped + written off = seeded + received at the dock"
+                "stock conserved: on hand + shipped + written off = seeded + received at the dock + returned to stock"
             ]
         );
         let mut w = consistent();
@@ -699,7 +812,7 @@ mod tests {
         assert_eq!(
             failed(&w),
             vec![
-                "stock conserved: on hand + shipped + written off = seeded + received at the dock"
+                "stock conserved: on hand + shipped + written off = seeded + received at the dock + returned to stock"
             ]
         );
     }
@@ -714,7 +827,7 @@ mod tests {
         assert_eq!(
             failed(&w),
             vec![
-                "stock conserved: on hand + shipped + written off = seeded + received at the dock"
+                "stock conserved: on hand + shipped + written off = seeded + received at the dock + returned to stock"
             ]
         );
         // Applied twice by procurement.
@@ -752,6 +865,7 @@ mod tests {
         let facts = BillingFacts {
             entity: "LT-X".into(),
             invoices: vec![invoice(1, "f-a", "a")],
+            credit_notes: vec![],
             waiting: HashMap::new(),
             total_debit: "107.10".into(),
             total_credit: "107.1".into(),
@@ -815,9 +929,15 @@ mod tests {
             },
         );
         facts.invoices.push(invoice(3, "f-b", "b"));
-        assert_eq!(failed(&w), vec!["invoice numbers gapless per series"]);
+        assert_eq!(
+            failed(&w),
+            vec!["invoice and credit note numbers gapless per series"]
+        );
         billing(&mut w).0.invoices[1].sequence = 1;
-        assert_eq!(failed(&w), vec!["invoice numbers gapless per series"]);
+        assert_eq!(
+            failed(&w),
+            vec!["invoice and credit note numbers gapless per series"]
+        );
         billing(&mut w).0.invoices[1].sequence = 2;
         assert_eq!(failed(&w), Vec::<&str>::new());
     }

@@ -17,6 +17,7 @@ mod inbound;
 mod invariants;
 mod plot;
 mod report;
+mod returns;
 mod scenarios;
 mod seed;
 mod watch;
@@ -114,6 +115,11 @@ async fn run(target: Target, load: Load) -> anyhow::Result<bool> {
     } else {
         None
     };
+    let returning = load.has("returns") && load.has("floor") && api.returns();
+    if returning {
+        returns::prepare(&api, &plan).await?;
+        eprintln!("[{tag}] returns: the run's return policy is set on its channels");
+    }
 
     let state = Arc::new(RunState::default());
     let started_at = Utc::now();
@@ -174,6 +180,21 @@ async fn run(target: Target, load: Load) -> anyhow::Result<bool> {
         .map(|a| a.id.clone())
         .collect();
     let (orders, missing) = collect::orders(&api, &accepted).await;
+    // Customers send back part of what shipped; the saga runs before stock
+    // and billing are read, so both include it.
+    let returned = if returning {
+        let r = returns::run(&api, &orders, load.returns, settle_limit).await;
+        eprintln!(
+            "[{tag}] returns: {} driven in {:.1} s ({:?}), {} failed",
+            r.returns.len(),
+            r.seconds,
+            returns::by_status(&r),
+            r.failures.len()
+        );
+        Some(r)
+    } else {
+        None
+    };
     let stock = collect::stock(&api, &plan).await?;
     let fulfillments = collect::fulfillments(&api, &plan).await?;
     let billed = match &entity {
@@ -215,6 +236,7 @@ async fn run(target: Target, load: Load) -> anyhow::Result<bool> {
         shipped_fulfillments: state.shipped_fulfillments.load(Ordering::Relaxed),
         floor_ran: load.has("floor"),
         billing: billed.as_ref().map(|b| (b, &fulfillments.shipped)),
+        returns: returned.as_ref(),
     });
     let mut timeline = report::timeline(&samples, &orders, started_at);
     report::count_per_second(
@@ -253,6 +275,7 @@ async fn run(target: Target, load: Load) -> anyhow::Result<bool> {
         placed_to_confirmed_ms: report::placed_to_confirmed(&orders),
         confirmed_to_shipped_ms: report::confirmed_to_shipped(&orders),
         billing: billing_figures,
+        returns: returned.as_ref().map(report::returns_figures),
         orders_by_status: by_status(&orders),
         shipped_fulfillments: state.shipped_fulfillments.load(Ordering::Relaxed),
         short_units: short_units.values().sum(),
@@ -471,6 +494,7 @@ async fn capacity(target: Target, mut load: Load, search: Search) -> anyhow::Res
         floor_ran: false,
         inbound: None,
         billing: None,
+        returns: None,
     });
     let highest = steps
         .iter()
@@ -499,6 +523,7 @@ async fn capacity(target: Target, mut load: Load, search: Search) -> anyhow::Res
         placed_to_confirmed_ms: report::placed_to_confirmed(&all_orders),
         confirmed_to_shipped_ms: Dist::default(),
         billing: None,
+        returns: None,
         orders_by_status: by_status(&all_orders),
         shipped_fulfillments: 0,
         short_units: 0,

@@ -217,6 +217,42 @@ pub struct BillingFigures {
     pub shipped_to_invoiced_ms: Dist,
 }
 
+/// The returns scenario: returns driven through the whole saga (support's
+/// RMA, the warehouse's scan-in and grading, inventory's restock, billing's
+/// refund, support's end), per second from the first request to the last
+/// refund, and each return's request → refunded time.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReturnsFigures {
+    pub returns: usize,
+    pub refunded: usize,
+    pub queued: usize,
+    pub failures: usize,
+    pub seconds: f64,
+    pub returns_per_s: f64,
+    pub request_to_refunded_ms: Dist,
+}
+
+pub fn returns_figures(r: &crate::returns::Returned) -> ReturnsFigures {
+    let refunded = r
+        .returns
+        .iter()
+        .filter(|f| f.refund_status == "refunded")
+        .count();
+    ReturnsFigures {
+        returns: r.returns.len(),
+        refunded,
+        queued: r.returns.len() - refunded,
+        failures: r.failures.len(),
+        seconds: r.seconds,
+        returns_per_s: if r.seconds > 0.0 {
+            r.returns.len() as f64 / r.seconds
+        } else {
+            0.0
+        },
+        request_to_refunded_ms: Dist::of(r.returns.iter().filter_map(|f| f.took_ms).collect()),
+    }
+}
+
 pub fn billing_figures(
     facts: &crate::billing::BillingFacts,
     shipped: &HashMap<String, crate::collect::ShippedFact>,
@@ -278,6 +314,8 @@ pub struct Report {
     pub confirmed_to_shipped_ms: Dist,
     /// When billing took part.
     pub billing: Option<BillingFigures>,
+    /// When the returns scenario ran.
+    pub returns: Option<ReturnsFigures>,
     pub orders_by_status: BTreeMap<String, usize>,
     pub shipped_fulfillments: u64,
     pub short_units: i64,
@@ -442,6 +480,17 @@ impl Report {
                 b.shipped_per_s,
                 b.invoiced_per_s,
                 b.peak_invoiced_per_s
+            );
+        }
+        if let Some(r) = &self.returns {
+            md.push_str(&dist_row(
+                "return requested → refunded (support's RMA → billing's refund)",
+                &r.request_to_refunded_ms,
+            ));
+            let _ = writeln!(
+                md,
+                "\nReturns: {} through the saga in {:.1} s ({:.1} returns/s, 8 at the desk at once): {} refunded, {} queued for a person, {} failed to drive.",
+                r.returns, r.seconds, r.returns_per_s, r.refunded, r.queued, r.failures
             );
         }
         let statuses = self
