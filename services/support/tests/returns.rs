@@ -662,4 +662,54 @@ async fn an_exchange_ends_when_orders_places_its_replacement() {
     assert_eq!(replaced, 1, "once");
     let t = ticket(&app, ticket_id, &agent()).await;
     assert_eq!(t["status"], "resolved");
+    // The parcel arrives after the replacement left: its receipt and grades
+    // are steps of the saga (once), the RMA stays exchanged.
+    let inspected = domain::events::proto::warehouse::v1::ReturnInspected {
+        return_id: r["id"].as_str().unwrap().into(),
+        number: r["number"].as_str().unwrap().into(),
+        order_id: order.order_id.clone(),
+        channel_id: "web".into(),
+        location_code: "RET-1".into(),
+        lines: vec![domain::events::proto::warehouse::v1::InspectedLine {
+            line_no: 1,
+            sku: "MUG-1".into(),
+            resellable: 1,
+            ..Default::default()
+        }],
+        received_by: "user:dock".into(),
+        inspected_by: "user:dock".into(),
+        ..Default::default()
+    };
+    for _ in 0..2 {
+        platform::testing::fixtures::publish_applied(
+            &app,
+            topics::WAREHOUSE_RETURN_EVENTS,
+            &order.order_id,
+            &inspected,
+        )
+        .await;
+    }
+    let (_, after) = app
+        .get_json(
+            &format!("/v1/returns/{}", r["id"].as_str().unwrap()),
+            &agent(),
+        )
+        .await;
+    assert_eq!(after["status"], "exchanged");
+    let steps: Vec<&str> = after["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "requested",
+            "authorized",
+            "replacement",
+            "received",
+            "inspected"
+        ]
+    );
 }

@@ -1,7 +1,7 @@
 //! The returns saga as support hears of it: the warehouse's ReturnInspected
 //! moves the RMA to inspected, records its receipt and grades as steps, and
 //! notes them on the customer's ticket (a redelivery changes nothing: only
-//! an authorised return moves).
+//! an authorised return moves, or an exchange whose replacement left first).
 
 use domain::contracts::support::{MessageKind, ReturnStatus};
 use domain::events::proto::warehouse::v1 as warehouse;
@@ -27,8 +27,13 @@ pub(super) async fn on_warehouse_return_event(
             e.number
         );
     };
-    if row.status().map_err(|e| e.into_anyhow())? != ReturnStatus::Authorized {
-        return Ok(());
+    // An exchange reserved at once may be exchanged before its parcel is
+    // in: its receipt and grades are still steps of its saga (once).
+    let status = row.status().map_err(|e| e.into_anyhow())?;
+    match status {
+        ReturnStatus::Authorized => {}
+        ReturnStatus::Exchanged if !store::has_step(conn, id, "inspected").await? => {}
+        _ => return Ok(()),
     }
     let received_at = from_timestamp(e.received_at.as_ref()).unwrap_or(record.envelope.occurred_at);
     let inspected_at =
@@ -65,7 +70,9 @@ pub(super) async fn on_warehouse_return_event(
         inspected_at,
     )
     .await?;
-    store::set_status(conn, id, ReturnStatus::Inspected, inspected_at).await?;
+    if status == ReturnStatus::Authorized {
+        store::set_status(conn, id, ReturnStatus::Inspected, inspected_at).await?;
+    }
     // The agents on the customer's ticket see it arrive.
     if let Some(ticket_id) = row.ticket_id
         && tickets::lock(conn, ticket_id).await?.is_some()

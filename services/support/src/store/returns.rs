@@ -317,6 +317,24 @@ pub async fn add_step(
     Ok(())
 }
 
+/// Whether the return's saga already has `step`.
+pub async fn has_step(conn: &mut Conn, return_id: Uuid, step: &str) -> diesel::QueryResult<bool> {
+    #[derive(diesel::QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        found: bool,
+    }
+    let f: Found = diesel::sql_query(
+        "SELECT EXISTS (SELECT 1 FROM return_steps WHERE return_id = $1 AND step = $2) AS found",
+    )
+    .bind::<SqlUuid, _>(return_id)
+    .bind::<Text, _>(step)
+    .cached()
+    .get_result(conn)
+    .await?;
+    Ok(f.found)
+}
+
 pub async fn by_id(conn: &mut Conn, id: Uuid) -> diesel::QueryResult<Option<ReturnRow>> {
     diesel::sql_query(format!(
         "SELECT {RETURN_COLUMNS} FROM returns WHERE id = $1"
