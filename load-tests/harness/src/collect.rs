@@ -100,6 +100,11 @@ pub async fn ledger(api: &Api, since: DateTime<Utc>) -> anyhow::Result<Ledger> {
         ("warehouse", api.warehouse("")),
         ("procurement", api.procurement("")),
     ];
+    // Support produces the returns saga's first events and consumes its
+    // last: in the ledger whenever returns run.
+    if api.returns() {
+        services.push(("support", api.support("")));
+    }
     if api.bills() {
         services.push(("billing", api.billing("")));
     }

@@ -68,6 +68,7 @@ fn targets(t: &Target) -> BTreeMap<&'static str, String> {
         ("warehouse", t.warehouse_url.clone()),
         ("procurement", t.procurement_url.clone()),
         ("billing", t.billing_url.clone()),
+        ("support", t.support_url.clone()),
     ])
 }
 
@@ -194,6 +195,16 @@ async fn run(target: Target, load: Load) -> anyhow::Result<bool> {
         Some(r)
     } else {
         None
+    };
+    // Restocked units may fill backorders (inventory reserves, orders
+    // confirm): the pipeline settles again and orders are read again, so
+    // every count compares the same moment.
+    let (ledger, settled, orders, missing) = if returned.is_some() {
+        let (ledger, _, settled) = collect::settle(&api, started_at, settle_limit).await?;
+        let (orders, missing) = collect::orders(&api, &accepted).await;
+        (ledger, settled, orders, missing)
+    } else {
+        (ledger, settled, orders, missing)
     };
     let stock = collect::stock(&api, &plan).await?;
     let fulfillments = collect::fulfillments(&api, &plan).await?;
